@@ -1,0 +1,111 @@
+package io.asfc.agent.cli;
+
+import io.asfc.agent.Version;
+import io.asfc.agent.zk.ZkUnreachableException;
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.InvalidConfigException;
+import io.asfc.common.config.SettingsLoader;
+import io.asfc.common.net.Hostnames;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The {@code asfc-agent} command line. {@link #main} is the only place that calls System.exit. */
+@Command(
+        name = "asfc-agent",
+        mixinStandardHelpOptions = true,
+        versionProvider = AsfcCli.VersionProvider.class,
+        description = "Keeps exactly one Airflow scheduler running across a cluster, with ZooKeeper.",
+        subcommands = {
+            RunCommand.class,
+            VersionCommand.class,
+            InitCommand.class,
+            CheckConfigCommand.class,
+            GetCurrentHostCommand.class,
+            CommandLine.HelpCommand.class
+        },
+        footer = {
+            "",
+            "Daemon commands (start, start-foreground, stop, restart, status) are handled by bin/asfc-agent.",
+            "Exit codes: 0 ok, 1 failure, 2 usage, 3 not running, 69 ZooKeeper unreachable, 78 bad config."
+        })
+public final class AsfcCli implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(AsfcCli.class);
+
+    @Option(
+            names = "--conf",
+            paramLabel = "FILE",
+            scope = ScopeType.INHERIT,
+            description = "Config file (default: $ASFC_CONF_DIR/asfc.conf, i.e. conf/asfc.conf).")
+    private Path conf;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs one command line and returns its exit code; the seam for tests. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new AsfcCli());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler(AsfcCli::handle);
+        return cli.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCode.USAGE.code();
+    }
+
+    /** The config file this invocation uses. */
+    Path confFile() {
+        if (conf != null) {
+            return conf;
+        }
+        String dir = System.getProperty("asfc.conf.dir");
+        return dir != null ? Path.of(dir, "asfc.conf") : Path.of("conf", "asfc.conf");
+    }
+
+    /** Loads and validates the config; throws {@link InvalidConfigException} (exit 78). */
+    AsfcSettings settings() {
+        Path home = Path.of(System.getProperty("asfc.home", ".")).toAbsolutePath();
+        return new SettingsLoader(home, Hostnames::local).load(confFile());
+    }
+
+    private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        PrintWriter err = cli.getErr();
+        if (e instanceof InvalidConfigException) {
+            err.println("asfc-agent: " + e.getMessage());
+            return ExitCode.BAD_CONFIG.code();
+        }
+        if (e instanceof ZkUnreachableException) {
+            err.println("asfc-agent: " + e.getMessage());
+            return ExitCode.ZK_UNREACHABLE.code();
+        }
+        if (e instanceof CliFailure) {
+            err.println("asfc-agent: " + e.getMessage());
+            return ExitCode.FAILURE.code();
+        }
+        LOG.error("command '{}' failed", cli.getCommandName(), e);
+        err.println("asfc-agent: " + cli.getCommandName() + " failed: " + e);
+        return ExitCode.FAILURE.code();
+    }
+
+    /** Supplies {@code --version}. */
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"asfc-agent " + Version.get()};
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.asfc.agent.cli;
+
+import io.asfc.common.config.AlertSettings;
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.ZkSettings;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "check-config",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Validate the config and print the effective settings (secrets masked).",
+            "Every problem is listed with its key and file:line; exit code 78 when there is any."
+        })
+final class CheckConfigCommand implements Callable<Integer> {
+    @ParentCommand
+    private AsfcCli cli;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        AsfcSettings s = cli.settings();
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("configuration OK: " + s.source());
+        row(out, "cluster", s.cluster());
+        row(out, "node.id", s.nodeId());
+        row(out, "nodes", s.nodes().isEmpty() ? "(any live agent)" : String.join(", ", s.nodes()));
+        ZkSettings zk = s.zookeeper();
+        row(
+                out,
+                "zookeeper",
+                (zk.isEmbedded() ? "embedded on " + zk.effectiveConnect() + " (NOT highly available)" : zk.connect())
+                        + ", root " + zk.root());
+        row(
+                out,
+                "timeouts",
+                "session " + human(zk.sessionTimeout()) + ", self-fence after " + human(zk.selfFenceAfter())
+                        + ", connect " + human(zk.connectionTimeout()));
+        row(
+                out,
+                "zookeeper auth",
+                zk.hasAuth() ? zk.authScheme() + " " + zk.authUser() + " / " + zk.authPassword() : "none");
+        row(
+                out,
+                "scheduler",
+                s.scheduler().mode().name().toLowerCase() + ": " + s.scheduler().startCommand());
+        row(
+                out,
+                "ssh",
+                s.ssh().user() + "@<node>:" + s.ssh().port() + ", host keys "
+                        + s.ssh().strictHostKeyChecking().name().toLowerCase().replace('_', '-')
+                        + (s.ssh().passphrase().isEmpty()
+                                ? ""
+                                : ", passphrase " + s.ssh().passphrase()));
+        AlertSettings.Email mail = s.alerts().email();
+        row(
+                out,
+                "email alerts",
+                !mail.enabled()
+                        ? "disabled"
+                        : "to " + mail.to() + " via " + mail.smtp().host() + ":"
+                                + mail.smtp().port() + " ("
+                                + mail.smtp().transport() + ")"
+                                + (mail.smtp().user().isEmpty()
+                                        ? ""
+                                        : ", user " + mail.smtp().user() + " / "
+                                                + mail.smtp().password()));
+        row(out, "http", s.http().enabled() ? s.http().bind() + ":" + s.http().port() : "disabled");
+        return ExitCode.OK.code();
+    }
+
+    private static void row(PrintWriter out, String key, String value) {
+        out.printf("  %-15s %s%n", key, value);
+    }
+
+    private static String human(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+}

@@ -1,0 +1,77 @@
+package io.asfc.agent.zk;
+
+import io.asfc.common.concurrent.Threads;
+import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.ZkSettings;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.ACL;
+
+/** Builds the one Curator client of an agent or a command from {@link ZkSettings}. */
+public final class ZkClients {
+    private ZkClients() {}
+
+    /** A started client; it connects in the background. */
+    public static CuratorFramework start(ZkSettings zk, String nodeId) {
+        CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
+                .connectString(zk.effectiveConnect())
+                .sessionTimeoutMs(Math.toIntExact(zk.sessionTimeout().toMillis()))
+                .connectionTimeoutMs(Math.toIntExact(zk.connectionTimeout().toMillis()))
+                .retryPolicy(new ExponentialBackoffRetry(100, 29, 2000))
+                .threadFactory(Threads.factory("asfc-curator-%d", nodeId));
+        if (zk.hasAuth()) {
+            builder.authorization(
+                    zk.authScheme(),
+                    (zk.authUser() + ":" + zk.authPassword().reveal()).getBytes(StandardCharsets.UTF_8));
+        }
+        if (zk.acl() == AclMode.CREATOR) {
+            builder.aclProvider(new CreatorWritesAclProvider());
+        }
+        CuratorFramework client = builder.build();
+        client.start();
+        return client;
+    }
+
+    /** Waits for the first connection; throws {@link ZkUnreachableException} after the connection timeout. */
+    public static void awaitConnected(CuratorFramework client, ZkSettings zk) {
+        try {
+            if (!client.blockUntilConnected(
+                    Math.toIntExact(zk.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
+                throw new ZkUnreachableException("cannot reach ZooKeeper at " + zk.effectiveConnect() + " within "
+                        + zk.connectionTimeout().toMillis() + "ms (asfc.zookeeper.connect,"
+                        + " asfc.zookeeper.connection-timeout)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ZkUnreachableException("interrupted while connecting to ZooKeeper at " + zk.effectiveConnect());
+        }
+    }
+
+    /** {@code acl = creator}: the authenticated creator may do anything, everyone else may read. */
+    private static final class CreatorWritesAclProvider implements ACLProvider {
+        private static final List<ACL> ACLS;
+
+        static {
+            List<ACL> acls = new ArrayList<>(ZooDefs.Ids.CREATOR_ALL_ACL);
+            acls.addAll(ZooDefs.Ids.READ_ACL_UNSAFE);
+            ACLS = List.copyOf(acls);
+        }
+
+        @Override
+        public List<ACL> getDefaultAcl() {
+            return ACLS;
+        }
+
+        @Override
+        public List<ACL> getAclForPath(String path) {
+            return ACLS;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package io.asfc.agent.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.agent.Version;
+import io.asfc.common.net.Hostnames;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+
+class AsfcCliTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void versionPrintsTheBuiltVersion() {
+        CliRun run = CliRun.of("version");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().startsWith("asfc-agent " + Version.get() + "\n"), run::toString);
+        assertFalse(Version.get().contains("${"), "version.properties must be filtered by the build");
+    }
+
+    @Test
+    void initWritesAValidConfigWithThisHostAndRefusesToOverwrite() throws IOException {
+        Path conf = dir.resolve("conf/asfc.conf");
+
+        CliRun first = CliRun.of("init", conf.toString());
+        String written = Files.readString(conf);
+        CliRun second = CliRun.of("init", conf.toString());
+        CliRun check = CliRun.of("--conf", conf.toString(), "check-config");
+
+        assertEquals(0, first.exitCode(), first::toString);
+        assertTrue(written.contains("node.id = \"" + Hostnames.local() + "\""), written);
+        assertEquals(1, second.exitCode(), second::toString);
+        assertTrue(second.err().contains("already exists"), second::toString);
+        assertEquals(written, Files.readString(conf), "the refused init must leave the file alone");
+        assertEquals(0, check.exitCode(), check::toString);
+    }
+
+    @Test
+    void initWritesToTheConfFileByDefault() {
+        Path conf = dir.resolve("asfc.conf");
+
+        CliRun run = CliRun.of("--conf", conf.toString(), "init");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(Files.isRegularFile(conf));
+    }
+
+    @Test
+    void getCurrentHostPrintsTheNodeIdUnderBothSpellings() throws IOException {
+        Path conf = write("asfc { node.id = sched-b, zookeeper.connect = \"zk:2181\" }\n");
+
+        CliRun dashed = CliRun.of("--conf", conf.toString(), "get-current-host");
+        CliRun underscored = CliRun.of("get_current_host", "--conf", conf.toString());
+
+        assertEquals(0, dashed.exitCode(), dashed::toString);
+        assertEquals("sched-b\n", dashed.out());
+        assertEquals(0, underscored.exitCode(), underscored::toString);
+        assertEquals("sched-b\n", underscored.out());
+    }
+
+    @Test
+    void getCurrentHostDefaultsToTheHostName() throws IOException {
+        Path conf = write("asfc.zookeeper.connect = \"zk:2181\"\n");
+
+        CliRun run = CliRun.of("--conf", conf.toString(), "get-current-host");
+
+        assertEquals(Hostnames.local() + "\n", run.out(), run::toString);
+    }
+
+    @Test
+    void badConfigExits78WithEveryProblemAndNoSecret() throws IOException {
+        Path conf = write(
+                """
+                asfc {
+                  zookeeper { connect = "zk:2181", sesion-timeout = 3s }
+                  alerts.email.smtp.password = [ "s3cret-value" ]
+                }
+                """);
+
+        CliRun run = CliRun.of("--conf", conf.toString(), "check-config");
+
+        assertEquals(78, run.exitCode(), run::toString);
+        assertTrue(run.err().contains(conf + ":2: asfc.zookeeper.sesion-timeout: unknown key"), run::toString);
+        assertTrue(run.err().contains("asfc.alerts.email.smtp.password"), run::toString);
+        assertFalse(run.err().contains("s3cret-value") || run.out().contains("s3cret-value"), run::toString);
+    }
+
+    @Test
+    void checkConfigMasksSecrets() throws IOException {
+        Path conf = write(
+                """
+                asfc {
+                  zookeeper { connect = "zk:2181", auth { user = asfc, password = "zk-s3cret" } }
+                  alerts.email { enabled = true, to = ["ops@example.com"], from = "asfc@example.com" }
+                  alerts.email.smtp { user = mailer, password = "mail-s3cret" }
+                }
+                """);
+
+        CliRun run = CliRun.of("--conf", conf.toString(), "check-config");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("mailer / ******"), run::toString);
+        assertFalse(run.out().contains("s3cret"), run::toString);
+    }
+
+    @Test
+    void missingConfigFileExits78() {
+        CliRun run = CliRun.of("--conf", dir.resolve("absent.conf").toString(), "get-current-host");
+
+        assertEquals(78, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("config file not found"), run::toString);
+    }
+
+    @ParameterizedTest
+    @MethodSource("badUsage")
+    void badUsageExits2(String[] args) {
+        CliRun run = CliRun.of(args);
+
+        assertEquals(2, run.exitCode(), run::toString);
+        assertFalse(run.err().isBlank(), "a usage error must say what is wrong: " + run);
+    }
+
+    static Stream<Arguments> badUsage() {
+        return Stream.of(
+                Arguments.of((Object) new String[] {}),
+                Arguments.of((Object) new String[] {"no-such-command"}),
+                Arguments.of((Object) new String[] {"version", "--bogus-option"}),
+                Arguments.of((Object) new String[] {"init", "a.conf", "b.conf"}));
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        CommandLine root = new CommandLine(new AsfcCli());
+        for (String name : root.getSubcommands().keySet()) {
+            CliRun run = CliRun.of(name, "--help");
+
+            assertEquals(0, run.exitCode(), () -> name + ": " + run);
+            assertTrue(
+                    run.out()
+                            .contains("Usage: asfc-agent "
+                                    + root.getSubcommands().get(name).getCommandName()),
+                    () -> name + ": " + run);
+        }
+    }
+
+    private Path write(String content) throws IOException {
+        Path file = Files.createTempFile(dir, "asfc", ".conf");
+        Files.writeString(file, content);
+        return file;
+    }
+}

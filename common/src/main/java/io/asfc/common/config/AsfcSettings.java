@@ -1,0 +1,30 @@
+package io.asfc.common.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything an agent is configured with, loaded once by {@link SettingsLoader}. Components receive
+ * the part they need, never the raw typesafe {@code Config}.
+ *
+ * @param source the file these settings were read from
+ */
+public record AsfcSettings(
+        Path source,
+        String cluster,
+        String nodeId,
+        List<String> nodes,
+        Map<String, String> nodeHosts,
+        ZkSettings zookeeper,
+        SchedulerSettings scheduler,
+        ControllerSettings controller,
+        SshSettings ssh,
+        AlertSettings alerts,
+        HttpSettings http) {
+
+    /** The address used to reach a node over SSH. */
+    public String hostOf(String node) {
+        return nodeHosts.getOrDefault(node, node);
+    }
+}

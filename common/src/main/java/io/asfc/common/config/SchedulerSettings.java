@@ -1,0 +1,35 @@
+package io.asfc.common.config;
+
+import io.asfc.common.config.Modes.HealthFormat;
+import io.asfc.common.config.Modes.SchedulerMode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code asfc.scheduler}. Empty optional strings in config become {@link Optional#empty()}. */
+public record SchedulerSettings(
+        SchedulerMode mode,
+        String startCommand,
+        Optional<String> stopCommand,
+        Optional<String> checkCommand,
+        String processPattern,
+        Optional<Path> pidFile,
+        Optional<Path> virtualenv,
+        Map<String, String> environment,
+        Duration checkInterval,
+        Duration startTimeout,
+        Duration stopTimeout,
+        Duration restartSleep,
+        int maxRestartsBeforeFailover,
+        Health health) {
+
+    /** {@code asfc.scheduler.health}. */
+    public record Health(
+            Optional<String> url,
+            HealthFormat format,
+            Duration interval,
+            Duration timeout,
+            Duration unhealthyAfter,
+            Optional<Path> caFile) {}
+}

@@ -1,0 +1,211 @@
+package io.asfc.common.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.HealthFormat;
+import io.asfc.common.config.Modes.HostKeyChecking;
+import io.asfc.common.config.Modes.OnUnfenceable;
+import io.asfc.common.config.Modes.SchedulerMode;
+import io.asfc.common.config.Modes.SmtpTransport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * Loads {@code asfc.conf} over {@code reference.conf} and maps it once to {@link AsfcSettings}. Every
+ * problem (unknown key, bad duration, bad enum, missing value, inconsistent values) is collected and
+ * thrown together in an {@link InvalidConfigException}, each with its key and file:line.
+ */
+public final class SettingsLoader {
+    private static final String ROOT = "asfc";
+
+    private final Path home;
+    private final Supplier<String> hostname;
+
+    /**
+     * @param home the installation directory; relative paths in the config are resolved against it
+     * @param hostname the default for {@code asfc.node.id}
+     */
+    public SettingsLoader(Path home, Supplier<String> hostname) {
+        this.home = home;
+        this.hostname = hostname;
+    }
+
+    public AsfcSettings load(Path file) {
+        String origin = file.toString();
+        if (!Files.isRegularFile(file)) {
+            throw single(origin, "config file not found; create one with 'asfc-agent init " + file + "'");
+        }
+        Config reference = ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf");
+        Config user;
+        Config merged;
+        Config userResolved;
+        try {
+            user = ConfigFactory.parseFile(
+                    file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            merged = user.withFallback(reference).resolve();
+            userResolved = user.resolveWith(merged);
+        } catch (ConfigException.Parse e) {
+            throw single(where(e, origin), syntaxMessage(file, e));
+        } catch (ConfigException e) {
+            throw single(where(e, origin), e.getMessage());
+        }
+        List<ConfigProblem> problems = new ArrayList<>(UnknownKeys.find(userResolved, reference.resolve()));
+        ConfigReader reader = new ConfigReader(merged, origin);
+        AsfcSettings settings = Validation.check(reader, read(reader, file));
+        problems.addAll(reader.problems());
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(problems);
+        }
+        return settings;
+    }
+
+    private AsfcSettings read(ConfigReader r, Path file) {
+        String nodeId = r.has(k("node.id")) ? r.string(k("node.id")) : hostname.get();
+        return new AsfcSettings(
+                file,
+                r.string(k("cluster")),
+                nodeId,
+                r.stringList(k("nodes")),
+                r.stringMap(k("node-hosts")),
+                zookeeper(r),
+                scheduler(r),
+                new ControllerSettings(
+                        r.positiveDuration(k("controller.poll-interval")),
+                        r.positiveDuration(k("controller.heartbeat-interval")),
+                        r.enumValue(k("controller.on-unfenceable"), OnUnfenceable.class),
+                        r.positiveDuration(k("controller.takeover-grace")),
+                        r.integer(k("events.retain"), 1, 1_000_000)),
+                ssh(r),
+                alerts(r),
+                new HttpSettings(
+                        r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 1, 65535)));
+    }
+
+    private ZkSettings zookeeper(ConfigReader r) {
+        return new ZkSettings(
+                r.requiredString(k("zookeeper.connect")).trim(),
+                r.string(k("zookeeper.root")),
+                r.positiveDuration(k("zookeeper.session-timeout")),
+                r.positiveDuration(k("zookeeper.connection-timeout")),
+                r.positiveDuration(k("zookeeper.self-fence-after")),
+                r.string(k("zookeeper.auth.scheme")),
+                r.string(k("zookeeper.auth.user")),
+                r.secret(k("zookeeper.auth.password")),
+                r.enumValue(k("zookeeper.acl"), AclMode.class),
+                new ZkSettings.Embedded(
+                        r.string(k("zookeeper.embedded.bind")),
+                        r.integer(k("zookeeper.embedded.port"), 1, 65535),
+                        home.resolve(r.string(k("zookeeper.embedded.data-dir"))).normalize()));
+    }
+
+    private SchedulerSettings scheduler(ConfigReader r) {
+        return new SchedulerSettings(
+                r.enumValue(k("scheduler.mode"), SchedulerMode.class),
+                r.requiredString(k("scheduler.start-command")),
+                r.optionalString(k("scheduler.stop-command")),
+                r.optionalString(k("scheduler.check-command")),
+                r.requiredString(k("scheduler.process-pattern")),
+                r.optionalPath(k("scheduler.pid-file"), home),
+                r.optionalPath(k("scheduler.virtualenv"), home),
+                r.stringMap(k("scheduler.environment")),
+                r.positiveDuration(k("scheduler.check-interval")),
+                r.positiveDuration(k("scheduler.start-timeout")),
+                r.positiveDuration(k("scheduler.stop-timeout")),
+                r.positiveDuration(k("scheduler.restart-sleep")),
+                r.integer(k("scheduler.max-restarts-before-failover"), 1, 1000),
+                new SchedulerSettings.Health(
+                        r.optionalString(k("scheduler.health.url")),
+                        r.enumValue(k("scheduler.health.format"), HealthFormat.class),
+                        r.positiveDuration(k("scheduler.health.interval")),
+                        r.positiveDuration(k("scheduler.health.timeout")),
+                        r.positiveDuration(k("scheduler.health.unhealthy-after")),
+                        r.optionalPath(k("scheduler.health.ca-file"), home)));
+    }
+
+    private SshSettings ssh(ConfigReader r) {
+        String user = r.string(k("ssh.user"));
+        int port = r.integer(k("ssh.port"), 1, 65535);
+        var hosts = new java.util.LinkedHashMap<String, SshSettings.HostOverride>();
+        if (r.has(k("ssh.hosts"))) {
+            for (String node : r.objectAt(k("ssh.hosts")).root().keySet()) {
+                String base = k("ssh.hosts") + "." + com.typesafe.config.ConfigUtil.quoteString(node);
+                hosts.put(
+                        node,
+                        new SshSettings.HostOverride(
+                                r.has(base + ".user") ? r.string(base + ".user") : user,
+                                r.has(base + ".port") ? r.integer(base + ".port", 1, 65535) : port));
+            }
+        }
+        Path userHome = Path.of(System.getProperty("user.home", "/"));
+        return new SshSettings(
+                user,
+                port,
+                r.stringList(k("ssh.identity-files")).stream()
+                        .map(p -> home.resolve(p).normalize())
+                        .toList(),
+                r.secret(k("ssh.passphrase")),
+                r.optionalPath(k("ssh.known-hosts"), home).orElse(userHome.resolve(".ssh/known_hosts")),
+                r.enumValue(k("ssh.strict-host-key-checking"), HostKeyChecking.class),
+                r.positiveDuration(k("ssh.connect-timeout")),
+                r.positiveDuration(k("ssh.command-timeout")),
+                hosts);
+    }
+
+    private AlertSettings alerts(ConfigReader r) {
+        return new AlertSettings(
+                r.integer(k("alerts.retry-count-before-alerting"), 1, 1000),
+                new AlertSettings.Email(
+                        r.bool(k("alerts.email.enabled")),
+                        r.stringList(k("alerts.email.to")),
+                        r.string(k("alerts.email.from")),
+                        r.string(k("alerts.email.subject-prefix")),
+                        new AlertSettings.Smtp(
+                                r.string(k("alerts.email.smtp.host")),
+                                r.integer(k("alerts.email.smtp.port"), 1, 65535),
+                                r.enumValue(k("alerts.email.smtp.transport"), SmtpTransport.class),
+                                r.string(k("alerts.email.smtp.user")),
+                                r.secret(k("alerts.email.smtp.password")))));
+    }
+
+    private static String k(String path) {
+        return ROOT + "." + path;
+    }
+
+    private static InvalidConfigException single(String origin, String message) {
+        return new InvalidConfigException(List.of(new ConfigProblem(origin, ROOT, message)));
+    }
+
+    private static String where(ConfigException e, String fallback) {
+        return e.origin() == null ? fallback : ConfigReader.describe(e.origin());
+    }
+
+    /**
+     * typesafe's syntax errors quote the offending token; when the offending line names a secret,
+     * the token could be part of it, so the details are withheld.
+     */
+    private static String syntaxMessage(Path file, ConfigException.Parse e) {
+        int line = e.origin() == null ? -1 : e.origin().lineNumber();
+        try {
+            List<String> lines = Files.readAllLines(file);
+            if (line >= 1 && line <= lines.size()) {
+                String text = lines.get(line - 1).toLowerCase(Locale.ROOT);
+                if (text.contains("password") || text.contains("passphrase") || text.contains("secret")) {
+                    return "syntax error (details withheld: the line holds a secret)";
+                }
+            }
+        } catch (IOException ioe) {
+            // the file was readable a moment ago; fall through to the generic message
+        }
+        String message = e.getMessage();
+        int cut = message.indexOf(": ", message.indexOf(':') + 1);
+        return "syntax error: " + (cut > 0 ? message.substring(cut + 2) : message);
+    }
+}

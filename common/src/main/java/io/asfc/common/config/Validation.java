@@ -1,0 +1,116 @@
+package io.asfc.common.config;
+
+import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.zk.Names;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.apache.zookeeper.common.PathUtils;
+
+/** Checks that span several keys, or the shape of a value beyond its type. */
+final class Validation {
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.]{2,45}");
+
+    private Validation() {}
+
+    static AsfcSettings check(ConfigReader r, AsfcSettings s) {
+        name(r, "asfc.cluster", s.cluster());
+        name(r, "asfc.node.id", s.nodeId());
+        nodes(r, s);
+        zookeeper(r, s.zookeeper());
+        scheduler(r, s.scheduler());
+        if (s.alerts().email().enabled()) {
+            if (s.alerts().email().to().isEmpty()) {
+                r.problem("asfc.alerts.email.to", "must name at least one recipient when email is enabled");
+            }
+            if (s.alerts().email().from().isBlank()) {
+                r.problem("asfc.alerts.email.from", "is required when email is enabled");
+            }
+            if (s.alerts().email().smtp().host().isBlank()) {
+                r.problem("asfc.alerts.email.smtp.host", "is required when email is enabled");
+            }
+        }
+        return s;
+    }
+
+    private static void nodes(ConfigReader r, AsfcSettings s) {
+        Set<String> seen = new HashSet<>();
+        for (String node : s.nodes()) {
+            name(r, "asfc.nodes", node);
+            if (!seen.add(node)) {
+                r.problem("asfc.nodes", "lists \"" + node + "\" twice");
+            }
+        }
+        if (!r.hasProblem("asfc.nodes", "asfc.node.id")
+                && !s.nodes().isEmpty()
+                && !s.nodes().contains(s.nodeId())) {
+            r.problem(
+                    r.has("asfc.node.id") ? "asfc.node.id" : "asfc.nodes",
+                    "node.id \"" + s.nodeId() + "\" is not in nodes " + s.nodes()
+                            + "; set asfc.node.id to one of them");
+        }
+        s.nodeHosts().forEach((node, host) -> {
+            if (!HOST.matcher(host).matches()) {
+                r.problem("asfc.node-hosts." + node, "\"" + host + "\" is not a valid host name or address");
+            }
+            if (!s.nodes().isEmpty() && !s.nodes().contains(node)) {
+                r.problem("asfc.node-hosts." + node, "names a node that is not in nodes " + s.nodes());
+            }
+        });
+        s.ssh().hosts().keySet().stream()
+                .filter(node -> !s.nodes().isEmpty() && !s.nodes().contains(node))
+                .forEach(node -> r.problem("asfc.ssh.hosts", "names \"" + node + "\", which is not in nodes"));
+    }
+
+    private static void zookeeper(ConfigReader r, ZkSettings zk) {
+        try {
+            PathUtils.validatePath(zk.root());
+        } catch (IllegalArgumentException e) {
+            r.problem("asfc.zookeeper.root", "\"" + zk.root() + "\" is not a valid znode path: " + e.getMessage());
+        }
+        if (!r.hasProblem("asfc.zookeeper.self-fence-after", "asfc.zookeeper.session-timeout")
+                && zk.selfFenceAfter().compareTo(zk.sessionTimeout()) >= 0) {
+            r.problem(
+                    "asfc.zookeeper.self-fence-after",
+                    "must be shorter than session-timeout ("
+                            + zk.sessionTimeout().toMillis()
+                            + "ms), so a cut-off host stops its scheduler before another host may take over");
+        }
+        if (zk.acl() == AclMode.CREATOR && !zk.hasAuth()) {
+            r.problem("asfc.zookeeper.acl", "creator needs asfc.zookeeper.auth.user and password");
+        }
+        if (zk.hasAuth() && zk.authPassword().isEmpty() && !r.hasProblem("asfc.zookeeper.auth.password")) {
+            r.problem("asfc.zookeeper.auth.password", "is required when auth.user is set");
+        }
+    }
+
+    private static void scheduler(ConfigReader r, SchedulerSettings sched) {
+        try {
+            Pattern.compile(sched.processPattern());
+        } catch (PatternSyntaxException e) {
+            r.problem("asfc.scheduler.process-pattern", "is not a valid regular expression: " + e.getDescription());
+        }
+        sched.health().url().ifPresent(url -> {
+            try {
+                URI uri = new URI(url);
+                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                    r.problem("asfc.scheduler.health.url", "must be an http:// or https:// URL, not \"" + url + "\"");
+                }
+            } catch (URISyntaxException e) {
+                r.problem("asfc.scheduler.health.url", "is not a valid URL: " + e.getReason());
+            }
+        });
+    }
+
+    private static void name(ConfigReader r, String key, String value) {
+        if (!Names.isValid(value)) {
+            r.problem(
+                    key,
+                    "\"" + value + "\" is not a valid name (letters, digits, '.', '_' and '-'; "
+                            + "starting with a letter or digit)");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package io.asfc.common.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.common.config.Modes.HostKeyChecking;
+import io.asfc.common.config.Modes.SchedulerMode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsLoaderTest {
+    private static final String SECRET = "hunter2-do-not-print";
+    private static final String MINIMAL =
+            """
+            asfc {
+              zookeeper.connect = "zk1:2181,zk2:2181"
+            }
+            """;
+
+    @TempDir
+    Path dir;
+
+    private final SettingsLoader loader = new SettingsLoader(Path.of("/opt/asfc"), () -> "host-a");
+
+    @Test
+    void minimalConfigGetsDocumentedDefaults() throws IOException {
+        AsfcSettings s = loader.load(write(MINIMAL));
+
+        assertEquals("default", s.cluster());
+        assertEquals("host-a", s.nodeId(), "node.id defaults to the host name");
+        assertEquals("zk1:2181,zk2:2181", s.zookeeper().connect());
+        assertEquals("/airflow/failover", s.zookeeper().root());
+        assertEquals(Duration.ofSeconds(10), s.zookeeper().sessionTimeout());
+        assertEquals(Duration.ofSeconds(4), s.zookeeper().selfFenceAfter());
+        assertEquals(SchedulerMode.CHILD, s.scheduler().mode());
+        assertEquals(HostKeyChecking.YES, s.ssh().strictHostKeyChecking());
+        assertEquals(1000, s.controller().eventsRetain());
+        assertEquals(
+                Path.of("/opt/asfc/data/zookeeper"), s.zookeeper().embedded().dataDir());
+    }
+
+    @Test
+    void typoInKeyIsReportedWithFileLineAndSuggestion() throws IOException {
+        Path file = write(
+                """
+                asfc {
+                  zookeeper {
+                    connect = "zk1:2181"
+                    sesion-timeout = 5s
+                  }
+                }
+                """);
+
+        ConfigProblem p = single(file);
+
+        assertEquals("asfc.zookeeper.sesion-timeout", p.key());
+        assertEquals(file + ":4", p.origin());
+        assertTrue(p.message().contains("did you mean 'session-timeout'"), p.message());
+    }
+
+    @Test
+    void badDurationIsReportedWithTheKey() throws IOException {
+        ConfigProblem p = single(write(MINIMAL + "asfc.zookeeper.session-timeout = soon\n"));
+
+        assertEquals("asfc.zookeeper.session-timeout", p.key());
+        assertTrue(p.message().contains("bad duration \"soon\""), p.message());
+        assertTrue(p.origin().endsWith(":4"), p.origin());
+    }
+
+    @Test
+    void badEnumListsTheAllowedValues() throws IOException {
+        ConfigProblem p = single(write(MINIMAL + "asfc.ssh.strict-host-key-checking = maybe\n"));
+
+        assertEquals("asfc.ssh.strict-host-key-checking", p.key());
+        assertTrue(p.message().contains("yes | accept-new | no"), p.message());
+    }
+
+    @Test
+    void missingRequiredValueIsReported() throws IOException {
+        ConfigProblem p = single(write("asfc.cluster = prod\n"));
+
+        assertEquals("asfc.zookeeper.connect", p.key());
+        assertTrue(p.message().contains("required"), p.message());
+    }
+
+    @Test
+    void nodeIdMustBeOneOfNodes() throws IOException {
+        ConfigProblem p = single(write(MINIMAL + "asfc.nodes = [a, b]\nasfc.node.id = c\n"));
+
+        assertEquals("asfc.node.id", p.key());
+        assertTrue(p.message().contains("not in nodes [a, b]"), p.message());
+    }
+
+    @Test
+    void selfFenceMustComeBeforeSessionExpiry() throws IOException {
+        ConfigProblem p = single(write(MINIMAL + "asfc.zookeeper.self-fence-after = 10s\n"));
+
+        assertEquals("asfc.zookeeper.self-fence-after", p.key());
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() throws IOException {
+        Path file = write(
+                """
+                asfc {
+                  nodes = [a, b]
+                  node.id = c
+                  zookeeper { sesion-timeout = 5s, connection-timeout = abc }
+                  scheduler.mode = forked
+                }
+                """);
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> loader.load(file));
+
+        List<String> keys = e.problems().stream().map(ConfigProblem::key).toList();
+        assertEquals(
+                List.of(
+                        "asfc.zookeeper.sesion-timeout",
+                        "asfc.zookeeper.connect",
+                        "asfc.zookeeper.connection-timeout",
+                        "asfc.scheduler.mode",
+                        "asfc.node.id"),
+                keys);
+        assertTrue(e.getMessage().startsWith("5 problems in the configuration"), e.getMessage());
+    }
+
+    @Test
+    void secretIsNeverEchoedInProblems() throws IOException {
+        Path file = write(MINIMAL
+                + "asfc.alerts.email.smtp.pasword = \"" + SECRET + "\"\n"
+                + "asfc.zookeeper.auth { user = u, password = [\"" + SECRET + "\"] }\n"
+                + "asfc.ssh.passphrase = { value = \"" + SECRET + "\" }\n");
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> loader.load(file));
+
+        assertEquals(3, e.problems().size(), e.getMessage());
+        assertFalse(e.getMessage().contains(SECRET), e.getMessage());
+    }
+
+    @Test
+    void syntaxErrorOnASecretLineHidesTheDetails() throws IOException {
+        Path file = write("asfc {\n  alerts.email.smtp.password = " + SECRET + " } }\n}\n");
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> loader.load(file));
+
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+        assertTrue(e.getMessage().contains("syntax error"), e.getMessage());
+    }
+
+    @Test
+    void loadedSecretsPrintMasked() throws IOException {
+        AsfcSettings s = loader.load(write(MINIMAL + "asfc.alerts.email.smtp.password = \"" + SECRET + "\"\n"));
+
+        assertEquals(SECRET, s.alerts().email().smtp().password().reveal());
+        assertFalse(s.toString().contains(SECRET), "settings toString must mask secrets");
+    }
+
+    @Test
+    void environmentOverridesApply() throws IOException {
+        // surefire sets ASFC_SMTP_PASSWORD and ASFC_TEST_CLUSTER for this module's tests
+        AsfcSettings s = loader.load(write(MINIMAL + "asfc.cluster = ${?ASFC_TEST_CLUSTER}\n"));
+
+        assertEquals("from-env", s.cluster());
+        assertEquals("env-secret", s.alerts().email().smtp().password().reveal());
+    }
+
+    @Test
+    void unsetOptionalEnvironmentOverrideKeepsTheDefault() throws IOException {
+        AsfcSettings s = loader.load(write(MINIMAL + "asfc.cluster = ${?ASFC_SURELY_UNSET_VARIABLE}\n"));
+
+        assertEquals("default", s.cluster());
+    }
+
+    @Test
+    void missingFileIsAProblem() {
+        Path missing = dir.resolve("nope.conf");
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> loader.load(missing));
+
+        assertTrue(e.getMessage().contains("config file not found"), e.getMessage());
+    }
+
+    @Test
+    void freeFormMapsAcceptUserKeysButSshHostsOnlyUserAndPort() throws IOException {
+        Path file = write(MINIMAL
+                + "asfc.nodes = [a, b]\nasfc.node.id = a\n"
+                + "asfc.scheduler.environment { AIRFLOW_HOME = \"/opt/airflow\" }\n"
+                + "asfc.ssh.hosts.b { port = 2222, usr = x }\n");
+
+        ConfigProblem p = single(file);
+
+        assertEquals("asfc.ssh.hosts.b.usr", p.key());
+    }
+
+    private ConfigProblem single(Path file) {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> loader.load(file));
+        assertEquals(1, e.problems().size(), e.getMessage());
+        return e.problems().get(0);
+    }
+
+    private Path write(String content) throws IOException {
+        Path file = Files.createTempFile(dir, "asfc", ".conf");
+        Files.writeString(file, content);
+        return file;
+    }
+}
