@@ -16,6 +16,10 @@
 # Extra JVM options, split on whitespace (default: none). For example GC logging:
 # ASFC_JVM_OPTS="-Xlog:gc*:file=/var/log/asfc/gc.log:time,uptime:filecount=5,filesize=10m"
 
+# Extra JVM options of the short-lived commands (metadata, events, ...); the default makes them
+# start faster.
+# ASFC_CLI_JVM_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
 # Where the logs and asfc-agent.out go (default: $ASFC_HOME/logs).
 # ASFC_LOG_DIR=/var/log/asfc
 

@@ -1,6 +1,8 @@
 package io.asfc.agent.cli;
 
 import io.asfc.agent.Version;
+import io.asfc.agent.membership.DuplicateNodeIdException;
+import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkUnreachableException;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.InvalidConfigException;
@@ -28,6 +30,9 @@ import picocli.CommandLine.ScopeType;
             InitCommand.class,
             CheckConfigCommand.class,
             GetCurrentHostCommand.class,
+            MetadataCommand.class,
+            EventsCommand.class,
+            ClearMetadataCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {
@@ -92,7 +97,9 @@ public final class AsfcCli implements Callable<Integer> {
             err.println("asfc-agent: " + e.getMessage());
             return ExitCode.ZK_UNREACHABLE.code();
         }
-        if (e instanceof CliFailure) {
+        if (e instanceof CliFailure
+                || e instanceof DuplicateNodeIdException
+                || e instanceof EmbeddedZooKeeper.EmbeddedZooKeeperException) {
             err.println("asfc-agent: " + e.getMessage());
             return ExitCode.FAILURE.code();
         }

@@ -10,12 +10,21 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
-import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.ACL;
 
 /** Builds the one Curator client of an agent or a command from {@link ZkSettings}. */
 public final class ZkClients {
+    /**
+     * Few retries: every caller (heartbeat, election, commands) has its own loop or deadline, and
+     * an operation must not block for minutes while ZooKeeper is away.
+     */
+    private static final int BASE_SLEEP_MS = 100;
+
+    private static final int MAX_SLEEP_MS = 1000;
+    private static final int MAX_RETRIES = 3;
+
     private ZkClients() {}
 
     /** A started client; it connects in the background. */
@@ -24,7 +33,7 @@ public final class ZkClients {
                 .connectString(zk.effectiveConnect())
                 .sessionTimeoutMs(Math.toIntExact(zk.sessionTimeout().toMillis()))
                 .connectionTimeoutMs(Math.toIntExact(zk.connectionTimeout().toMillis()))
-                .retryPolicy(new ExponentialBackoffRetry(100, 29, 2000))
+                .retryPolicy(new BoundedExponentialBackoffRetry(BASE_SLEEP_MS, MAX_SLEEP_MS, MAX_RETRIES))
                 .threadFactory(Threads.factory("asfc-curator-%d", nodeId));
         if (zk.hasAuth()) {
             builder.authorization(

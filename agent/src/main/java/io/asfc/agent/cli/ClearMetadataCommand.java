@@ -1,0 +1,81 @@
+package io.asfc.agent.cli;
+
+import io.asfc.common.config.AsfcSettings;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.zookeeper.KeeperException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "clear-metadata",
+        aliases = "clear_metadata",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Delete this cluster's whole subtree in ZooKeeper (assignment, events, counters).",
+            "Refuses while agents are live unless --force; asks for confirmation unless --yes."
+        })
+final class ClearMetadataCommand implements Callable<Integer> {
+    @ParentCommand
+    private AsfcCli cli;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--force", description = "Clear even while agents are live.")
+    private boolean force;
+
+    @Option(names = "--yes", description = "Do not ask for confirmation.")
+    private boolean yes;
+
+    @Override
+    public Integer call() throws Exception {
+        AsfcSettings settings = cli.settings();
+        PrintWriter out = spec.commandLine().getOut();
+        try (ZkConnection zk = ZkConnection.open(settings)) {
+            String path = zk.paths().cluster();
+            if (zk.client().checkExists().forPath(path) == null) {
+                out.println("nothing to clear: " + path + " does not exist");
+                return ExitCode.OK.code();
+            }
+            List<String> live = live(zk);
+            if (!live.isEmpty() && !force) {
+                throw new CliFailure(live.size() + " agent(s) are live (" + String.join(", ", live)
+                        + "); stop them first, or use --force");
+            }
+            if (!yes && !confirmed(out, path)) {
+                throw new CliFailure("aborted; nothing was deleted");
+            }
+            try {
+                zk.client().delete().deletingChildrenIfNeeded().forPath(path);
+            } catch (KeeperException.NoNodeException e) {
+                // removed concurrently: the goal is reached
+            }
+            out.println("removed " + path);
+        }
+        return ExitCode.OK.code();
+    }
+
+    private static List<String> live(ZkConnection zk) throws Exception {
+        try {
+            return zk.client().getChildren().forPath(zk.paths().agents());
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        }
+    }
+
+    private static boolean confirmed(PrintWriter out, String path) throws IOException {
+        out.print("This deletes " + path + " and everything under it. Type 'yes' to continue: ");
+        out.flush();
+        String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        return "yes".equals(answer == null ? null : answer.trim());
+    }
+}

@@ -1,0 +1,104 @@
+package io.asfc.agent.cli;
+
+import io.asfc.agent.cluster.ClusterReader;
+import io.asfc.agent.cluster.ClusterSnapshot;
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Json;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "metadata",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Show the cluster state kept in ZooKeeper: the ACTIVE controller, the epoch, where the",
+            "scheduler is assigned, and every live agent with its heartbeat."
+        })
+final class MetadataCommand implements Callable<Integer> {
+    private static final String ROW = "%-16s %-20s %-8s %-8s %-22s %6s %s%n";
+
+    @ParentCommand
+    private AsfcCli cli;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--json", description = "Print JSON instead of text.")
+    private boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        AsfcSettings settings = cli.settings();
+        ClusterSnapshot s;
+        try (ZkConnection zk = ZkConnection.open(settings)) {
+            s = new ClusterReader(zk.client(), zk.paths(), settings.cluster(), Clock.systemUTC()).read();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.pretty(s));
+            return ExitCode.OK.code();
+        }
+        out.printf("%-20s %s (%s)%n", "cluster", s.cluster(), s.path());
+        out.printf("%-20s %s%n", "current time", s.now());
+        out.printf(
+                "%-20s %s%n",
+                "active controller",
+                s.active() == null
+                        ? "none"
+                        : s.active().node() + " (epoch " + s.active().epoch() + ", since "
+                                + s.active().since() + ")");
+        out.printf("%-20s %d%n", "epoch", s.epoch());
+        out.printf(
+                "%-20s %s%n",
+                "scheduler",
+                s.scheduler() == null
+                        ? "not assigned"
+                        : s.scheduler().node() + " (epoch " + s.scheduler().epoch() + ", assigned "
+                                + s.scheduler().assignedAt() + ", "
+                                + s.scheduler().reason() + ")");
+        out.println();
+        out.printf(ROW, "NODE", "HOST", "PID", "ROLE", "SCHEDULER", "SEQ", "LAST HEARTBEAT (AGE)");
+        for (ClusterSnapshot.Agent a : s.agents()) {
+            AgentRecord r = a.record();
+            if (r == null) {
+                out.printf(ROW, a.node(), "?", "?", "?", "(malformed znode)", "?", "");
+                continue;
+            }
+            out.printf(
+                    ROW,
+                    r.node(),
+                    r.host(),
+                    r.pid(),
+                    r.role(),
+                    scheduler(r.scheduler()),
+                    r.heartbeat().seq(),
+                    r.heartbeat().at() + " (" + age(a.modifiedAt(), s.now()) + ")");
+        }
+        if (s.agents().isEmpty()) {
+            out.println("(no live agents)");
+        }
+        return ExitCode.OK.code();
+    }
+
+    private static String scheduler(AgentRecord.SchedulerState st) {
+        if (!st.running()) {
+            return "stopped" + (st.failures() > 0 ? ", " + st.failures() + " failures" : "");
+        }
+        return "running pid " + st.pid() + (st.healthy() ? "" : " UNHEALTHY");
+    }
+
+    /** Age by ZooKeeper's modification time: one clock for every agent; for display only. */
+    private static String age(Instant modified, Instant now) {
+        long ms = Math.max(0, Duration.between(modified, now).toMillis());
+        return ms < 10_000 ? ms + "ms" : ms / 1000 + "s";
+    }
+}

@@ -1,0 +1,77 @@
+package io.asfc.agent.cluster;
+
+import io.asfc.common.zk.ActiveRecord;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkPaths;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/** Reads a {@link ClusterSnapshot} straight from ZooKeeper (after a sync), never from a cache. */
+public final class ClusterReader {
+    private final CuratorFramework client;
+    private final ZkPaths paths;
+    private final String cluster;
+    private final Clock clock;
+
+    public ClusterReader(CuratorFramework client, ZkPaths paths, String cluster, Clock clock) {
+        this.client = client;
+        this.paths = paths;
+        this.cluster = cluster;
+        this.clock = clock;
+    }
+
+    public ClusterSnapshot read() throws Exception {
+        client.sync().forPath(paths.cluster());
+        Stat epoch = client.checkExists().forPath(paths.epoch());
+        List<ClusterSnapshot.Agent> agents = new ArrayList<>();
+        for (String node : children(paths.agents())) {
+            Stat stat = new Stat();
+            data(paths.agent(node), stat)
+                    .ifPresent(bytes -> agents.add(new ClusterSnapshot.Agent(
+                            node,
+                            Json.decode(paths.agent(node), bytes, AgentRecord.class)
+                                    .orElse(null),
+                            Instant.ofEpochMilli(stat.getMtime()))));
+        }
+        return new ClusterSnapshot(
+                cluster,
+                paths.cluster(),
+                clock.instant(),
+                decode(paths.active(), ActiveRecord.class),
+                epoch == null ? 0 : epoch.getVersion(),
+                decode(paths.scheduler(), Assignment.class),
+                agents);
+    }
+
+    private <T> T decode(String path, Class<T> type) throws Exception {
+        return data(path, new Stat())
+                .flatMap(bytes -> Json.decode(path, bytes, type))
+                .orElse(null);
+    }
+
+    private Optional<byte[]> data(String path, Stat stat) throws Exception {
+        try {
+            return Optional.of(client.getData().storingStatIn(stat).forPath(path));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private List<String> children(String path) throws Exception {
+        try {
+            List<String> names = new ArrayList<>(client.getChildren().forPath(path));
+            names.sort(null);
+            return names;
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.asfc.agent.cluster;
+
+import io.asfc.common.zk.ActiveRecord;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Assignment;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What ZooKeeper says about one cluster at one moment, as {@code metadata} shows it. Fields are
+ * null when the znode is absent or holds malformed data.
+ *
+ * @param epoch the epoch znode's version (0 before the first leader)
+ */
+public record ClusterSnapshot(
+        String cluster,
+        String path,
+        Instant now,
+        ActiveRecord active,
+        long epoch,
+        Assignment scheduler,
+        List<Agent> agents) {
+
+    /**
+     * One live agent.
+     *
+     * @param record null when its znode holds malformed data
+     * @param modifiedAt when ZooKeeper last saw its heartbeat (the ensemble's clock)
+     */
+    public record Agent(String node, AgentRecord record, Instant modifiedAt) {}
+}

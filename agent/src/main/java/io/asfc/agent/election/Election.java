@@ -1,0 +1,264 @@
+package io.asfc.agent.election;
+
+import io.asfc.agent.events.EventLog;
+import io.asfc.common.concurrent.Threads;
+import io.asfc.common.zk.ActiveRecord;
+import io.asfc.common.zk.EpochRecord;
+import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkPaths;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ACTIVE/STANDBY election with a Curator {@link LeaderLatch}. On gaining leadership it takes an
+ * epoch (bumps the epoch znode's version in a transaction that checks its latch node), writes the
+ * ephemeral {@code active} znode and records an event. A leader whose session survived a short
+ * blip resumes its epoch instead of taking a new one. The lease is revoked at once on SUSPENDED.
+ *
+ * <p>Every callback runs on this component's own single thread, never on Curator's event thread.
+ */
+public final class Election implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Election.class);
+    private static final long RETRY_MS = 1000;
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Lease> current = new AtomicReference<>();
+    private final List<Consumer<Optional<Lease>>> roleListeners = new CopyOnWriteArrayList<>();
+    private final CuratorFramework client;
+    private final ZkPaths paths;
+    private final String nodeId;
+    private final FencedWriter writer;
+    private final EventLog events;
+    private final Clock clock;
+    private final ScheduledExecutorService executor;
+    private final LeaderLatch latch;
+    private final ConnectionStateListener connectionListener = this::connectionChanged;
+
+    /** The last lease held, to resume it after a blip that the session survived. */
+    private volatile Lease last;
+
+    public Election(
+            CuratorFramework client, ZkPaths paths, String nodeId, FencedWriter writer, EventLog events, Clock clock) {
+        this.client = client;
+        this.paths = paths;
+        this.nodeId = nodeId;
+        this.writer = writer;
+        this.events = events;
+        this.clock = clock;
+        this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-election-%d", nodeId));
+        this.latch = new LeaderLatch(client, paths.leader(), nodeId, LeaderLatch.CloseMode.NOTIFY_LEADER);
+    }
+
+    /** Called on the election thread with the new lease (ACTIVE) or empty (STANDBY). */
+    public void addRoleListener(Consumer<Optional<Lease>> listener) {
+        roleListeners.add(listener);
+    }
+
+    public void start() throws Exception {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("election can be started only once");
+        }
+        latch.addListener(
+                new LeaderLatchListener() {
+                    @Override
+                    public void isLeader() {
+                        becomeLeader();
+                    }
+
+                    @Override
+                    public void notLeader() {
+                        revoke("the leader latch says this node is no longer leader");
+                    }
+                },
+                executor);
+        client.getConnectionStateListenable().addListener(connectionListener);
+        latch.start();
+    }
+
+    /** The lease while this node is ACTIVE and connected; a hint: fenced writes decide. */
+    public Optional<Lease> lease() {
+        return Optional.ofNullable(current.get());
+    }
+
+    public boolean isActive() {
+        return current.get() != null;
+    }
+
+    private void connectionChanged(CuratorFramework c, ConnectionState newState) {
+        if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
+            // On Curator's event thread: only a non-blocking revoke; listeners run on our thread.
+            Lease old = current.getAndSet(null);
+            if (old != null) {
+                LOG.warn("connection {}: stop acting as ACTIVE at once (epoch {})", newState, old.epoch());
+                executor.execute(() -> notifyRole(Optional.empty()));
+            }
+        }
+    }
+
+    private void becomeLeader() {
+        String latchPath = latch.getLastPathIsLeader();
+        if (state.get() != State.STARTED || latchPath == null || !latch.hasLeadership()) {
+            return;
+        }
+        try {
+            Lease lease = resumeOrTakeEpoch(latchPath);
+            boolean resumed = lease == last;
+            writeActive(lease, resumed);
+            if (!latch.hasLeadership() || !client.getZookeeperClient().isConnected()) {
+                return; // lost it meanwhile; notLeader or a reconnect will follow
+            }
+            current.set(lease);
+            last = lease;
+            LOG.info("ACTIVE: {} leads at epoch {}{}", nodeId, lease.epoch(), resumed ? " (resumed)" : "");
+            notifyRole(Optional.of(lease));
+            events.record(resumed ? "leader-resumed" : "leader-elected", "epoch " + lease.epoch());
+        } catch (LeadershipLostException e) {
+            LOG.warn("could not take leadership: {}", e.getMessage());
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.warn("could not take leadership; retrying in {}ms", RETRY_MS, e);
+            executor.schedule(this::becomeLeader, RETRY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private Lease resumeOrTakeEpoch(String latchPath) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            Stat stat = client.checkExists().forPath(paths.epoch());
+            if (stat == null) {
+                createEpochNode();
+                continue;
+            }
+            Lease previous = last;
+            if (previous != null
+                    && previous.latchPath().equals(latchPath)
+                    && stat.getVersion() == previous.epochVersion()) {
+                return previous;
+            }
+            long next = stat.getVersion() + 1L;
+            try {
+                client.transaction()
+                        .forOperations(
+                                client.transactionOp().check().forPath(latchPath),
+                                client.transactionOp()
+                                        .setData()
+                                        .withVersion(stat.getVersion())
+                                        .forPath(
+                                                paths.epoch(),
+                                                Json.encode(new EpochRecord(nodeId, next, clock.instant()))));
+                return new Lease(nodeId, next, latchPath);
+            } catch (KeeperException.NoNodeException e) {
+                throw new LeadershipLostException("latch node " + latchPath + " is gone");
+            } catch (KeeperException.BadVersionException e) {
+                if (attempt >= 3) {
+                    throw new LeadershipLostException("the epoch keeps moving; another leader is active");
+                }
+            }
+        }
+    }
+
+    private void createEpochNode() throws Exception {
+        try {
+            client.create()
+                    .creatingParentContainersIfNeeded()
+                    .forPath(paths.epoch(), Json.encode(new EpochRecord(nodeId, 0, clock.instant())));
+        } catch (KeeperException.NodeExistsException e) {
+            // another agent created it first
+        }
+    }
+
+    private void writeActive(Lease lease, boolean resumed) throws Exception {
+        Stat stat = client.checkExists().forPath(paths.active());
+        if (resumed && stat != null && stat.getEphemeralOwner() == sessionId()) {
+            return; // our own node from before the blip is still there
+        }
+        byte[] data = Json.encode(new ActiveRecord(nodeId, lease.epoch(), clock.instant()));
+        var create = writer.ops().create().withMode(CreateMode.EPHEMERAL).forPath(paths.active(), data);
+        writer.commit(
+                lease,
+                stat == null
+                        ? List.of(create)
+                        : List.of(
+                                writer.ops()
+                                        .delete()
+                                        .withVersion(stat.getVersion())
+                                        .forPath(paths.active()),
+                                create));
+    }
+
+    private long sessionId() throws Exception {
+        return client.getZookeeperClient().getZooKeeper().getSessionId();
+    }
+
+    private void revoke(String why) {
+        Lease old = current.getAndSet(null);
+        if (old == null) {
+            return;
+        }
+        if (state.get() == State.CLOSED) {
+            LOG.info("STANDBY: leadership handed over on close (was ACTIVE at epoch {})", old.epoch());
+        } else {
+            LOG.warn("STANDBY: {} (was ACTIVE at epoch {})", why, old.epoch());
+        }
+        notifyRole(Optional.empty());
+    }
+
+    private void notifyRole(Optional<Lease> lease) {
+        for (Consumer<Optional<Lease>> listener : roleListeners) {
+            try {
+                listener.accept(lease);
+            } catch (RuntimeException e) {
+                LOG.error("role listener failed", e);
+            }
+        }
+    }
+
+    /** Hands leadership over at once: removes {@code active}, closes the latch (its node goes away). */
+    @Override
+    public void close() throws IOException {
+        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+            return;
+        }
+        client.getConnectionStateListenable().removeListener(connectionListener);
+        Lease lease = current.get();
+        if (lease != null && client.getZookeeperClient().isConnected()) {
+            try {
+                writer.commit(lease, List.of(writer.ops().delete().forPath(paths.active())));
+            } catch (Exception e) {
+                Threads.checkInterrupted(e);
+                LOG.debug("could not remove {} on close; it goes with the session", paths.active(), e);
+            }
+        }
+        latch.close();
+        executor.shutdown();
+        try {
+            executor.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package io.asfc.agent.membership;
+
+import io.asfc.agent.events.EventLog;
+import io.asfc.common.concurrent.Threads;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.AgentRecord.Heartbeat;
+import io.asfc.common.zk.AgentRecord.Role;
+import io.asfc.common.zk.AgentRecord.SchedulerState;
+import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkPaths;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this agent's ephemeral {@code agents/<node>} znode: created at start (refusing a node id
+ * that another live agent uses), refreshed every heartbeat interval with {@code seq + 1}, and
+ * re-created after a new session. While ACTIVE it also watches the other agents' {@code seq}.
+ */
+public final class Membership implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+    static final int STUCK_AFTER_INTERVALS = 3;
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final CuratorFramework client;
+    private final ZkPaths paths;
+    private final Duration interval;
+    private final Supplier<SchedulerState> scheduler;
+    private final EventLog events;
+    private final Clock clock;
+    private final LongSupplier nanoTime;
+    private final StuckDetector stuck;
+    private final ScheduledExecutorService executor;
+    private final String path;
+
+    // Only touched on the heartbeat thread (and in start(), before it runs).
+    private AgentRecord record;
+    private int version = -1;
+
+    /**
+     * @param initial this agent's identity; its role and heartbeat are replaced as they change
+     * @param scheduler reports the local scheduler's state at each heartbeat
+     */
+    public Membership(
+            CuratorFramework client,
+            ZkPaths paths,
+            AgentRecord initial,
+            Duration interval,
+            Supplier<SchedulerState> scheduler,
+            EventLog events,
+            Clock clock,
+            LongSupplier nanoTime) {
+        this.client = client;
+        this.paths = paths;
+        this.record = initial;
+        this.interval = interval;
+        this.scheduler = scheduler;
+        this.events = events;
+        this.clock = clock;
+        this.nanoTime = nanoTime;
+        this.stuck = new StuckDetector(interval.multipliedBy(STUCK_AFTER_INTERVALS));
+        this.path = paths.agent(initial.node());
+        this.executor =
+                Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-heartbeat-%d", initial.node()));
+    }
+
+    /** Registers the agent node; throws {@link DuplicateNodeIdException} if the node id is taken. */
+    public void start() throws Exception {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("membership can be started only once");
+        }
+        register();
+        long ms = interval.toMillis();
+        executor.scheduleWithFixedDelay(this::beat, ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** Publishes a role change at once. */
+    public void setRole(Role role) {
+        executor.execute(() -> {
+            if (role == Role.ACTIVE) {
+                stuck.reset();
+            }
+            record = record.withRole(role);
+            beat();
+        });
+    }
+
+    private void register() throws Exception {
+        record = next();
+        byte[] data = Json.encode(record);
+        try {
+            client.create()
+                    .creatingParentContainersIfNeeded()
+                    .withMode(CreateMode.EPHEMERAL)
+                    .forPath(path, data);
+            version = 0;
+            return;
+        } catch (KeeperException.NodeExistsException e) {
+            // someone holds agents/<node>: find out who
+        }
+        Stat stat = new Stat();
+        byte[] existing = client.getData().storingStatIn(stat).forPath(path);
+        if (stat.getEphemeralOwner() == sessionId()) {
+            version = client.setData()
+                    .withVersion(stat.getVersion())
+                    .forPath(path, data)
+                    .getVersion();
+            return;
+        }
+        Optional<AgentRecord> other = Json.decode(path, existing, AgentRecord.class);
+        if (other.isPresent() && isOurDeadPredecessor(other.get())) {
+            LOG.info(
+                    "{} was left by a previous agent on this host (pid {}, no longer running); replacing it",
+                    path,
+                    other.get().pid());
+            client.delete().withVersion(stat.getVersion()).forPath(path);
+            client.create().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+            version = 0;
+            return;
+        }
+        throw new DuplicateNodeIdException("node id '" + record.node() + "' is already used by a live agent ("
+                + other.map(o -> "host " + o.host() + ", pid " + o.pid()).orElse("unreadable " + path)
+                + ", session 0x" + Long.toHexString(stat.getEphemeralOwner())
+                + "); every agent needs its own asfc.node.id");
+    }
+
+    private boolean isOurDeadPredecessor(AgentRecord other) {
+        return other.host().equals(record.host())
+                && other.pid() != record.pid()
+                && ProcessHandle.of(other.pid()).map(p -> !p.isAlive()).orElse(true);
+    }
+
+    private void beat() {
+        if (state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            record = next();
+            byte[] data = Json.encode(record);
+            try {
+                version = client.setData()
+                        .withVersion(version)
+                        .forPath(path, data)
+                        .getVersion();
+            } catch (KeeperException.NoNodeException e) {
+                client.create().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                version = 0;
+                LOG.info("re-created {} after a new ZooKeeper session", path);
+                events.record("agent-rejoined", record.node() + " re-registered after a new ZooKeeper session");
+            } catch (KeeperException.BadVersionException e) {
+                reclaimOrComplain();
+            }
+            if (record.role() == Role.ACTIVE) {
+                watchOthers();
+            }
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.warn("heartbeat of {} failed: {}", path, e.toString());
+        }
+    }
+
+    private void reclaimOrComplain() throws Exception {
+        Stat stat = client.checkExists().forPath(path);
+        if (stat != null && stat.getEphemeralOwner() == sessionId()) {
+            version = stat.getVersion(); // ours, written by a retried call; next beat succeeds
+        } else {
+            LOG.error(
+                    "{} is held by another ZooKeeper session: another agent uses node id '{}'."
+                            + " Give every agent its own asfc.node.id",
+                    path,
+                    record.node());
+        }
+    }
+
+    private void watchOthers() throws Exception {
+        Map<String, Long> seqs = new LinkedHashMap<>();
+        for (String node : client.getChildren().forPath(paths.agents())) {
+            try {
+                String agentPath = paths.agent(node);
+                Json.decode(agentPath, client.getData().forPath(agentPath), AgentRecord.class)
+                        .ifPresent(a -> seqs.put(node, a.heartbeat().seq()));
+            } catch (KeeperException.NoNodeException e) {
+                // the agent left between listing and reading
+            }
+        }
+        for (StuckDetector.Change change : stuck.observe(seqs, nanoTime.getAsLong())) {
+            if (change.stuck()) {
+                LOG.warn(
+                        "agent {} is stuck: heartbeat seq {} unchanged for {}",
+                        change.node(),
+                        change.seq(),
+                        change.silentFor());
+                events.record(
+                        "agent-stuck",
+                        change.node() + ": heartbeat seq " + change.seq() + " unchanged for "
+                                + change.silentFor().toMillis() + "ms");
+            } else {
+                events.record(
+                        "agent-unstuck", change.node() + ": heartbeat advancing again (seq " + change.seq() + ")");
+            }
+        }
+    }
+
+    private AgentRecord next() {
+        return record.withHeartbeat(new Heartbeat(record.heartbeat().seq() + 1, clock.instant()), scheduler.get());
+    }
+
+    private long sessionId() throws Exception {
+        return client.getZookeeperClient().getZooKeeper().getSessionId();
+    }
+
+    /** Stops the heartbeat and removes this agent's node (it would go with the session anyway). */
+    @Override
+    public void close() {
+        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+            return;
+        }
+        executor.shutdown();
+        try {
+            executor.awaitTermination(1, TimeUnit.SECONDS);
+            if (!client.getZookeeperClient().isConnected()) {
+                return; // nothing to tidy that the session's end won't remove
+            }
+            Stat stat = client.checkExists().forPath(path);
+            if (stat != null && stat.getEphemeralOwner() == sessionId()) {
+                client.delete().withVersion(stat.getVersion()).forPath(path);
+            }
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.debug("could not remove {} on close; it goes with the session", path, e);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package io.asfc.agent.testing;
+
+import io.asfc.agent.Agent;
+import io.asfc.agent.zk.ZkClients;
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.SettingsLoader;
+import io.asfc.common.zk.ActiveRecord;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkPaths;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.utils.CloseableUtils;
+import org.apache.zookeeper.KeeperException;
+
+/**
+ * Starts real {@link Agent}s against a test ZooKeeper with short timings, remembers each one's
+ * Curator client (for fault injection), and reads the cluster state back with its own client.
+ */
+public final class TestAgents implements Closeable {
+    public static final Duration SESSION = Duration.ofSeconds(4);
+    public static final Duration HEARTBEAT = Duration.ofMillis(200);
+
+    private final Path dir;
+    private final String connect;
+    private final Duration session;
+    private final Map<String, Agent> agents = new ConcurrentHashMap<>();
+    private final Map<String, CuratorFramework> clients = new ConcurrentHashMap<>();
+    private final CuratorFramework observer;
+    private final ZkPaths paths = new ZkPaths("/airflow/failover", "default");
+
+    public TestAgents(Path dir, String connect) {
+        this(dir, connect, SESSION);
+    }
+
+    public TestAgents(Path dir, String connect, Duration session) {
+        this.dir = dir;
+        this.connect = connect;
+        this.session = session;
+        this.observer = CuratorFrameworkFactory.newClient(connect, 30_000, 5_000, new RetryOneTime(100));
+        observer.start();
+    }
+
+    public ZkPaths paths() {
+        return paths;
+    }
+
+    public CuratorFramework observer() {
+        return observer;
+    }
+
+    public Duration session() {
+        return session;
+    }
+
+    public AsfcSettings settings(String node, String connectString) {
+        String conf =
+                """
+                asfc {
+                  node.id = %s
+                  nodes = [a, b, c, d]
+                  zookeeper {
+                    connect = "%s"
+                    session-timeout = %dms
+                    self-fence-after = %dms
+                    connection-timeout = 2s
+                  }
+                  controller.heartbeat-interval = %dms
+                  scheduler.start-command = "true"
+                }
+                """
+                        .formatted(
+                                node, connectString, session.toMillis(), session.toMillis() / 2, HEARTBEAT.toMillis());
+        try {
+            Path file = dir.resolve(node + "-" + System.nanoTime() + ".conf");
+            Files.writeString(file, conf);
+            return new SettingsLoader(dir, () -> node).load(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts an agent connected directly to ZooKeeper. */
+    public Agent start(String node) {
+        return start(node, connect);
+    }
+
+    /** Starts an agent whose ZooKeeper connection goes through {@code connectString} (e.g. a proxy). */
+    public Agent start(String node, String connectString) {
+        Agent agent = new Agent(
+                settings(node, connectString),
+                (zk, id) -> {
+                    CuratorFramework client = ZkClients.start(zk, id);
+                    clients.put(node, client);
+                    return client;
+                },
+                Clock.systemUTC());
+        agents.put(node, agent);
+        agent.start();
+        return agent;
+    }
+
+    public Agent agent(String node) {
+        return agents.get(node);
+    }
+
+    public CuratorFramework client(String node) {
+        return clients.get(node);
+    }
+
+    /** Closes one agent gracefully, as SIGTERM does. */
+    public void stop(String node) {
+        CloseableUtils.closeQuietly(agents.remove(node));
+    }
+
+    public Optional<ActiveRecord> active() throws Exception {
+        return read(paths.active(), ActiveRecord.class);
+    }
+
+    public long epoch() throws Exception {
+        var stat = observer.checkExists().forPath(paths.epoch());
+        return stat == null ? 0 : stat.getVersion();
+    }
+
+    /** Live agents' records, by what they publish in agents/. */
+    public List<AgentRecord> published() throws Exception {
+        List<AgentRecord> result = new ArrayList<>();
+        try {
+            for (String node : observer.getChildren().forPath(paths.agents())) {
+                read(paths.agent(node), AgentRecord.class).ifPresent(result::add);
+            }
+        } catch (KeeperException.NoNodeException e) {
+            // no agent has registered yet
+        }
+        return result;
+    }
+
+    /** The node named ACTIVE by both the active znode and exactly one agent's own record. */
+    public Optional<String> soleActive() throws Exception {
+        Optional<ActiveRecord> active = active();
+        List<String> claiming = published().stream()
+                .filter(a -> a.role() == AgentRecord.Role.ACTIVE)
+                .map(AgentRecord::node)
+                .toList();
+        if (active.isPresent() && claiming.equals(List.of(active.get().node()))) {
+            return Optional.of(active.get().node());
+        }
+        return Optional.empty();
+    }
+
+    private <T> Optional<T> read(String path, Class<T> type) throws Exception {
+        try {
+            return Json.decode(path, observer.getData().forPath(path), type);
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void close() {
+        agents.values().forEach(CloseableUtils::closeQuietly);
+        agents.clear();
+        CloseableUtils.closeQuietly(observer);
+    }
+}

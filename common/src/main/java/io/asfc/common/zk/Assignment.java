@@ -1,0 +1,16 @@
+package io.asfc.common.zk;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/** The persistent {@code scheduler} znode: where the scheduler must run, written only by the leader. */
+public record Assignment(String node, long epoch, Instant assignedAt, String reason) {
+    public Assignment {
+        Names.require("assigned node", node);
+        if (epoch < 1) {
+            throw new IllegalArgumentException("epoch must be positive, not " + epoch);
+        }
+        Objects.requireNonNull(assignedAt, "assignedAt");
+        reason = reason == null ? "" : reason;
+    }
+}

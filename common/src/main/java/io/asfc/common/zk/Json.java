@@ -1,0 +1,95 @@
+package io.asfc.common.zk;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The UTF-8 JSON of every znode. Decoding never throws: malformed or invalid data (for example
+ * written by hand with zkCli) is logged with its path and read as absent (S5).
+ */
+public final class Json {
+    private static final Logger LOG = LoggerFactory.getLogger(Json.class);
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            .build();
+
+    /** Paths and contents already warned about, so that one bad znode gives one WARN, not one per read. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    private static final int MAX_WARNED = 10_000;
+
+    private Json() {}
+
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    public static byte[] encode(Object value) {
+        try {
+            return MAPPER.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName() + " as JSON", e);
+        }
+    }
+
+    public static String pretty(Object value) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The decoded value, or empty (with a WARN naming the path) when the data is missing or malformed. */
+    public static <T> Optional<T> decode(String path, byte[] data, Class<T> type) {
+        if (data == null || data.length == 0) {
+            warnOnce(path, data, "ignoring empty data in {} (expected {} JSON){}", type, "");
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(MAPPER.readValue(data, type));
+        } catch (IOException | IllegalArgumentException e) {
+            warnOnce(path, data, "ignoring malformed data in {} (expected {} JSON): {}", type, reason(e));
+            return Optional.empty();
+        }
+    }
+
+    private static void warnOnce(String path, byte[] data, String format, Class<?> type, String reason) {
+        if (WARNED.size() > MAX_WARNED) {
+            WARNED.clear();
+        }
+        String key = path + "#" + Arrays.hashCode(data);
+        if (WARNED.add(key)) {
+            LOG.warn(format, path, type.getSimpleName(), reason);
+        } else {
+            LOG.debug(format, path, type.getSimpleName(), reason);
+        }
+    }
+
+    private static String reason(Exception e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}
