@@ -70,6 +70,16 @@ final class Distribution {
         return home;
     }
 
+    /** The distribution's {@code lib/} as a class path, for running its jars (ZooKeeper, zkCli) directly. */
+    String classPath() {
+        return home.resolve("lib").toString() + "/*";
+    }
+
+    /** The java launcher of this test JVM, which the distribution is also run with. */
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
     /** The project version, read from the tarball's name. */
     String version() {
         return version;
@@ -99,6 +109,16 @@ final class Distribution {
      * any {@code ASFC_*} variables, with logs and pid file under the work directory and this test JVM's Java.
      */
     CommandResult run(Duration timeout, String... args) throws IOException, InterruptedException {
+        return run(Map.of(), timeout, args);
+    }
+
+    /**
+     * Runs {@code bin/asfc-agent} as {@link #run(Duration, String...)} does, with {@code overrides} added to (or
+     * replacing entries of) its environment, e.g. {@code ASFC_CONF_DIR}, {@code ASFC_PID_DIR} and {@code
+     * ASFC_LOG_DIR} for one of several agents that share this distribution.
+     */
+    CommandResult run(Map<String, String> overrides, Duration timeout, String... args)
+            throws IOException, InterruptedException {
         Map<String, String> environment = new HashMap<>(System.getenv());
         environment.keySet().removeIf(key -> key.startsWith("ASFC_"));
         environment.put("JAVA_HOME", System.getProperty("java.home"));
@@ -106,6 +126,7 @@ final class Distribution {
         environment.put("ASFC_PID_DIR", pidDir().toString());
         environment.put("ASFC_START_TIMEOUT", "60");
         environment.put("ASFC_STOP_TIMEOUT", "30");
+        environment.putAll(overrides);
         List<String> command = Stream.concat(Stream.of(home.resolve(SCRIPT).toString()), Stream.of(args))
                 .toList();
         return Commands.run(command, workDir, environment, timeout);

@@ -6,12 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +29,6 @@ class DistributionIT {
     private static final Duration DAEMON_COMMAND_TIMEOUT = Duration.ofMinutes(2);
 
     private static final Duration CLI_COMMAND_TIMEOUT = Duration.ofMinutes(1);
-    private static final int SOCKET_TIMEOUT_MILLIS = 5_000;
 
     @TempDir
     Path tempDir;
@@ -49,7 +42,7 @@ class DistributionIT {
     @BeforeEach
     void unpackDistribution() throws Exception {
         dist = Distribution.unpack(tempDir);
-        zooKeeperPort = freePort();
+        zooKeeperPort = Network.freePort();
         dist.appendConfig("asfc.zookeeper.embedded.port = " + zooKeeperPort);
     }
 
@@ -59,7 +52,7 @@ class DistributionIT {
             return;
         }
         dist.recordedPid().ifPresent(agentPids::add);
-        if (agentPids.stream().noneMatch(DistributionIT::isAlive)) {
+        if (agentPids.stream().noneMatch(Processes::isAlive)) {
             return;
         }
         try {
@@ -69,7 +62,7 @@ class DistributionIT {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
                 await("agent pid " + pid + " to end")
                         .atMost(Duration.ofSeconds(30))
-                        .until(() -> !isAlive(pid));
+                        .until(() -> !Processes.isAlive(pid));
             }
         }
     }
@@ -82,7 +75,7 @@ class DistributionIT {
         assertEquals(0, status.exitCode(), () -> diagnostics(status));
         assertTrue(status.stdout().contains("is running (pid " + pid + ")"), () -> diagnostics(status));
 
-        String srvr = fourLetterWord("srvr");
+        String srvr = Network.fourLetterWord(zooKeeperPort, "srvr");
         assertTrue(
                 srvr.contains("Zookeeper version"),
                 () -> "srvr on 127.0.0.1:" + zooKeeperPort + " answered:\n" + srvr + "\n" + dist.logTails());
@@ -96,7 +89,7 @@ class DistributionIT {
         assertNotEquals(0, second.exitCode(), () -> diagnostics(second));
         assertTrue(second.stderr().contains("already running (pid " + pid + ")"), () -> diagnostics(second));
         assertEquals(Optional.of(pid), dist.recordedPid(), () -> "pid file changed\n" + diagnostics(second));
-        assertTrue(isAlive(pid), () -> "the first agent died\n" + diagnostics(second));
+        assertTrue(Processes.isAlive(pid), () -> "the first agent died\n" + diagnostics(second));
     }
 
     @Test
@@ -106,7 +99,8 @@ class DistributionIT {
         CommandResult stop = dist.run(DAEMON_COMMAND_TIMEOUT, "stop");
         assertEquals(0, stop.exitCode(), () -> diagnostics(stop));
         assertTrue(stop.stdout().contains("stopped (pid " + pid + ")"), () -> diagnostics(stop));
-        assertFalse(isAlive(pid), () -> "agent pid " + pid + " is still alive after stop\n" + diagnostics(stop));
+        assertFalse(
+                Processes.isAlive(pid), () -> "agent pid " + pid + " is still alive after stop\n" + diagnostics(stop));
         assertFalse(Files.exists(dist.pidFile()), () -> "stop left the pid file\n" + diagnostics(stop));
 
         CommandResult status = dist.run(CLI_COMMAND_TIMEOUT, "status");
@@ -163,48 +157,11 @@ class DistributionIT {
         assertEquals(0, start.exitCode(), () -> diagnostics(start));
         assertTrue(start.stdout().contains("asfc-agent started (pid"), () -> diagnostics(start));
         long pid = dist.recordedPid().orElseThrow(() -> new AssertionError("no pid file\n" + diagnostics(start)));
-        assertTrue(isAlive(pid), () -> "agent pid " + pid + " is not alive\n" + diagnostics(start));
+        assertTrue(Processes.isAlive(pid), () -> "agent pid " + pid + " is not alive\n" + diagnostics(start));
         return pid;
     }
 
     private String diagnostics(CommandResult result) {
         return result.describe() + dist.logTails();
-    }
-
-    /** Sends a ZooKeeper four-letter command and returns the whole answer. */
-    private String fourLetterWord(String word) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", zooKeeperPort), SOCKET_TIMEOUT_MILLIS);
-            socket.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
-            OutputStream out = socket.getOutputStream();
-            out.write(word.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    /**
-     * Whether {@code pid} is a live process. A zombie counts as ended: where PID 1 does not reap orphans (as on
-     * some VMs and containers), an agent that has exited lingers as a zombie, and ProcessHandle calls it alive.
-     */
-    private static boolean isAlive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !isZombie(pid);
-    }
-
-    private static boolean isZombie(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
-            return stat.substring(stat.lastIndexOf(')') + 1).trim().startsWith("Z");
-        } catch (IOException e) {
-            // No such entry: the process is gone, or this is not Linux and ProcessHandle alone decides.
-            return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
