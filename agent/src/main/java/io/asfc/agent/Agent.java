@@ -1,22 +1,33 @@
 package io.asfc.agent;
 
+import io.asfc.agent.controller.Controller;
+import io.asfc.agent.controller.Policy;
 import io.asfc.agent.election.Election;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.membership.Membership;
+import io.asfc.agent.supervisor.ChildRunner;
+import io.asfc.agent.supervisor.SchedulerRunner;
+import io.asfc.agent.supervisor.Supervisor;
+import io.asfc.agent.supervisor.command.CommandRunner;
+import io.asfc.agent.supervisor.health.HttpHealthProbe;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkClients;
 import io.asfc.agent.zk.ZkUnreachableException;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.Modes.SchedulerMode;
+import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.config.ZkSettings;
 import io.asfc.common.net.Hostnames;
+import io.asfc.common.process.TreeStopper;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.AgentRecord.Heartbeat;
 import io.asfc.common.zk.AgentRecord.Role;
 import io.asfc.common.zk.AgentRecord.SchedulerState;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,8 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of the daemon: the only class that constructs components, in the order
- * config → (embedded ZooKeeper) → Curator client → events → membership → election, and closes
- * them in exact reverse.
+ * config → (embedded ZooKeeper) → Curator client → events → membership → election → supervisor →
+ * controller, and closes them in exact reverse.
  */
 public final class Agent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -48,6 +59,7 @@ public final class Agent implements Closeable {
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AsfcSettings settings;
+    private final AgentDirs dirs;
     private final ClientFactory clients;
     private final Clock clock;
     private EmbeddedZooKeeper embedded;
@@ -55,13 +67,16 @@ public final class Agent implements Closeable {
     private EventLog events;
     private Membership membership;
     private Election election;
+    private Supervisor supervisor;
+    private Controller controller;
 
-    public Agent(AsfcSettings settings) {
-        this(settings, ZkClients::start, Clock.systemUTC());
+    public Agent(AsfcSettings settings, AgentDirs dirs) {
+        this(settings, dirs, ZkClients::start, Clock.systemUTC());
     }
 
-    public Agent(AsfcSettings settings, ClientFactory clients, Clock clock) {
+    public Agent(AsfcSettings settings, AgentDirs dirs, ClientFactory clients, Clock clock) {
         this.settings = settings;
+        this.dirs = dirs;
         this.clients = clients;
         this.clock = clock;
     }
@@ -96,18 +111,37 @@ public final class Agent implements Closeable {
         events = new EventLog(
                 client, paths, settings.nodeId(), settings.controller().eventsRetain(), clock);
         membership = new Membership(
+                client, paths, identity(), settings.controller().heartbeatInterval(), events, clock, System::nanoTime);
+        FencedWriter writer = new FencedWriter(client, paths);
+        election = new Election(client, paths, settings.nodeId(), writer, events, clock);
+        supervisor = new Supervisor(
                 client,
                 paths,
-                identity(),
+                settings.nodeId(),
+                settings.scheduler(),
+                settings.zookeeper().selfFenceAfter(),
+                runner(settings.scheduler()),
+                HttpHealthProbe.fromSettings(settings.scheduler().health()),
+                events,
+                membership::reportScheduler,
+                System::nanoTime);
+        controller = new Controller(
+                client,
+                paths,
+                settings.nodeId(),
+                new Policy(settings.nodes(), settings.scheduler().maxRestartsBeforeFailover()),
+                settings.controller().takeoverGrace(),
                 settings.controller().heartbeatInterval(),
-                () -> SchedulerState.STOPPED,
+                writer,
                 events,
                 clock,
                 System::nanoTime);
-        election = new Election(client, paths, settings.nodeId(), new FencedWriter(client, paths), events, clock);
         election.addRoleListener(lease -> membership.setRole(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
+        election.addRoleListener(controller::onRole);
         try {
             membership.start();
+            supervisor.start();
+            controller.start();
             election.start();
         } catch (RuntimeException e) {
             throw e;
@@ -123,6 +157,16 @@ public final class Agent implements Closeable {
         return true;
     }
 
+    private SchedulerRunner runner(SchedulerSettings scheduler) {
+        TreeStopper stopper = new TreeStopper(System::nanoTime);
+        String name = "scheduler-" + settings.nodeId();
+        Path output = dirs.logDir().resolve(name + ".out");
+        if (scheduler.mode() == SchedulerMode.COMMAND) {
+            return new CommandRunner(scheduler, output, stopper);
+        }
+        return new ChildRunner(scheduler, dirs.runDir().resolve(name + ".session"), output, stopper, clock);
+    }
+
     /** Whether this agent currently holds leadership (a hint; fenced writes decide). */
     public boolean isActive() {
         return election != null && election.isActive();
@@ -133,12 +177,39 @@ public final class Agent implements Closeable {
             try {
                 ZkClients.awaitConnected(client, settings.zookeeper());
                 LOG.info("connected to ZooKeeper at {}", settings.zookeeper().effectiveConnect());
+                checkNegotiatedSession();
                 return true;
             } catch (ZkUnreachableException e) {
                 LOG.warn("{}; still trying", e.getMessage());
             }
         }
         return false;
+    }
+
+    /** ZooKeeper may grant another session timeout than asked; the timing guarantees depend on it. */
+    private void checkNegotiatedSession() {
+        try {
+            long granted = client.getZookeeperClient().getZooKeeper().getSessionTimeout();
+            long asked = settings.zookeeper().sessionTimeout().toMillis();
+            if (granted != asked) {
+                LOG.warn(
+                        "ZooKeeper granted a session timeout of {}ms instead of the configured {}ms"
+                                + " (the server's min/maxSessionTimeout); takeover takes about {}ms",
+                        granted,
+                        asked,
+                        granted);
+            }
+            if (settings.zookeeper().selfFenceAfter().toMillis() >= granted) {
+                LOG.error(
+                        "self-fence-after ({}ms) is not shorter than the granted session timeout ({}ms): another"
+                                + " host may take over before this one stops its scheduler",
+                        settings.zookeeper().selfFenceAfter().toMillis(),
+                        granted);
+            }
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.debug("could not read the negotiated session timeout", e);
+        }
     }
 
     private AgentRecord identity() {
@@ -165,10 +236,12 @@ public final class Agent implements Closeable {
             return;
         }
         LOG.info("asfc agent stopping: node {}", settings.nodeId());
+        CloseableUtils.closeQuietly(election);
+        CloseableUtils.closeQuietly(controller);
+        CloseableUtils.closeQuietly(supervisor);
         if (events != null && client.getZookeeperClient().isConnected()) {
             events.record("agent-stopped", settings.nodeId() + " stopped");
         }
-        CloseableUtils.closeQuietly(election);
         CloseableUtils.closeQuietly(membership);
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);

@@ -33,6 +33,10 @@ import picocli.CommandLine.ScopeType;
             MetadataCommand.class,
             EventsCommand.class,
             ClearMetadataCommand.class,
+            IsSchedulerRunningCommand.class,
+            FailoverCommand.class,
+            PauseCommand.class,
+            ResumeCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

@@ -62,9 +62,26 @@ final class MetadataCommand implements Callable<Integer> {
                 "scheduler",
                 s.scheduler() == null
                         ? "not assigned"
-                        : s.scheduler().node() + " (epoch " + s.scheduler().epoch() + ", assigned "
+                        : (s.scheduler().node() == null
+                                        ? "nobody (moving)"
+                                        : s.scheduler().node()) + " (epoch "
+                                + s.scheduler().epoch() + ", assigned "
                                 + s.scheduler().assignedAt() + ", "
                                 + s.scheduler().reason() + ")");
+        out.printf(
+                "%-20s %s%n",
+                "paused",
+                s.control() != null && s.control().paused() ? "YES: no agent starts or stops a scheduler" : "no");
+        if (s.control() != null && s.control().result() != null) {
+            out.printf(
+                    "%-20s %s (%s)%n",
+                    "last failover", s.control().result(), s.control().resultAt());
+        }
+        for (var node : s.nodes()) {
+            if (node.quarantined()) {
+                out.printf("%-20s %s: %s (since %s)%n", "quarantined", node.node(), node.reason(), node.at());
+            }
+        }
         out.println();
         out.printf(ROW, "NODE", "HOST", "PID", "ROLE", "SCHEDULER", "SEQ", "LAST HEARTBEAT (AGE)");
         for (ClusterSnapshot.Agent a : s.agents()) {

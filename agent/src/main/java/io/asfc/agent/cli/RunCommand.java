@@ -1,6 +1,7 @@
 package io.asfc.agent.cli;
 
 import io.asfc.agent.Agent;
+import io.asfc.agent.AgentDirs;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
 import java.io.IOException;
@@ -38,7 +39,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         AsfcSettings settings = cli.settings();
         MDC.put(Threads.MDC_NODE, settings.nodeId());
-        Agent agent = new Agent(settings);
+        Agent agent =
+                new Agent(settings, AgentDirs.fromSystemProperties(Path.of(System.getProperty("asfc.home", "."))));
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {

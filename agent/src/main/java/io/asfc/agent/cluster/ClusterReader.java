@@ -3,7 +3,9 @@ package io.asfc.agent.cluster;
 import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.NodeRecord;
 import io.asfc.common.zk.ZkPaths;
 import java.time.Clock;
 import java.time.Instant;
@@ -41,6 +43,13 @@ public final class ClusterReader {
                                     .orElse(null),
                             Instant.ofEpochMilli(stat.getMtime()))));
         }
+        List<NodeRecord> nodes = new ArrayList<>();
+        for (String node : children(paths.nodes())) {
+            NodeRecord record = decode(paths.node(node), NodeRecord.class);
+            if (record != null) {
+                nodes.add(record);
+            }
+        }
         return new ClusterSnapshot(
                 cluster,
                 paths.cluster(),
@@ -48,6 +57,8 @@ public final class ClusterReader {
                 decode(paths.active(), ActiveRecord.class),
                 epoch == null ? 0 : epoch.getVersion(),
                 decode(paths.scheduler(), Assignment.class),
+                decode(paths.control(), ControlRecord.class),
+                nodes,
                 agents);
     }
 

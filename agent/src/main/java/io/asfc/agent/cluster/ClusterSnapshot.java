@@ -3,6 +3,8 @@ package io.asfc.agent.cluster;
 import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.NodeRecord;
 import java.time.Instant;
 import java.util.List;
 
@@ -11,6 +13,8 @@ import java.util.List;
  * null when the znode is absent or holds malformed data.
  *
  * @param epoch the epoch znode's version (0 before the first leader)
+ * @param control operator requests (pause, failover) and the leader's last answer
+ * @param nodes the leader's per-node records (quarantines)
  */
 public record ClusterSnapshot(
         String cluster,
@@ -19,6 +23,8 @@ public record ClusterSnapshot(
         ActiveRecord active,
         long epoch,
         Assignment scheduler,
+        ControlRecord control,
+        List<NodeRecord> nodes,
         List<Agent> agents) {
 
     /**

@@ -2,6 +2,7 @@ package io.asfc.agent.membership;
 
 import io.asfc.agent.events.EventLog;
 import io.asfc.common.concurrent.Threads;
+import io.asfc.common.process.ProcessTable;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.AgentRecord.Heartbeat;
 import io.asfc.common.zk.AgentRecord.Role;
@@ -19,7 +20,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -46,7 +46,6 @@ public final class Membership implements Closeable {
     private final CuratorFramework client;
     private final ZkPaths paths;
     private final Duration interval;
-    private final Supplier<SchedulerState> scheduler;
     private final EventLog events;
     private final Clock clock;
     private final LongSupplier nanoTime;
@@ -56,18 +55,18 @@ public final class Membership implements Closeable {
 
     // Only touched on the heartbeat thread (and in start(), before it runs).
     private AgentRecord record;
+    private SchedulerState scheduler = SchedulerState.STOPPED;
     private int version = -1;
 
     /**
-     * @param initial this agent's identity; its role and heartbeat are replaced as they change
-     * @param scheduler reports the local scheduler's state at each heartbeat
+     * @param initial this agent's identity; its role, heartbeat and scheduler state are replaced
+     *     as they change
      */
     public Membership(
             CuratorFramework client,
             ZkPaths paths,
             AgentRecord initial,
             Duration interval,
-            Supplier<SchedulerState> scheduler,
             EventLog events,
             Clock clock,
             LongSupplier nanoTime) {
@@ -75,7 +74,6 @@ public final class Membership implements Closeable {
         this.paths = paths;
         this.record = initial;
         this.interval = interval;
-        this.scheduler = scheduler;
         this.events = events;
         this.clock = clock;
         this.nanoTime = nanoTime;
@@ -103,6 +101,16 @@ public final class Membership implements Closeable {
             }
             record = record.withRole(role);
             beat();
+        });
+    }
+
+    /** Publishes the local scheduler's state at once when it changed (and at every heartbeat). */
+    public void reportScheduler(SchedulerState state) {
+        executor.execute(() -> {
+            if (!state.equals(scheduler)) {
+                scheduler = state;
+                beat();
+            }
         });
     }
 
@@ -148,7 +156,7 @@ public final class Membership implements Closeable {
     private boolean isOurDeadPredecessor(AgentRecord other) {
         return other.host().equals(record.host())
                 && other.pid() != record.pid()
-                && ProcessHandle.of(other.pid()).map(p -> !p.isAlive()).orElse(true);
+                && ProcessTable.read(other.pid()).filter(p -> !p.isZombie()).isEmpty(); // a zombie is dead
     }
 
     private void beat() {
@@ -223,7 +231,7 @@ public final class Membership implements Closeable {
     }
 
     private AgentRecord next() {
-        return record.withHeartbeat(new Heartbeat(record.heartbeat().seq() + 1, clock.instant()), scheduler.get());
+        return record.withHeartbeat(new Heartbeat(record.heartbeat().seq() + 1, clock.instant()), scheduler);
     }
 
     private long sessionId() throws Exception {

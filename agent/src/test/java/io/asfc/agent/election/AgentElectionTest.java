@@ -133,7 +133,9 @@ class AgentElectionTest {
         var zk = agents.observer();
         byte[] garbage = "{not json".getBytes(StandardCharsets.UTF_8);
         zk.create().withMode(CreateMode.EPHEMERAL).forPath(agents.paths().agent("x"), garbage);
-        zk.create().forPath(agents.paths().scheduler(), "{\"node\": 5, \"epoch\": \"soon\"}".getBytes());
+        await().atMost(CONVERGE)
+                .until(() -> zk.checkExists().forPath(agents.paths().scheduler()) != null);
+        zk.setData().forPath(agents.paths().scheduler(), "{\"node\": 5, \"epoch\": \"soon\"}".getBytes());
         zk.setData().forPath(agents.paths().active(), garbage);
         Map<String, Long> before = seqs();
 

@@ -157,6 +157,7 @@ class FencingTest {
         final AtomicReference<Boolean> staleAttempts = new AtomicReference<>();
         final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor();
         volatile CountDownLatch pause;
+        volatile CountDownLatch held = new CountDownLatch(0);
 
         Participant(String node, ConcurrentLinkedQueue<Write> history) throws Exception {
             this.node = node;
@@ -185,11 +186,16 @@ class FencingTest {
             worker.scheduleWithFixedDelay(this::act, 0, 20, TimeUnit.MILLISECONDS);
         }
 
-        /** The next action takes the lease, then blocks until the returned latch opens. */
-        CountDownLatch pauseWithLease() {
+        /**
+         * The next action takes the lease, then blocks until the returned latch opens. Returns once
+         * the action thread holds a lease and is blocked.
+         */
+        CountDownLatch pauseWithLease() throws InterruptedException {
             CountDownLatch resume = new CountDownLatch(1);
             staleAttempts.set(null);
+            held = new CountDownLatch(1);
             pause = resume;
+            assertTrue(held.await(10, TimeUnit.SECONDS), node + " never paused holding a lease");
             return resume;
         }
 
@@ -202,6 +208,7 @@ class FencingTest {
             try {
                 if (paused != null) {
                     pause = null;
+                    held.countDown();
                     paused.await();
                 }
                 long start = System.nanoTime();

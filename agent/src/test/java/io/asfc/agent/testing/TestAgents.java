@@ -1,6 +1,7 @@
 package io.asfc.agent.testing;
 
 import io.asfc.agent.Agent;
+import io.asfc.agent.AgentDirs;
 import io.asfc.agent.zk.ZkClients;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.SettingsLoader;
@@ -67,6 +68,11 @@ public final class TestAgents implements Closeable {
     }
 
     public AsfcSettings settings(String node, String connectString) {
+        return settings(node, connectString, "");
+    }
+
+    /** Settings with {@code extra} HOCON appended (it overrides the defaults above it). */
+    public AsfcSettings settings(String node, String connectString, String extra) {
         String conf =
                 """
                 asfc {
@@ -79,11 +85,16 @@ public final class TestAgents implements Closeable {
                     connection-timeout = 2s
                   }
                   controller.heartbeat-interval = %dms
-                  scheduler.start-command = "true"
+                  scheduler.start-command = "exec sleep 600"
                 }
                 """
-                        .formatted(
-                                node, connectString, session.toMillis(), session.toMillis() / 2, HEARTBEAT.toMillis());
+                                .formatted(
+                                        node,
+                                        connectString,
+                                        session.toMillis(),
+                                        session.toMillis() / 2,
+                                        HEARTBEAT.toMillis())
+                        + extra;
         try {
             Path file = dir.resolve(node + "-" + System.nanoTime() + ".conf");
             Files.writeString(file, conf);
@@ -100,8 +111,14 @@ public final class TestAgents implements Closeable {
 
     /** Starts an agent whose ZooKeeper connection goes through {@code connectString} (e.g. a proxy). */
     public Agent start(String node, String connectString) {
+        return start(node, connectString, "");
+    }
+
+    /** Starts an agent with extra HOCON config, e.g. a scheduler start-command. */
+    public Agent start(String node, String connectString, String extra) {
         Agent agent = new Agent(
-                settings(node, connectString),
+                settings(node, connectString, extra),
+                new AgentDirs(dir.resolve("logs"), dir.resolve("run")),
                 (zk, id) -> {
                     CuratorFramework client = ZkClients.start(zk, id);
                     clients.put(node, client);
@@ -111,6 +128,10 @@ public final class TestAgents implements Closeable {
         agents.put(node, agent);
         agent.start();
         return agent;
+    }
+
+    public String connect() {
+        return connect;
     }
 
     public Agent agent(String node) {
@@ -124,6 +145,14 @@ public final class TestAgents implements Closeable {
     /** Closes one agent gracefully, as SIGTERM does. */
     public void stop(String node) {
         CloseableUtils.closeQuietly(agents.remove(node));
+    }
+
+    public Optional<io.asfc.common.zk.Assignment> assignment() throws Exception {
+        return read(paths.scheduler(), io.asfc.common.zk.Assignment.class);
+    }
+
+    public Optional<AgentRecord> agentRecord(String node) throws Exception {
+        return read(paths.agent(node), AgentRecord.class);
     }
 
     public Optional<ActiveRecord> active() throws Exception {

@@ -22,6 +22,7 @@ public record SchedulerSettings(
         Duration stopTimeout,
         Duration restartSleep,
         int maxRestartsBeforeFailover,
+        boolean stopWithAgent,
         Health health) {
 
     /** {@code asfc.scheduler.health}. */

@@ -121,6 +121,7 @@ public final class SettingsLoader {
                 r.positiveDuration(k("scheduler.stop-timeout")),
                 r.positiveDuration(k("scheduler.restart-sleep")),
                 r.integer(k("scheduler.max-restarts-before-failover"), 1, 1000),
+                r.bool(k("scheduler.stop-with-agent")),
                 new SchedulerSettings.Health(
                         r.optionalString(k("scheduler.health.url")),
                         r.enumValue(k("scheduler.health.format"), HealthFormat.class),

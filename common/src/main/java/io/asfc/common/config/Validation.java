@@ -4,6 +4,7 @@ import io.asfc.common.config.Modes.AclMode;
 import io.asfc.common.zk.Names;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -93,6 +94,11 @@ final class Validation {
         } catch (PatternSyntaxException e) {
             r.problem("asfc.scheduler.process-pattern", "is not a valid regular expression: " + e.getDescription());
         }
+        sched.health().caFile().ifPresent(file -> {
+            if (!Files.isReadable(file)) {
+                r.problem("asfc.scheduler.health.ca-file", file + " does not exist or is not readable");
+            }
+        });
         sched.health().url().ifPresent(url -> {
             try {
                 URI uri = new URI(url);

@@ -1,0 +1,17 @@
+package io.asfc.agent;
+
+import java.nio.file.Path;
+
+/**
+ * Where the agent keeps files of its own: the scheduler's output (log dir) and the record of the
+ * scheduler session it runs, which a restarted agent adopts (run dir).
+ */
+public record AgentDirs(Path logDir, Path runDir) {
+
+    /** From the launcher's {@code -Dasfc.log.dir} / {@code -Dasfc.pid.dir}, else logs/ and run/ under home. */
+    public static AgentDirs fromSystemProperties(Path home) {
+        return new AgentDirs(
+                Path.of(System.getProperty("asfc.log.dir", home.resolve("logs").toString())),
+                Path.of(System.getProperty("asfc.pid.dir", home.resolve("run").toString())));
+    }
+}

@@ -1,0 +1,38 @@
+package io.asfc.agent.cli;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkPaths;
+import java.util.function.UnaryOperator;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+
+/** Read-modify-write of the {@code control} znode, with a version check so no request is lost. */
+final class ControlWriter {
+    private static final int ATTEMPTS = 5;
+
+    private ControlWriter() {}
+
+    static ControlRecord update(CuratorFramework client, ZkPaths paths, UnaryOperator<ControlRecord> change)
+            throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Znode<ControlRecord> current = Znode.read(client, paths.control(), ControlRecord.class);
+            ControlRecord next = change.apply(current.present() ? current.value() : ControlRecord.NONE);
+            try {
+                if (current.absent()) {
+                    client.create().creatingParentContainersIfNeeded().forPath(paths.control(), Json.encode(next));
+                } else {
+                    client.setData()
+                            .withVersion(current.stat().getVersion())
+                            .forPath(paths.control(), Json.encode(next));
+                }
+                return next;
+            } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+                if (attempt == ATTEMPTS) {
+                    throw new CliFailure(paths.control() + " keeps changing under us; try again");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.asfc.agent.cli;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.zk.ActiveRecord;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "failover",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Move the scheduler gracefully: the ACTIVE controller stops it on its node, waits until",
+            "that node reports it stopped, then assigns the new node. Without --to, the next eligible",
+            "node in asfc.nodes order. Waits and shows progress until it runs on the new node."
+        })
+final class FailoverCommand implements Callable<Integer> {
+    private static final long POLL_MS = 200;
+
+    @ParentCommand
+    private AsfcCli cli;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--to", paramLabel = "NODE", description = "The node to move the scheduler to.")
+    private String to;
+
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "120",
+            description = "How long to wait for the move (default ${DEFAULT-VALUE}).")
+    private long timeoutSeconds;
+
+    @Option(names = "--no-wait", description = "Only file the request.")
+    private boolean noWait;
+
+    @Override
+    public Integer call() throws Exception {
+        AsfcSettings settings = cli.settings();
+        PrintWriter out = spec.commandLine().getOut();
+        try (ZkConnection zk = ZkConnection.open(settings)) {
+            Znode<Assignment> assignment = Znode.read(zk.client(), zk.paths().scheduler(), Assignment.class);
+            String from = assignment.present() ? assignment.value().node() : null;
+            if (to != null) {
+                validate(settings, zk, from);
+            }
+            String id = UUID.randomUUID().toString();
+            ControlWriter.update(
+                    zk.client(),
+                    zk.paths(),
+                    c -> c.withRequest(
+                            to == null ? "" : to, id, Clock.systemUTC().instant()));
+            Znode<ActiveRecord> active = Znode.read(zk.client(), zk.paths().active(), ActiveRecord.class);
+            out.println("requested a failover" + (from == null ? "" : " from " + from)
+                    + (to == null ? " to the next eligible node" : " to " + to)
+                    + (active.present()
+                            ? "; the ACTIVE controller is " + active.value().node()
+                            : "; there is no ACTIVE controller right now, the request waits for one"));
+            if (noWait) {
+                return ExitCode.OK.code();
+            }
+            return await(zk, id, out);
+        }
+    }
+
+    private void validate(AsfcSettings settings, ZkConnection zk, String from) throws Exception {
+        if (!settings.nodes().isEmpty() && !settings.nodes().contains(to)) {
+            throw new CliFailure("unknown node '" + to + "': asfc.nodes is " + settings.nodes());
+        }
+        if (to.equals(from)) {
+            throw new CliFailure("the scheduler is already assigned to " + to);
+        }
+        Znode<AgentRecord> agent = Znode.read(zk.client(), zk.paths().agent(to), AgentRecord.class);
+        if (agent.absent()) {
+            throw new CliFailure("'" + to + "' has no live agent, so it cannot run the scheduler");
+        }
+        if (agent.present()
+                && agent.value().scheduler().failures() >= settings.scheduler().maxRestartsBeforeFailover()) {
+            throw new CliFailure("'" + to + "' is not eligible: its scheduler failed "
+                    + agent.value().scheduler().failures() + " times in a row");
+        }
+    }
+
+    private int await(ZkConnection zk, String id, PrintWriter out) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        String last = "";
+        while (System.nanoTime() - deadline < 0) {
+            Znode<ControlRecord> control = Znode.read(zk.client(), zk.paths().control(), ControlRecord.class);
+            Znode<Assignment> assignment = Znode.read(zk.client(), zk.paths().scheduler(), Assignment.class);
+            if (control.present()
+                    && id.equals(control.value().requestId())
+                    && control.value().result() != null) {
+                String result = control.value().result();
+                if (result.startsWith("refused")) {
+                    throw new CliFailure("the ACTIVE controller " + result);
+                }
+                String target = assignment.present() ? assignment.value().node() : null;
+                Znode<AgentRecord> agent = target == null
+                        ? null
+                        : Znode.read(zk.client(), zk.paths().agent(target), AgentRecord.class);
+                if (agent != null
+                        && agent.present()
+                        && agent.value().scheduler().running()) {
+                    out.println("the scheduler runs on " + target + " (pid "
+                            + agent.value().scheduler().pid() + ")");
+                    return ExitCode.OK.code();
+                }
+                last = progress(out, last, result + "; waiting for " + target + " to start it");
+            } else if (assignment.present() && assignment.value().node() == null) {
+                last = progress(out, last, assignment.value().reason() + "; waiting for it to stop");
+            } else {
+                last = progress(out, last, "waiting for the ACTIVE controller to act");
+            }
+            TimeUnit.MILLISECONDS.sleep(POLL_MS);
+        }
+        throw new CliFailure("the failover did not finish within "
+                + Duration.ofSeconds(timeoutSeconds).toSeconds()
+                + "s; see 'asfc-agent events' and 'asfc-agent metadata'");
+    }
+
+    private static String progress(PrintWriter out, String last, String now) {
+        if (!Objects.equals(last, now)) {
+            out.println("  " + now);
+        }
+        return now;
+    }
+}

@@ -1,0 +1,21 @@
+package io.asfc.agent.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "resume", mixinStandardHelpOptions = true, description = "End a 'pause'.")
+final class ResumeCommand implements Callable<Integer> {
+    @ParentCommand
+    private AsfcCli cli;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        return PauseCommand.setPaused(cli.settings(), false, spec);
+    }
+}

@@ -1,0 +1,39 @@
+package io.asfc.agent.cluster;
+
+import io.asfc.common.zk.Json;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * A znode read fresh from ZooKeeper: absent, malformed (logged once, then to be ignored: S5), or
+ * present with its decoded value and stat.
+ */
+public record Znode<T>(State state, T value, Stat stat) {
+    public enum State {
+        ABSENT,
+        MALFORMED,
+        PRESENT
+    }
+
+    public static <T> Znode<T> read(CuratorFramework client, String path, Class<T> type) throws Exception {
+        Stat stat = new Stat();
+        byte[] data;
+        try {
+            data = client.getData().storingStatIn(stat).forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            return new Znode<>(State.ABSENT, null, null);
+        }
+        return Json.decode(path, data, type)
+                .map(v -> new Znode<>(State.PRESENT, v, stat))
+                .orElseGet(() -> new Znode<>(State.MALFORMED, null, stat));
+    }
+
+    public boolean present() {
+        return state == State.PRESENT;
+    }
+
+    public boolean absent() {
+        return state == State.ABSENT;
+    }
+}

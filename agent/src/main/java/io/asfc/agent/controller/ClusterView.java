@@ -1,0 +1,63 @@
+package io.asfc.agent.controller;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.NodeRecord;
+import io.asfc.common.zk.ZkPaths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+
+/** What the leader reads, fresh, before each decision. */
+record ClusterView(
+        Znode<Assignment> assignment,
+        Map<String, Znode<AgentRecord>> agents,
+        Znode<ControlRecord> control,
+        Map<String, NodeRecord> quarantined) {
+
+    static ClusterView read(CuratorFramework client, ZkPaths paths) throws Exception {
+        client.sync().forPath(paths.cluster());
+        Map<String, Znode<AgentRecord>> agents = new LinkedHashMap<>();
+        for (String node : children(client, paths.agents())) {
+            Znode<AgentRecord> z = Znode.read(client, paths.agent(node), AgentRecord.class);
+            if (!z.absent()) {
+                agents.put(node, z);
+            }
+        }
+        Map<String, NodeRecord> quarantined = new LinkedHashMap<>();
+        for (String node : children(client, paths.nodes())) {
+            Znode<NodeRecord> z = Znode.read(client, paths.node(node), NodeRecord.class);
+            if (z.present() && z.value().quarantined()) {
+                quarantined.put(node, z.value());
+            }
+        }
+        return new ClusterView(
+                Znode.read(client, paths.scheduler(), Assignment.class),
+                agents,
+                Znode.read(client, paths.control(), ControlRecord.class),
+                quarantined);
+    }
+
+    boolean paused() {
+        return control.present() && control.value().paused();
+    }
+
+    /** A live agent whose record could be read. */
+    AgentRecord agent(String node) {
+        Znode<AgentRecord> z = agents.get(node);
+        return z != null && z.present() ? z.value() : null;
+    }
+
+    private static List<String> children(CuratorFramework client, String path) throws Exception {
+        try {
+            return new ArrayList<>(client.getChildren().forPath(path));
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.asfc.agent.controller;
+
+import io.asfc.common.zk.AgentRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Which nodes may run the scheduler, in which order. Pure: decided from a {@link ClusterView}.
+ * Eligible means: listed in {@code nodes} (or any agent when the list is empty), with a live agent
+ * whose record is readable, fewer than {@code maxFailures} failures in a row, and not quarantined.
+ */
+public record Policy(List<String> nodes, int maxFailures) {
+
+    List<String> order(ClusterView view) {
+        if (!nodes.isEmpty()) {
+            return nodes;
+        }
+        List<String> live = new ArrayList<>(view.agents().keySet());
+        live.sort(null);
+        return live;
+    }
+
+    boolean eligible(ClusterView view, String node) {
+        return whyNot(view, node) == null;
+    }
+
+    /** Why a node is not eligible, or null if it is. */
+    String whyNot(ClusterView view, String node) {
+        if (!nodes.isEmpty() && !nodes.contains(node)) {
+            return "not in asfc.nodes " + nodes;
+        }
+        if (!view.agents().containsKey(node)) {
+            return "no live agent";
+        }
+        AgentRecord agent = view.agent(node);
+        if (agent == null) {
+            return "its agent's record is unreadable";
+        }
+        if (view.quarantined().containsKey(node)) {
+            return "quarantined: " + view.quarantined().get(node).reason();
+        }
+        if (agent.scheduler().failures() >= maxFailures) {
+            return agent.scheduler().failures() + " failures in a row";
+        }
+        return null;
+    }
+
+    Optional<String> firstEligible(ClusterView view) {
+        return order(view).stream().filter(n -> eligible(view, n)).findFirst();
+    }
+
+    /** The first eligible node after {@code current} in order, wrapping around; never current. */
+    Optional<String> nextEligible(ClusterView view, String current) {
+        List<String> order = order(view);
+        int at = order.indexOf(current);
+        for (int i = 1; i <= order.size(); i++) {
+            String candidate = order.get(((at < 0 ? -1 : at) + i) % order.size());
+            if (!candidate.equals(current) && eligible(view, candidate)) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,228 @@
+package io.asfc.agent.supervisor;
+
+import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
+import io.asfc.common.process.TreeStopper;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code scheduler.mode = child}: the agent runs the start command as its own child, in a new
+ * session. A death is seen at once. Stop terminates every process of that session and every
+ * descendant, wherever it moved. The session is recorded in a state file, so an agent restarted
+ * after a crash adopts the scheduler its predecessor left (or stops it, if it is not assigned).
+ *
+ * <p>With {@code stop-with-agent}, the session also holds a watchdog: a shell loop reading a pipe
+ * whose other end only the agent holds. When the agent dies, even by SIGKILL, the kernel closes
+ * that end; the watchdog then stops its own session, so no scheduler outlives its agent.
+ */
+public final class ChildRunner implements SchedulerRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(ChildRunner.class);
+
+    private final SchedulerSettings settings;
+    private final Path stateFile;
+    private final Path output;
+    private final TreeStopper stopper;
+    private final Clock clock;
+    private volatile Tracked current;
+    /** The agent's end of the watchdog's pipe: held open for as long as the scheduler should run. */
+    private volatile OutputStream lifeline;
+    /** The session being stopped by us: its exit is expected, not a death. */
+    private volatile Tracked stopping;
+
+    private volatile Runnable exitCallback = () -> {};
+
+    /** The session leader we started (or adopted), identified by pid and start time. */
+    private record Tracked(ProcessInfo leader, Instant since) {}
+
+    public ChildRunner(SchedulerSettings settings, Path stateFile, Path output, TreeStopper stopper, Clock clock) {
+        this.settings = settings;
+        this.stateFile = stateFile;
+        this.output = output;
+        this.stopper = stopper;
+        this.clock = clock;
+        this.current = adopt();
+    }
+
+    @Override
+    public void onExit(Runnable callback) {
+        this.exitCallback = callback;
+        Tracked t = current;
+        if (t != null && TreeStopper.isAlive(t.leader())) {
+            watch(t.leader().pid());
+        }
+    }
+
+    @Override
+    public LocalStatus status() {
+        Tracked t = current;
+        if (t != null && TreeStopper.isAlive(t.leader())) {
+            return new LocalStatus(true, t.leader().pid(), t.since());
+        }
+        return LocalStatus.NOT_RUNNING;
+    }
+
+    @Override
+    public void start() throws InterruptedException {
+        if (status().running()) {
+            return;
+        }
+        if (current != null) {
+            stop(); // what a crashed scheduler left in its session goes first
+        }
+        Process process;
+        try {
+            ProcessBuilder builder = ProcessLaunch.builder(settings, settings.startCommand(), output);
+            if (settings.stopWithAgent()) {
+                builder.command(Watchdog.command(settings.startCommand(), settings.stopTimeout()))
+                        .redirectInput(ProcessBuilder.Redirect.PIPE);
+            }
+            process = builder.start();
+            lifeline = settings.stopWithAgent() ? process.getOutputStream() : null;
+        } catch (IOException e) {
+            throw new SchedulerStartException(
+                    "cannot run start-command '" + settings.startCommand() + "': " + e.getMessage(), e);
+        }
+        Optional<ProcessInfo> leader = ProcessTable.read(process.pid()).filter(p -> !p.isZombie());
+        if (leader.isEmpty()) {
+            int code = process.waitFor();
+            throw new SchedulerStartException(
+                    "start-command exited at once with status " + code + ": " + settings.startCommand());
+        }
+        Tracked started = new Tracked(leader.get(), clock.instant());
+        current = started;
+        writeState(started);
+        process.onExit().thenRun(() -> exited(started, process.exitValue()));
+        LOG.info("started scheduler: pid {} ({}), output in {}", process.pid(), settings.startCommand(), output);
+    }
+
+    @Override
+    public TreeStopper.Result stop() throws InterruptedException {
+        Tracked t = current;
+        if (t == null) {
+            return new TreeStopper.Result(0, 0, List.of());
+        }
+        Set<ProcessInfo> tree = ProcessTable.snapshot().tree(t.leader().pid()).stream()
+                .filter(p -> p.startTicks() >= t.leader().startTicks()) // never a reused pid's tree
+                .collect(Collectors.toSet());
+        stopping = t;
+        TreeStopper.Result result = stopper.stop(tree, settings.stopTimeout());
+        if (result.stopped()) {
+            current = null;
+            deleteState();
+            closeLifeline();
+        }
+        LOG.info(
+                "stopped scheduler session {}: {} process(es) ended on SIGTERM, {} needed SIGKILL{}",
+                t.leader().pid(),
+                result.terminated(),
+                result.killed(),
+                result.stopped() ? "" : ", still alive: " + result.survivors());
+        return result;
+    }
+
+    private void closeLifeline() {
+        OutputStream line = lifeline;
+        lifeline = null;
+        if (line != null) {
+            try {
+                line.close();
+            } catch (IOException e) {
+                // the watchdog is gone already: nothing holds the other end
+            }
+        }
+    }
+
+    private void exited(Tracked which, int code) {
+        if (current == which && stopping != which) {
+            LOG.warn("scheduler pid {} exited with status {}", which.leader().pid(), code);
+            exitCallback.run();
+        }
+    }
+
+    private void watch(long pid) {
+        Tracked t = current;
+        ProcessHandle.of(pid).ifPresent(h -> h.onExit().thenRun(() -> exited(t, -1)));
+    }
+
+    /** What the state file says runs now, without adopting anything (for is-scheduler-running). */
+    public static LocalStatus recorded(Path stateFile) {
+        return readState(stateFile)
+                .filter(r -> TreeStopper.isAlive(r.leader()))
+                .map(r -> new LocalStatus(true, r.leader().pid(), r.since()))
+                .orElse(LocalStatus.NOT_RUNNING);
+    }
+
+    private Tracked adopt() {
+        Optional<Tracked> recorded = readState(stateFile);
+        if (recorded.isEmpty()) {
+            return null;
+        }
+        Tracked t = recorded.get();
+        if (TreeStopper.isAlive(t.leader())) {
+            LOG.warn(
+                    "found the scheduler session {} that a previous agent left running; adopting it",
+                    t.leader().pid());
+            return t;
+        }
+        // The leader is gone, but members of its session may live on: keep it, to stop them.
+        boolean leftovers = ProcessTable.snapshot().tree(t.leader().pid()).stream()
+                .anyMatch(p -> p.startTicks() >= t.leader().startTicks());
+        return leftovers ? t : null;
+    }
+
+    private static Optional<Tracked> readState(Path stateFile) {
+        try {
+            if (!Files.exists(stateFile)) {
+                return Optional.empty();
+            }
+            String[] f = Files.readString(stateFile).trim().split("\\s+");
+            long pid = Long.parseLong(f[0]);
+            long ticks = Long.parseLong(f[1]);
+            Instant since = Instant.ofEpochMilli(Long.parseLong(f[2]));
+            ProcessInfo leader = ProcessTable.read(pid)
+                    .filter(p -> p.startTicks() == ticks)
+                    .orElse(new ProcessInfo(pid, 0, pid, pid, 'X', ticks, ""));
+            return Optional.of(new Tracked(leader, since));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("ignoring unreadable scheduler state file {}: {}", stateFile, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private void writeState(Tracked t) {
+        try {
+            Files.createDirectories(stateFile.toAbsolutePath().getParent());
+            Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
+            Files.writeString(
+                    tmp,
+                    t.leader().pid() + " " + t.leader().startTicks() + " "
+                            + t.since().toEpochMilli() + "\n",
+                    StandardCharsets.UTF_8);
+            Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.warn("cannot record the scheduler session in {}; a restarted agent won't find it", stateFile, e);
+        }
+    }
+
+    private void deleteState() {
+        try {
+            Files.deleteIfExists(stateFile);
+        } catch (IOException e) {
+            LOG.warn("cannot delete {}", stateFile, e);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.asfc.agent.supervisor;
+
+import io.asfc.common.config.SchedulerSettings;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Builds the command that starts a scheduler: {@code setsid /bin/sh -c <command>} in a new session,
+ * with the configured virtualenv and environment, stdin from /dev/null and output appended to a
+ * file, so no pipe is ever inherited (a {@code nohup ... &} child can't hang the agent).
+ */
+public final class ProcessLaunch {
+    private ProcessLaunch() {}
+
+    public static ProcessBuilder builder(SchedulerSettings settings, String command, Path output) throws IOException {
+        Path parent = output.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", command)
+                .redirectInput(new File("/dev/null"))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
+        Map<String, String> env = pb.environment();
+        settings.virtualenv().ifPresent(venv -> {
+            env.put("VIRTUAL_ENV", venv.toString());
+            env.put("PATH", venv.resolve("bin") + File.pathSeparator + env.getOrDefault("PATH", "/usr/bin:/bin"));
+        });
+        env.putAll(settings.environment());
+        return pb;
+    }
+}

@@ -1,0 +1,29 @@
+package io.asfc.agent.supervisor;
+
+import io.asfc.common.process.TreeStopper;
+
+/**
+ * Starts, checks and stops the scheduler on this host. Every method is time-bounded by the
+ * scheduler settings (start-timeout, stop-timeout) and never waits on pipes the scheduler
+ * inherited. Called from the supervisor's single thread only.
+ */
+public interface SchedulerRunner {
+    /** A fresh look at the scheduler (no cache). */
+    LocalStatus status();
+
+    /**
+     * Starts the scheduler and returns once it was launched.
+     *
+     * @throws SchedulerStartException when it could not be started; the message says why
+     */
+    void start() throws InterruptedException;
+
+    /** Stops the whole process tree: SIGTERM, then SIGKILL after stop-timeout. */
+    TreeStopper.Result stop() throws InterruptedException;
+
+    /**
+     * Registers a callback for when the scheduler exits on its own, if this runner can see that
+     * at once (child mode); others rely on periodic {@link #status()} checks.
+     */
+    default void onExit(Runnable callback) {}
+}

@@ -1,0 +1,440 @@
+package io.asfc.agent.supervisor;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.agent.events.EventLog;
+import io.asfc.agent.supervisor.health.HealthProbe;
+import io.asfc.agent.supervisor.health.HealthResult;
+import io.asfc.common.concurrent.Threads;
+import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.process.TreeStopper;
+import io.asfc.common.zk.AgentRecord.SchedulerState;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.ZkPaths;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.utils.CloseableUtils;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this host matching the assignment. Every decision re-reads ZooKeeper after a sync (the
+ * caches only wake it up), and every action runs on one thread, so starts and stops never race.
+ *
+ * <ul>
+ *   <li>S3: it starts a scheduler only while connected, on a fresh read that names this node at
+ *       the current epoch; stopping is always allowed.
+ *   <li>S4: when the connection stays SUSPENDED for {@code self-fence-after}, it stops the local
+ *       scheduler, and records that once reconnected.
+ * </ul>
+ */
+public final class Supervisor implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final CuratorFramework client;
+    private final ZkPaths paths;
+    private final String nodeId;
+    private final SchedulerSettings settings;
+    private final Duration selfFenceAfter;
+    private final SchedulerRunner runner;
+    private final Optional<HealthProbe> health;
+    private final EventLog events;
+    private final Consumer<SchedulerState> reporter;
+    private final LongSupplier nanoTime;
+    private final ScheduledExecutorService executor;
+    private final ScheduledExecutorService healthExecutor;
+    private final ScheduledExecutorService fenceExecutor;
+    /** Serialises every start and stop of the runner, whichever thread acts. */
+    private final ReentrantLock runnerLock = new ReentrantLock();
+
+    private final ConnectionStateListener connectionListener = this::connectionChanged;
+    private final List<CuratorCache> caches;
+
+    // Only touched on the supervisor thread.
+    private int failures;
+    private long notBeforeNanos;
+    private long runningSinceNanos;
+    private Long unhealthySinceNanos;
+    private boolean stopping;
+    private boolean diedSinceStart;
+
+    // Set on Curator's event thread without blocking, read by every thread.
+    private volatile boolean suspended;
+    /** Changes at every connection state change: a start needs the connection it read under. */
+    private final AtomicLong connectionGeneration = new AtomicLong();
+
+    private volatile ScheduledFuture<?> selfFence;
+    private volatile Long fencedAtNanos;
+
+    public Supervisor(
+            CuratorFramework client,
+            ZkPaths paths,
+            String nodeId,
+            SchedulerSettings settings,
+            Duration selfFenceAfter,
+            SchedulerRunner runner,
+            Optional<HealthProbe> health,
+            EventLog events,
+            Consumer<SchedulerState> reporter,
+            LongSupplier nanoTime) {
+        this.client = client;
+        this.paths = paths;
+        this.nodeId = nodeId;
+        this.settings = settings;
+        this.selfFenceAfter = selfFenceAfter;
+        this.runner = runner;
+        this.health = health;
+        this.events = events;
+        this.reporter = reporter;
+        this.nanoTime = nanoTime;
+        this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-supervisor-%d", nodeId));
+        this.healthExecutor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-health-%d", nodeId));
+        this.fenceExecutor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-self-fence-%d", nodeId));
+        this.caches = List.of(
+                CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
+                CuratorCache.build(client, paths.control(), CuratorCache.Options.SINGLE_NODE_CACHE));
+    }
+
+    public void start() {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("supervisor can be started only once");
+        }
+        runner.onExit(() -> executor.execute(this::onSchedulerExit));
+        client.getConnectionStateListenable().addListener(connectionListener);
+        CuratorCacheListener wake =
+                CuratorCacheListener.builder().forAll((t, o, n) -> wake()).build();
+        for (CuratorCache cache : caches) {
+            cache.listenable().addListener(wake);
+            cache.start();
+        }
+        long check = settings.checkInterval().toMillis();
+        executor.scheduleWithFixedDelay(this::reconcile, 0, check, TimeUnit.MILLISECONDS);
+        health.ifPresent(probe -> {
+            long every = settings.health().interval().toMillis();
+            healthExecutor.scheduleWithFixedDelay(
+                    () -> {
+                        HealthResult result = probe.check();
+                        if (!Thread.currentThread().isInterrupted()) { // not a check cut short by close()
+                            executor.execute(() -> onHealth(result));
+                        }
+                    },
+                    every,
+                    every,
+                    TimeUnit.MILLISECONDS);
+        });
+    }
+
+    /** Re-evaluates soon, on the supervisor thread. */
+    public void wake() {
+        if (state.get() == State.STARTED) {
+            executor.execute(this::reconcile);
+        }
+    }
+
+    private void reconcile() {
+        if (state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            long generation = connectionGeneration.get();
+            if (suspended || !client.getZookeeperClient().isConnected()) {
+                report();
+                return;
+            }
+            client.sync().forPath(paths.scheduler());
+            Znode<ControlRecord> control = Znode.read(client, paths.control(), ControlRecord.class);
+            Znode<Assignment> assignment = Znode.read(client, paths.scheduler(), Assignment.class);
+            Stat epoch = client.checkExists().forPath(paths.epoch());
+            LocalStatus status = runner.status();
+            if (control.present() && control.value().paused()) {
+                report();
+                return; // paused: no agent starts or stops anything
+            }
+            if (assignment.state() == Znode.State.MALFORMED) {
+                report();
+                return; // S5: unreadable data is ignored, never acted on
+            }
+            boolean mine =
+                    assignment.present() && nodeId.equals(assignment.value().node());
+            if (status.running() && !mine) {
+                stopScheduler(assignment.absent() ? "no node is assigned" : describe(assignment.value()));
+            } else if (!status.running() && mine) {
+                startIfDue(assignment.value(), epoch == null ? 0 : epoch.getVersion(), generation);
+            } else if (status.running()) {
+                keepHealthy();
+            }
+            report();
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.warn(
+                    "reconcile failed; retrying in {}ms: {}",
+                    settings.checkInterval().toMillis(),
+                    e.toString());
+        }
+    }
+
+    private void startIfDue(Assignment assignment, long epoch, long generation) throws InterruptedException {
+        if (assignment.epoch() != epoch) {
+            LOG.debug(
+                    "assigned at epoch {}, current epoch {}: waiting for the leader to confirm",
+                    assignment.epoch(),
+                    epoch);
+            return;
+        }
+        long wait = notBeforeNanos - nanoTime.getAsLong();
+        if (wait > 0) {
+            executor.schedule(this::reconcile, wait, TimeUnit.NANOSECONDS);
+            return;
+        }
+        runnerLock.lockInterruptibly();
+        try {
+            // S3: only on what was read under this very connection, which must still be up.
+            if (suspended
+                    || generation != connectionGeneration.get()
+                    || !client.getZookeeperClient().isConnected()) {
+                return;
+            }
+            if (diedSinceStart) {
+                runner.stop(); // what a dead scheduler left behind goes before a new one starts
+                diedSinceStart = false;
+            }
+            runner.start();
+            runningSinceNanos = nanoTime.getAsLong();
+            unhealthySinceNanos = null;
+            LocalStatus now = runner.status();
+            events.record(
+                    "scheduler-started",
+                    nodeId + ": pid " + now.pid() + (failures > 0 ? " (after " + failures + " failure(s))" : ""));
+        } catch (SchedulerStartException e) {
+            diedSinceStart = true;
+            failed("scheduler-start-failed", e.getMessage());
+        } finally {
+            runnerLock.unlock();
+        }
+    }
+
+    private void keepHealthy() throws InterruptedException {
+        long now = nanoTime.getAsLong();
+        Long since = unhealthySinceNanos;
+        if (since != null && now - since >= settings.health().unhealthyAfter().toNanos()) {
+            stopScheduler("unhealthy for " + Duration.ofNanos(now - since).toSeconds() + "s");
+            failed("scheduler-unhealthy-restart", nodeId + ": restarting an unhealthy scheduler");
+        } else if (failures > 0
+                && now - runningSinceNanos >= settings.startTimeout().toNanos()) {
+            LOG.info("scheduler has run for {}; failure count reset", settings.startTimeout());
+            failures = 0;
+        }
+    }
+
+    private void onSchedulerExit() {
+        if (stopping || state.get() != State.STARTED) {
+            return;
+        }
+        diedSinceStart = true;
+        failed("scheduler-died", nodeId + ": the scheduler exited on its own");
+    }
+
+    private void failed(String type, String detail) {
+        failures++;
+        notBeforeNanos = nanoTime.getAsLong() + settings.restartSleep().toNanos();
+        unhealthySinceNanos = null;
+        LOG.warn(
+                "{}: {} (failure {} of {} before failover)",
+                type,
+                detail,
+                failures,
+                settings.maxRestartsBeforeFailover());
+        events.record(type, detail + " (failure " + failures + ")");
+        report();
+        executor.schedule(this::reconcile, settings.restartSleep().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void stopScheduler(String reason) throws InterruptedException {
+        runnerLock.lockInterruptibly();
+        stopping = true;
+        try {
+            TreeStopper.Result result = runner.stop();
+            unhealthySinceNanos = null;
+            String detail = nodeId + ": " + reason + "; " + result.terminated() + " process(es) ended on SIGTERM, "
+                    + result.killed() + " killed";
+            if (!result.stopped()) {
+                LOG.error("could not stop every scheduler process: {}", result.survivors());
+                events.record("scheduler-stop-failed", detail + "; still alive: " + result.survivors());
+            } else if (result.terminated() + result.killed() > 0) {
+                events.record("scheduler-stopped", detail);
+            } else {
+                LOG.debug("stop found nothing to stop ({})", reason);
+            }
+        } finally {
+            stopping = false;
+            runnerLock.unlock();
+        }
+    }
+
+    private void onHealth(HealthResult result) {
+        if (!runner.status().running()) {
+            unhealthySinceNanos = null;
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        boolean inGrace = result.status() == HealthResult.Status.UNREACHABLE
+                && now - runningSinceNanos < settings.health().unhealthyAfter().toNanos();
+        if (result.healthy()) {
+            if (unhealthySinceNanos != null) {
+                events.record("scheduler-healthy", nodeId + ": " + result.detail());
+            }
+            unhealthySinceNanos = null;
+        } else if (!inGrace && unhealthySinceNanos == null) {
+            unhealthySinceNanos = now;
+            events.record("scheduler-unhealthy", nodeId + ": " + result.detail());
+        }
+        reconcile();
+    }
+
+    /**
+     * On Curator's event thread: only flags and timers, nothing that blocks. The self-fence runs on
+     * its own thread, so no ZooKeeper call stuck on the supervisor thread can delay it.
+     */
+    private void connectionChanged(CuratorFramework c, ConnectionState newState) {
+        connectionGeneration.incrementAndGet();
+        switch (newState) {
+            case SUSPENDED -> {
+                suspended = true;
+                if (selfFence == null) {
+                    selfFence =
+                            fenceExecutor.schedule(this::selfFence, selfFenceAfter.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
+            case LOST -> {
+                suspended = true;
+                fenceExecutor.execute(this::selfFence);
+            }
+            case CONNECTED, RECONNECTED -> {
+                suspended = false;
+                ScheduledFuture<?> pendingFence = selfFence;
+                if (pendingFence != null) {
+                    pendingFence.cancel(false);
+                    selfFence = null;
+                }
+                executor.execute(this::afterReconnect);
+            }
+            default -> {}
+        }
+    }
+
+    private void afterReconnect() {
+        Long fenced = fencedAtNanos;
+        if (fenced != null) {
+            fencedAtNanos = null;
+            long ms = (nanoTime.getAsLong() - fenced) / 1_000_000;
+            events.record(
+                    "self-fenced",
+                    nodeId + ": stopped the local scheduler after " + selfFenceAfter.toMillis()
+                            + "ms without ZooKeeper (reconnected " + ms + "ms later)");
+        }
+        reconcile();
+    }
+
+    /** S4: without ZooKeeper for self-fence-after, assume another host may take over: stop. */
+    private void selfFence() {
+        selfFence = null;
+        if (!suspended || state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            runnerLock.lockInterruptibly();
+            try {
+                stopping = true;
+                TreeStopper.Result result = runner.stop(); // stopping is always allowed
+                if (result.terminated() + result.killed() > 0) {
+                    LOG.warn(
+                            "self-fenced: no ZooKeeper for {}ms; stopped the local scheduler ({} process(es))",
+                            selfFenceAfter.toMillis(),
+                            result.terminated() + result.killed());
+                    fencedAtNanos = nanoTime.getAsLong();
+                }
+                if (!result.stopped()) {
+                    LOG.error("self-fencing could not stop every scheduler process: {}", result.survivors());
+                }
+            } finally {
+                stopping = false;
+                runnerLock.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void report() {
+        report(runner.status());
+    }
+
+    private void report(LocalStatus status) {
+        reporter.accept(new SchedulerState(
+                status.running(),
+                status.running() && unhealthySinceNanos == null,
+                status.pid(),
+                status.since(),
+                failures));
+    }
+
+    private static String describe(Assignment a) {
+        return a.node() == null ? "being moved: " + a.reason() : "assigned to " + a.node();
+    }
+
+    /** Stops the loop, then the local scheduler: an agent that stops must not leave one behind. */
+    @Override
+    public void close() {
+        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+            return;
+        }
+        client.getConnectionStateListenable().removeListener(connectionListener);
+        caches.forEach(CloseableUtils::closeQuietly);
+        healthExecutor.shutdownNow();
+        fenceExecutor.shutdownNow();
+        executor.shutdown();
+        try {
+            executor.awaitTermination(2 * settings.stopTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            runnerLock.lockInterruptibly();
+            try {
+                stopping = true;
+                TreeStopper.Result result = runner.stop();
+                if (result.terminated() + result.killed() > 0
+                        && client.getZookeeperClient().isConnected()) {
+                    events.record(
+                            "scheduler-stopped",
+                            nodeId + ": the agent is stopping; " + result.terminated()
+                                    + " process(es) ended on SIGTERM, " + result.killed() + " killed");
+                }
+            } finally {
+                runnerLock.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.asfc.agent.supervisor;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The shell that leads a child-mode scheduler's session when {@code stop-with-agent} is on. It runs
+ * the start command (stdin from /dev/null), and a watcher that reads the shell's stdin, a pipe from
+ * the agent, passed on explicitly as fd 3 (a background job's stdin would be /dev/null). The agent never writes; when its end closes (the agent died, even by SIGKILL), the read
+ * ends, and the watcher sends SIGTERM to every process of the session, waits up to the stop
+ * timeout, then sends SIGKILL. The session's members are found by the session id field of
+ * {@code /proc/<pid>/stat}, so nothing outside the session is ever touched. When the scheduler
+ * exits on its own, the shell ends the watcher and exits with the scheduler's status.
+ */
+final class Watchdog {
+    /** POSIX sh; $1 = start command, $2 = stop timeout in tenths of a second. */
+    private static final String SCRIPT =
+            """
+            sid=$$
+            signal_session() {
+              for d in /proc/[0-9]*; do
+                pid=${d#/proc/}
+                [ "$pid" = "$self" ] && continue
+                read -r line < "$d/stat" 2>/dev/null || continue
+                set -- ${line##*) }
+                [ "$4" = "$sid" ] && [ "$1" != Z ] && kill -"$sig" "$pid" 2>/dev/null
+              done
+            }
+            session_alive() {
+              for d in /proc/[0-9]*; do
+                pid=${d#/proc/}
+                [ "$pid" = "$self" ] && continue
+                read -r line < "$d/stat" 2>/dev/null || continue
+                set -- ${line##*) }
+                [ "$4" = "$sid" ] && [ "$1" != Z ] && return 0
+              done
+              return 1
+            }
+            exec 3<&0
+            sh -c "$1" </dev/null 3<&- &
+            child=$!
+            tenths=$2
+            (
+              trap '' TERM INT HUP
+              while read -r _; do :; done <&3
+              read -r self _ < /proc/self/stat
+              echo "asfc watchdog: the agent is gone; stopping the scheduler session $sid" >&2
+              sig=TERM; signal_session
+              n=0
+              while session_alive && [ "$n" -lt "$tenths" ]; do sleep 0.1; n=$((n + 1)); done
+              sig=KILL; signal_session
+            ) &
+            watcher=$!
+            wait "$child"
+            status=$?
+            kill -9 "$watcher" 2>/dev/null
+            exit "$status"
+            """;
+
+    private Watchdog() {}
+
+    static List<String> command(String startCommand, Duration stopTimeout) {
+        return List.of(
+                "setsid",
+                "/bin/sh",
+                "-c",
+                SCRIPT,
+                "asfc-scheduler-watchdog",
+                startCommand,
+                Long.toString(Math.max(1, stopTimeout.toMillis() / 100)));
+    }
+}

@@ -1,0 +1,153 @@
+package io.asfc.agent.cli;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.agent.testing.OverlapObserver;
+import io.asfc.agent.testing.StandIn;
+import io.asfc.agent.testing.TestAgents;
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.TreeStopper;
+import io.asfc.common.zk.ActiveRecord;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** failover, pause and resume against three agents running the stand-in scheduler. */
+class OperatorCommandsTest {
+    private static final String BASE =
+            """
+
+            asfc.scheduler { restart-sleep = 200ms, stop-timeout = 3s, check-interval = 200ms,
+                             max-restarts-before-failover = 3 }
+            asfc.controller.takeover-grace = 1s
+            """;
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private TestingServer server;
+    private TestAgents agents;
+    private StandIn standIn;
+    private Path conf;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new TestingServer(true);
+        agents = new TestAgents(dir, server.getConnectString());
+        standIn = new StandIn(dir);
+        conf = dir.resolve("cli.conf");
+        Files.writeString(
+                conf,
+                "asfc { node.id = a, nodes = [a, b, c, d], zookeeper.connect = \"" + server.getConnectString()
+                        + "\" }\n");
+        for (String node : List.of("a", "b", "c")) {
+            agents.start(node, server.getConnectString(), BASE + standIn.config(node, ""));
+        }
+        awaitRunningOn("a");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        agents.close();
+        for (ProcessInfo p : standIn.all()) {
+            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        server.close();
+    }
+
+    @Test
+    void failoverToMovesTheSchedulerWithoutOverlapAndStopsTheWholeOldTree() throws Exception {
+        await().atMost(WAIT).until(() -> standIn.all().size() == 4);
+        List<ProcessInfo> oldTree = standIn.all();
+        assertEquals(4, oldTree.size(), oldTree::toString);
+
+        CliRun run;
+        try (OverlapObserver observer = new OverlapObserver(standIn)) {
+            run = CliRun.of("--conf", conf.toString(), "failover", "--to", "b");
+            awaitRunningOn("b");
+            assertEquals(0, observer.overlapping(), observer.describe());
+        }
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("the scheduler runs on b"), run::toString);
+        assertTrue(oldTree.stream().noneMatch(TreeStopper::isAlive), "no process of a's tree is left");
+        assertEquals("b", agents.assignment().orElseThrow().node());
+    }
+
+    @Test
+    void failoverRefusesUnknownAndIneligibleTargets() {
+        CliRun unknown = CliRun.of("--conf", conf.toString(), "failover", "--to", "zz");
+        CliRun noAgent = CliRun.of("--conf", conf.toString(), "failover", "--to", "d");
+        CliRun same = CliRun.of("--conf", conf.toString(), "failover", "--to", "a");
+
+        assertEquals(1, unknown.exitCode(), unknown::toString);
+        assertTrue(unknown.err().contains("unknown node 'zz'"), unknown::toString);
+        assertEquals(1, noAgent.exitCode(), noAgent::toString);
+        assertTrue(noAgent.err().contains("'d' has no live agent"), noAgent::toString);
+        assertEquals(1, same.exitCode(), same::toString);
+        assertTrue(same.err().contains("already assigned to a"), same::toString);
+    }
+
+    @Test
+    void controllerFailoverDoesNotRestartTheScheduler() throws Exception {
+        String leader = agents.active().map(ActiveRecord::node).orElseThrow();
+        String target = leader.equals("b") ? "c" : "b"; // the scheduler must run away from the leader
+        assertEquals(
+                0,
+                CliRun.of("--conf", conf.toString(), "failover", "--to", target).exitCode());
+        ProcessInfo running = awaitRunningOn(target);
+        long epoch = agents.epoch();
+
+        agents.stop(leader);
+
+        await().atMost(WAIT)
+                .until(() -> agents.epoch() > epoch && agents.soleActive().isPresent());
+        await().atMost(WAIT).until(() -> agents.assignment().orElseThrow().epoch() == agents.epoch());
+        await().during(Duration.ofSeconds(1))
+                .atMost(Duration.ofSeconds(3))
+                .until(() -> sameProcess(running, standIn.mains().get(target)));
+        assertEquals(target, agents.assignment().orElseThrow().node(), "the new leader kept the assignment");
+        assertEquals(0, agents.agentRecord(target).orElseThrow().scheduler().failures());
+    }
+
+    @Test
+    void pauseStopsEveryActionUntilResume() throws Exception {
+        ProcessInfo running = standIn.mains().get("a");
+
+        CliRun pause = CliRun.of("--conf", conf.toString(), "pause");
+        ProcessHandle.of(running.pid()).orElseThrow().destroyForcibly();
+
+        assertEquals(0, pause.exitCode(), pause::toString);
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> standIn.mains()
+                .isEmpty());
+        assertTrue(CliRun.of("--conf", conf.toString(), "metadata").out().contains("YES"));
+
+        CliRun resume = CliRun.of("--conf", conf.toString(), "resume");
+
+        assertEquals(0, resume.exitCode(), resume::toString);
+        awaitRunningOn("a");
+    }
+
+    private static boolean sameProcess(ProcessInfo a, ProcessInfo b) {
+        return b != null && a.pid() == b.pid() && a.startTicks() == b.startTicks();
+    }
+
+    private ProcessInfo awaitRunningOn(String node) {
+        await().atMost(WAIT)
+                .until(() -> standIn.mains().keySet().equals(Set.of(node))
+                        && agents.agentRecord(node)
+                                .map(r -> r.scheduler().running())
+                                .orElse(false));
+        return standIn.mains().get(node);
+    }
+}

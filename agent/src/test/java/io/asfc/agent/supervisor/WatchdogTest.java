@@ -1,0 +1,80 @@
+package io.asfc.agent.supervisor;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
+import io.asfc.common.process.TreeStopper;
+import java.io.File;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The stop-with-agent watchdog, driven the way the kernel drives it when the agent dies. */
+class WatchdogTest {
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void cleanUp() {
+        for (Process p : started) {
+            ProcessTable.snapshot().tree(p.pid()).forEach(i -> ProcessHandle.of(i.pid())
+                    .ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
+
+    @Test
+    void sessionStopsWhenTheAgentsEndOfThePipeCloses() throws Exception {
+        Process watchdog = start("sleep 301 & sleep 302 & wait", Duration.ofSeconds(2));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> commands(watchdog).containsAll(List.of("sleep 301", "sleep 302")));
+        Set<ProcessInfo> session = ProcessTable.snapshot().tree(watchdog.pid());
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> session.stream()
+                .allMatch(TreeStopper::isAlive)); // alive while the agent is
+
+        watchdog.getOutputStream().close(); // what the kernel does when the agent dies, even by SIGKILL
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> session.stream().noneMatch(TreeStopper::isAlive));
+    }
+
+    @Test
+    void childrenThatIgnoreTermAreKilledAfterTheStopTimeout() throws Exception {
+        Process watchdog = start("trap '' TERM; sleep 303 & wait", Duration.ofMillis(500));
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 303"));
+        Set<ProcessInfo> session = ProcessTable.snapshot().tree(watchdog.pid());
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(3)).until(() -> session.stream()
+                .allMatch(TreeStopper::isAlive));
+
+        watchdog.getOutputStream().close();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> session.stream().noneMatch(TreeStopper::isAlive));
+    }
+
+    @Test
+    void exitsWithTheSchedulersStatusAndLeavesNothingBehind() throws Exception {
+        Process watchdog = start("exit 7", Duration.ofSeconds(1));
+
+        assertEquals(7, watchdog.waitFor());
+        assertTrue(ProcessTable.snapshot().tree(watchdog.pid()).isEmpty(), "the watcher ended too");
+    }
+
+    private Process start(String command, Duration stopTimeout) throws Exception {
+        Process p = new ProcessBuilder(Watchdog.command(command, stopTimeout))
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(new File("/dev/null"))
+                .start();
+        started.add(p);
+        return p;
+    }
+
+    private static List<String> commands(Process root) {
+        return ProcessTable.snapshot().tree(root.pid()).stream()
+                .map(ProcessInfo::cmdline)
+                .toList();
+    }
+}

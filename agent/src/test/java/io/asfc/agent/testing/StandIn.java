@@ -1,0 +1,70 @@
+package io.asfc.agent.testing;
+
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** The stand-in scheduler (integration-tests/src/main/standin) as the agents' start command. */
+public final class StandIn {
+    public static final Path SCRIPT = Path.of(System.getProperty("user.dir"))
+            .resolve("../integration-tests/src/main/standin/airflow_standin.py")
+            .normalize();
+
+    private final Path dir;
+
+    /** @param dir this test's directory: control files live there and mark its processes */
+    public StandIn(Path dir) {
+        this.dir = dir;
+    }
+
+    /** HOCON for an agent whose scheduler is the stand-in, plus {@code args}. */
+    public String config(String node, String args) {
+        return "\nasfc.scheduler.start-command = \"\"\"exec python3 " + SCRIPT + " --host " + node + " --control "
+                + control(node) + " --tick-file " + dir.resolve("ticks") + " " + args + "\"\"\"\n";
+    }
+
+    public Path control(String node) {
+        return dir.resolve(node + ".control");
+    }
+
+    /** Tells the stand-in of {@code node} to "crash", "hang" or be "ok". */
+    public void tell(String node, String command) throws Exception {
+        Files.writeString(control(node), command);
+    }
+
+    /** This test's stand-in main processes, by the node they run for. */
+    public Map<String, ProcessInfo> mains() {
+        return mains(ProcessTable.snapshot());
+    }
+
+    public Map<String, ProcessInfo> mains(ProcessTable table) {
+        return table.matching(this::isMain).stream()
+                .collect(Collectors.toMap(p -> nodeOf(p.cmdline()), p -> p, (a, b) -> a));
+    }
+
+    /** Every process of this test's stand-in trees (main, manager, processor, worker). */
+    public List<ProcessInfo> all() {
+        return ProcessTable.snapshot().matching(p -> p.cmdline().contains(SCRIPT.toString())).stream()
+                .filter(p -> p.cmdline().contains("--role") || isMain(p))
+                .toList();
+    }
+
+    private boolean isMain(ProcessInfo p) {
+        return p.cmdline().startsWith("airflow scheduler " + SCRIPT)
+                && p.cmdline().contains(dir.toString());
+    }
+
+    private static String nodeOf(String cmdline) {
+        String[] words = cmdline.split(" ");
+        for (int i = 0; i < words.length - 1; i++) {
+            if (words[i].equals("--host")) {
+                return words[i + 1];
+            }
+        }
+        return "?";
+    }
+}

@@ -1,0 +1,123 @@
+package io.asfc.common.process;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/** A snapshot of every process on this host, read from {@code /proc}. */
+public final class ProcessTable {
+    private static final Path PROC = Path.of("/proc");
+
+    private final Map<Long, ProcessInfo> byPid;
+
+    private ProcessTable(Map<Long, ProcessInfo> byPid) {
+        this.byPid = byPid;
+    }
+
+    public static ProcessTable snapshot() {
+        return snapshot(PROC);
+    }
+
+    static ProcessTable snapshot(Path proc) {
+        Map<Long, ProcessInfo> result = new HashMap<>();
+        try (DirectoryStream<Path> dirs =
+                Files.newDirectoryStream(proc, p -> isNumeric(p.getFileName().toString()))) {
+            for (Path dir : dirs) {
+                read(dir).ifPresent(info -> result.put(info.pid(), info));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + proc + ": " + e.getMessage(), e);
+        }
+        return new ProcessTable(result);
+    }
+
+    /** The process now at {@code pid}, if any (a fresh read, not from a snapshot). */
+    public static Optional<ProcessInfo> read(long pid) {
+        return read(PROC.resolve(Long.toString(pid)));
+    }
+
+    public Optional<ProcessInfo> get(long pid) {
+        return Optional.ofNullable(byPid.get(pid));
+    }
+
+    public Collection<ProcessInfo> all() {
+        return byPid.values();
+    }
+
+    /** Live (non-zombie) processes that satisfy the test. */
+    public List<ProcessInfo> matching(Predicate<ProcessInfo> test) {
+        return byPid.values().stream().filter(p -> !p.isZombie()).filter(test).toList();
+    }
+
+    /**
+     * A process tree: {@code root}, every process of the session {@code root} leads (even when
+     * {@code root} itself is gone, as after a crash), and all their descendants, whatever process
+     * group or session they moved to. Zombies excluded.
+     */
+    public Set<ProcessInfo> tree(long root) {
+        Map<Long, List<ProcessInfo>> children = new HashMap<>();
+        for (ProcessInfo p : byPid.values()) {
+            children.computeIfAbsent(p.ppid(), k -> new ArrayList<>()).add(p);
+        }
+        Set<ProcessInfo> result = new LinkedHashSet<>();
+        Deque<ProcessInfo> todo = new ArrayDeque<>();
+        get(root).ifPresent(todo::add);
+        byPid.values().stream().filter(p -> p.sid() == root).forEach(todo::add);
+        while (!todo.isEmpty()) {
+            ProcessInfo p = todo.pop();
+            if (result.add(p)) {
+                todo.addAll(children.getOrDefault(p.pid(), List.of()));
+            }
+        }
+        result.removeIf(ProcessInfo::isZombie);
+        return result;
+    }
+
+    /** The process and its ancestors up to pid 1. */
+    public Set<Long> ancestry(long pid) {
+        Set<Long> result = new LinkedHashSet<>();
+        Optional<ProcessInfo> p = get(pid);
+        while (p.isPresent() && result.add(p.get().pid())) {
+            p = get(p.get().ppid());
+        }
+        return result;
+    }
+
+    private static Optional<ProcessInfo> read(Path dir) {
+        try {
+            String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
+            int close = stat.lastIndexOf(')');
+            String[] f = stat.substring(close + 2).split(" ");
+            // after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+            // cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
+            byte[] raw = Files.readAllBytes(dir.resolve("cmdline"));
+            return Optional.of(new ProcessInfo(
+                    Long.parseLong(dir.getFileName().toString()),
+                    Long.parseLong(f[1]),
+                    Long.parseLong(f[2]),
+                    Long.parseLong(f[3]),
+                    f[0].charAt(0),
+                    Long.parseLong(f[19]),
+                    new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').trim()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // the process ended while we were reading it
+        }
+    }
+
+    private static boolean isNumeric(String name) {
+        return !name.isEmpty() && name.chars().allMatch(Character::isDigit);
+    }
+}
