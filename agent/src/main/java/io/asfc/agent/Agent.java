@@ -14,6 +14,7 @@ import io.asfc.agent.supervisor.health.HttpHealthProbe;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkClients;
 import io.asfc.agent.zk.ZkUnreachableException;
+import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.Modes.SchedulerMode;
@@ -50,13 +51,7 @@ public final class Agent implements Closeable {
         CuratorFramework start(ZkSettings zk, String nodeId);
     }
 
-    private enum State {
-        LATENT,
-        STARTED,
-        CLOSED
-    }
-
-    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AsfcSettings settings;
     private final AgentDirs dirs;
@@ -90,7 +85,7 @@ public final class Agent implements Closeable {
      * @throws io.asfc.agent.membership.DuplicateNodeIdException when another live agent has this node id
      */
     public boolean start() {
-        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("agent can be started only once");
         }
         LOG.info(
@@ -173,7 +168,7 @@ public final class Agent implements Closeable {
     }
 
     private boolean awaitZooKeeper() {
-        while (state.get() == State.STARTED) {
+        while (state.get() == Lifecycle.STARTED) {
             try {
                 ZkClients.awaitConnected(client, settings.zookeeper());
                 LOG.info("connected to ZooKeeper at {}", settings.zookeeper().effectiveConnect());
@@ -232,7 +227,7 @@ public final class Agent implements Closeable {
     /** Hands leadership over at once, removes this agent's znode and closes the session. */
     @Override
     public void close() {
-        if (state.getAndSet(State.CLOSED) == State.CLOSED) {
+        if (state.getAndSet(Lifecycle.CLOSED) == Lifecycle.CLOSED) {
             return;
         }
         LOG.info("asfc agent stopping: node {}", settings.nodeId());

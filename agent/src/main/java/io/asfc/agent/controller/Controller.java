@@ -5,6 +5,7 @@ import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.LeadershipLostException;
 import io.asfc.agent.election.Lease;
 import io.asfc.agent.events.EventLog;
+import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
@@ -54,16 +55,10 @@ import org.slf4j.LoggerFactory;
 public final class Controller implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
 
-    private enum State {
-        LATENT,
-        STARTED,
-        CLOSED
-    }
-
     /** A move in progress: the scheduler was unassigned by the write with zxid {@code zxid}. */
     private record Move(String from, String to, long zxid, String reason, String requestId) {}
 
-    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CuratorFramework client;
     private final ZkPaths paths;
     private final Policy policy;
@@ -110,7 +105,7 @@ public final class Controller implements Closeable {
     }
 
     public void start() {
-        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("controller can be started only once");
         }
         CuratorCacheListener wake =
@@ -137,14 +132,14 @@ public final class Controller implements Closeable {
     }
 
     private void wake() {
-        if (state.get() == State.STARTED) {
+        if (state.get() == Lifecycle.STARTED) {
             executor.execute(this::step);
         }
     }
 
     private void step() {
         Lease l = lease;
-        if (l == null || state.get() != State.STARTED) {
+        if (l == null || state.get() != Lifecycle.STARTED) {
             return;
         }
         try {
@@ -361,7 +356,7 @@ public final class Controller implements Closeable {
 
     @Override
     public void close() {
-        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
             return;
         }
         caches.forEach(CloseableUtils::closeQuietly);

@@ -1,6 +1,7 @@
 package io.asfc.agent.election;
 
 import io.asfc.agent.events.EventLog;
+import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.EpochRecord;
@@ -40,13 +41,7 @@ public final class Election implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Election.class);
     private static final long RETRY_MS = 1000;
 
-    private enum State {
-        LATENT,
-        STARTED,
-        CLOSED
-    }
-
-    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final AtomicReference<Lease> current = new AtomicReference<>();
     private final List<Consumer<Optional<Lease>>> roleListeners = new CopyOnWriteArrayList<>();
     private final CuratorFramework client;
@@ -80,7 +75,7 @@ public final class Election implements Closeable {
     }
 
     public void start() throws Exception {
-        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("election can be started only once");
         }
         latch.addListener(
@@ -122,7 +117,7 @@ public final class Election implements Closeable {
 
     private void becomeLeader() {
         String latchPath = latch.getLastPathIsLeader();
-        if (state.get() != State.STARTED || latchPath == null || !latch.hasLeadership()) {
+        if (state.get() != Lifecycle.STARTED || latchPath == null || !latch.hasLeadership()) {
             return;
         }
         try {
@@ -219,7 +214,7 @@ public final class Election implements Closeable {
         if (old == null) {
             return;
         }
-        if (state.get() == State.CLOSED) {
+        if (state.get() == Lifecycle.CLOSED) {
             LOG.info("STANDBY: leadership handed over on close (was ACTIVE at epoch {})", old.epoch());
         } else {
             LOG.warn("STANDBY: {} (was ACTIVE at epoch {})", why, old.epoch());
@@ -240,7 +235,7 @@ public final class Election implements Closeable {
     /** Hands leadership over at once: removes {@code active}, closes the latch (its node goes away). */
     @Override
     public void close() throws IOException {
-        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
             return;
         }
         client.getConnectionStateListenable().removeListener(connectionListener);

@@ -1,6 +1,7 @@
 package io.asfc.agent.membership;
 
 import io.asfc.agent.events.EventLog;
+import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.zk.AgentRecord;
@@ -36,13 +37,7 @@ public final class Membership implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
     static final int STUCK_AFTER_INTERVALS = 3;
 
-    private enum State {
-        LATENT,
-        STARTED,
-        CLOSED
-    }
-
-    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CuratorFramework client;
     private final ZkPaths paths;
     private final Duration interval;
@@ -85,7 +80,7 @@ public final class Membership implements Closeable {
 
     /** Registers the agent node; throws {@link DuplicateNodeIdException} if the node id is taken. */
     public void start() throws Exception {
-        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("membership can be started only once");
         }
         register();
@@ -160,7 +155,7 @@ public final class Membership implements Closeable {
     }
 
     private void beat() {
-        if (state.get() != State.STARTED) {
+        if (state.get() != Lifecycle.STARTED) {
             return;
         }
         try {
@@ -241,7 +236,7 @@ public final class Membership implements Closeable {
     /** Stops the heartbeat and removes this agent's node (it would go with the session anyway). */
     @Override
     public void close() {
-        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
             return;
         }
         executor.shutdown();

@@ -4,6 +4,7 @@ import io.asfc.agent.cluster.Znode;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.supervisor.health.HealthProbe;
 import io.asfc.agent.supervisor.health.HealthResult;
+import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.process.TreeStopper;
@@ -48,13 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class Supervisor implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
 
-    private enum State {
-        LATENT,
-        STARTED,
-        CLOSED
-    }
-
-    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CuratorFramework client;
     private final ZkPaths paths;
     private final String nodeId;
@@ -120,7 +115,7 @@ public final class Supervisor implements Closeable {
     }
 
     public void start() {
-        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("supervisor can be started only once");
         }
         runner.onExit(() -> executor.execute(this::onSchedulerExit));
@@ -150,13 +145,13 @@ public final class Supervisor implements Closeable {
 
     /** Re-evaluates soon, on the supervisor thread. */
     public void wake() {
-        if (state.get() == State.STARTED) {
+        if (state.get() == Lifecycle.STARTED) {
             executor.execute(this::reconcile);
         }
     }
 
     private void reconcile() {
-        if (state.get() != State.STARTED) {
+        if (state.get() != Lifecycle.STARTED) {
             return;
         }
         try {
@@ -251,7 +246,7 @@ public final class Supervisor implements Closeable {
     }
 
     private void onSchedulerExit() {
-        if (stopping || state.get() != State.STARTED) {
+        if (stopping || state.get() != Lifecycle.STARTED) {
             return;
         }
         diedSinceStart = true;
@@ -362,7 +357,7 @@ public final class Supervisor implements Closeable {
     /** S4: without ZooKeeper for self-fence-after, assume another host may take over: stop. */
     private void selfFence() {
         selfFence = null;
-        if (!suspended || state.get() != State.STARTED) {
+        if (!suspended || state.get() != Lifecycle.STARTED) {
             return;
         }
         try {
@@ -409,7 +404,7 @@ public final class Supervisor implements Closeable {
     /** Stops the loop, then the local scheduler: an agent that stops must not leave one behind. */
     @Override
     public void close() {
-        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
             return;
         }
         client.getConnectionStateListenable().removeListener(connectionListener);

@@ -1,5 +1,6 @@
 package io.asfc.agent.zk;
 
+import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.config.ZkSettings;
 import java.io.Closeable;
 import java.io.IOException;
@@ -21,13 +22,7 @@ public final class EmbeddedZooKeeper implements Closeable {
     private static final int TICK_MS = 1000;
     private static final int MAX_CONNECTIONS = 200;
 
-    private enum State {
-        LATENT,
-        STARTED,
-        CLOSED
-    }
-
-    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final ZkSettings.Embedded settings;
     private ServerCnxnFactory factory;
 
@@ -37,7 +32,7 @@ public final class EmbeddedZooKeeper implements Closeable {
 
     /** Starts listening; throws {@link EmbeddedZooKeeperException} naming the address when it can't. */
     public void start() {
-        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("embedded ZooKeeper can be started only once");
         }
         String address = settings.bind() + ":" + settings.port();
@@ -79,7 +74,7 @@ public final class EmbeddedZooKeeper implements Closeable {
 
     @Override
     public void close() {
-        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
             return;
         }
         if (factory != null) {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 
@@ -131,8 +132,12 @@ class SupervisionBenchmark {
     }
 
     private static ProcessInfo awaitMain(StandIn standIn) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> standIn.mains().containsKey("a"));
-        return standIn.mains().get("a");
+        AtomicReference<ProcessInfo> main = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            main.set(standIn.mains().get("a"));
+            return main.get() != null;
+        });
+        return main.get();
     }
 
     private static void row(String name, List<Long> samples) {

@@ -23,13 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** failover, pause and resume against three agents running the stand-in scheduler. */
 class OperatorCommandsTest {
-    private static final String BASE =
-            """
-
-            asfc.scheduler { restart-sleep = 200ms, stop-timeout = 3s, check-interval = 200ms,
-                             max-restarts-before-failover = 3 }
-            asfc.controller.takeover-grace = 1s
-            """;
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     @TempDir
@@ -51,7 +44,7 @@ class OperatorCommandsTest {
                 "asfc { node.id = a, nodes = [a, b, c, d], zookeeper.connect = \"" + server.getConnectString()
                         + "\" }\n");
         for (String node : List.of("a", "b", "c")) {
-            agents.start(node, server.getConnectString(), BASE + standIn.config(node, ""));
+            agents.start(node, server.getConnectString(), StandIn.FAST_TIMINGS + standIn.config(node, ""));
         }
         awaitRunningOn("a");
     }

@@ -30,13 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Child mode with the stand-in scheduler: each agent keeps its host matching the assignment. */
 class SupervisionTest {
-    static final String BASE =
-            """
-
-            asfc.scheduler { restart-sleep = 200ms, stop-timeout = 3s, check-interval = 200ms,
-                             max-restarts-before-failover = 3, start-timeout = 30s }
-            asfc.controller.takeover-grace = 1s
-            """;
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     @TempDir
@@ -115,7 +108,10 @@ class SupervisionTest {
         int port = freePort();
         String health = "\nasfc.scheduler.health { url = \"http://127.0.0.1:" + port
                 + "/health\", format = status-code, interval = 200ms, timeout = 1s, unhealthy-after = 1s }\n";
-        agents.start("a", server.getConnectString(), BASE + standIn.config("a", "--health-port " + port) + health);
+        agents.start(
+                "a",
+                server.getConnectString(),
+                StandIn.FAST_TIMINGS + standIn.config("a", "--health-port " + port) + health);
         ProcessInfo first = awaitRunningOnlyOn("a");
 
         standIn.tell("a", "hang");
@@ -158,7 +154,10 @@ class SupervisionTest {
         for (String node : List.of("a", "b", "c")) {
             ZkProxy proxy = new ZkProxy(server.getPort());
             proxies.put(node, proxy);
-            agents.start(node, proxy.connectString(), BASE + standIn.config(node, args.getOrDefault(node, "")));
+            agents.start(
+                    node,
+                    proxy.connectString(),
+                    StandIn.FAST_TIMINGS + standIn.config(node, args.getOrDefault(node, "")));
         }
     }
 

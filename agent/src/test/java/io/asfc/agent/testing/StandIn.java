@@ -14,6 +14,15 @@ public final class StandIn {
             .resolve("../integration-tests/src/main/standin/airflow_standin.py")
             .normalize();
 
+    /** Fast supervision timings for tests: restarts, checks and grace in fractions of a second. */
+    public static final String FAST_TIMINGS =
+            """
+
+            asfc.scheduler { restart-sleep = 200ms, stop-timeout = 3s, check-interval = 200ms,
+                             max-restarts-before-failover = 3, start-timeout = 30s }
+            asfc.controller.takeover-grace = 1s
+            """;
+
     private final Path dir;
 
     /** @param dir this test's directory: control files live there and mark its processes */
