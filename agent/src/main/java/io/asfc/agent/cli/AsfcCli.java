@@ -37,6 +37,7 @@ import picocli.CommandLine.ScopeType;
             FailoverCommand.class,
             PauseCommand.class,
             ResumeCommand.class,
+            DemoCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

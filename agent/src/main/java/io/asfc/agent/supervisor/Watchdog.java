@@ -21,7 +21,7 @@ final class Watchdog {
               for d in /proc/[0-9]*; do
                 pid=${d#/proc/}
                 [ "$pid" = "$self" ] && continue
-                read -r line < "$d/stat" 2>/dev/null || continue
+                read -r line 2>/dev/null < "$d/stat" || continue
                 set -- ${line##*) }
                 [ "$4" = "$sid" ] && [ "$1" != Z ] && kill -"$sig" "$pid" 2>/dev/null
               done
@@ -30,7 +30,7 @@ final class Watchdog {
               for d in /proc/[0-9]*; do
                 pid=${d#/proc/}
                 [ "$pid" = "$self" ] && continue
-                read -r line < "$d/stat" 2>/dev/null || continue
+                read -r line 2>/dev/null < "$d/stat" || continue
                 set -- ${line##*) }
                 [ "$4" = "$sid" ] && [ "$1" != Z ] && return 0
               done
