@@ -5,6 +5,7 @@ import io.asfc.common.config.Modes.AclMode;
 import io.asfc.common.config.ZkSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -70,7 +71,8 @@ public final class ZkClients {
         static {
             List<ACL> acls = new ArrayList<>(ZooDefs.Ids.CREATOR_ALL_ACL);
             acls.addAll(ZooDefs.Ids.READ_ACL_UNSAFE);
-            ACLS = List.copyOf(acls);
+            // Not List.copyOf: ZooKeeper's validateACL calls contains(null), which immutable lists reject.
+            ACLS = Collections.unmodifiableList(acls);
         }
 
         @Override
