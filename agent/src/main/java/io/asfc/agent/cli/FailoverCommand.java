@@ -30,6 +30,9 @@ import picocli.CommandLine.Spec;
 final class FailoverCommand implements Callable<Integer> {
     private static final long POLL_MS = 200;
 
+    /** How long the new scheduler must keep the same pid before the move counts as done. */
+    private static final Duration STABLE = Duration.ofSeconds(2);
+
     @ParentCommand
     private AsfcCli cli;
 
@@ -99,6 +102,8 @@ final class FailoverCommand implements Callable<Integer> {
     private int await(ZkConnection zk, String id, PrintWriter out) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         String last = "";
+        Long stablePid = null;
+        long stableSince = 0;
         while (System.nanoTime() - deadline < 0) {
             Znode<ControlRecord> control = Znode.read(zk.client(), zk.paths().control(), ControlRecord.class);
             Znode<Assignment> assignment = Znode.read(zk.client(), zk.paths().scheduler(), Assignment.class);
@@ -113,14 +118,24 @@ final class FailoverCommand implements Callable<Integer> {
                 Znode<AgentRecord> agent = target == null
                         ? null
                         : Znode.read(zk.client(), zk.paths().agent(target), AgentRecord.class);
-                if (agent != null
-                        && agent.present()
-                        && agent.value().scheduler().running()) {
-                    out.println("the scheduler runs on " + target + " (pid "
-                            + agent.value().scheduler().pid() + ")");
+                Long pid = agent != null
+                                && agent.present()
+                                && agent.value().scheduler().running()
+                        ? agent.value().scheduler().pid()
+                        : null;
+                if (pid == null || !pid.equals(stablePid)) {
+                    stablePid = pid;
+                    stableSince = System.nanoTime();
+                } else if (System.nanoTime() - stableSince >= STABLE.toNanos()) {
+                    out.println("the scheduler runs on " + target + " (pid " + pid + ")");
                     return ExitCode.OK.code();
                 }
-                last = progress(out, last, result + "; waiting for " + target + " to start it");
+                last = progress(
+                        out,
+                        last,
+                        pid == null
+                                ? result + "; waiting for " + target + " to start it"
+                                : target + " started it (pid " + pid + "); checking that it stays up");
             } else if (assignment.present() && assignment.value().node() == null) {
                 last = progress(out, last, assignment.value().reason() + "; waiting for it to stop");
             } else {

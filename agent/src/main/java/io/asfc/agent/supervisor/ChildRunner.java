@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +46,12 @@ public final class ChildRunner implements SchedulerRunner {
 
     private volatile Runnable exitCallback = () -> {};
 
-    /** The session leader we started (or adopted), identified by pid and start time. */
-    private record Tracked(ProcessInfo leader, Instant since) {}
+    /**
+     * The session leader we started (or adopted), identified by pid and start time.
+     *
+     * @param scheduler the scheduler's own pid when a watchdog leads the session, else the leader's
+     */
+    private record Tracked(ProcessInfo leader, Instant since, long scheduler) {}
 
     public ChildRunner(SchedulerSettings settings, Path stateFile, Path output, TreeStopper stopper, Clock clock) {
         this.settings = settings;
@@ -70,9 +75,32 @@ public final class ChildRunner implements SchedulerRunner {
     public LocalStatus status() {
         Tracked t = current;
         if (t != null && TreeStopper.isAlive(t.leader())) {
-            return new LocalStatus(true, t.leader().pid(), t.since());
+            return new LocalStatus(true, t.scheduler(), t.since());
         }
         return LocalStatus.NOT_RUNNING;
+    }
+
+    private Path childPidFile() {
+        return stateFile.resolveSibling(stateFile.getFileName() + ".child");
+    }
+
+    /** With a watchdog, the pid it records for the scheduler (waited for briefly); else the leader. */
+    private long schedulerPid(ProcessInfo leader) throws InterruptedException {
+        if (!settings.stopWithAgent()) {
+            return leader.pid();
+        }
+        for (int i = 0; i < 100; i++) {
+            try {
+                String text = Files.readString(childPidFile()).trim();
+                if (!text.isEmpty()) {
+                    return Long.parseLong(text);
+                }
+            } catch (IOException | NumberFormatException e) {
+                // not written yet
+            }
+            TimeUnit.MILLISECONDS.sleep(10);
+        }
+        return leader.pid();
     }
 
     @Override
@@ -87,7 +115,8 @@ public final class ChildRunner implements SchedulerRunner {
         try {
             ProcessBuilder builder = ProcessLaunch.builder(settings, settings.startCommand(), output);
             if (settings.stopWithAgent()) {
-                builder.command(Watchdog.command(settings.startCommand(), settings.stopTimeout()))
+                Files.deleteIfExists(childPidFile());
+                builder.command(Watchdog.command(settings.startCommand(), settings.stopTimeout(), childPidFile()))
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
             }
             process = builder.start();
@@ -102,7 +131,7 @@ public final class ChildRunner implements SchedulerRunner {
             throw new SchedulerStartException(
                     "start-command exited at once with status " + code + ": " + settings.startCommand());
         }
-        Tracked started = new Tracked(leader.get(), clock.instant());
+        Tracked started = new Tracked(leader.get(), clock.instant(), schedulerPid(leader.get()));
         current = started;
         writeState(started);
         process.onExit().thenRun(() -> exited(started, process.exitValue()));
@@ -162,7 +191,7 @@ public final class ChildRunner implements SchedulerRunner {
     public static LocalStatus recorded(Path stateFile) {
         return readState(stateFile)
                 .filter(r -> TreeStopper.isAlive(r.leader()))
-                .map(r -> new LocalStatus(true, r.leader().pid(), r.since()))
+                .map(r -> new LocalStatus(true, r.scheduler(), r.since()))
                 .orElse(LocalStatus.NOT_RUNNING);
     }
 
@@ -196,7 +225,8 @@ public final class ChildRunner implements SchedulerRunner {
             ProcessInfo leader = ProcessTable.read(pid)
                     .filter(p -> p.startTicks() == ticks)
                     .orElse(new ProcessInfo(pid, 0, pid, pid, 'X', ticks, ""));
-            return Optional.of(new Tracked(leader, since));
+            long scheduler = f.length > 3 ? Long.parseLong(f[3]) : pid;
+            return Optional.of(new Tracked(leader, since, scheduler));
         } catch (IOException | RuntimeException e) {
             LOG.warn("ignoring unreadable scheduler state file {}: {}", stateFile, e.toString());
             return Optional.empty();
@@ -210,7 +240,7 @@ public final class ChildRunner implements SchedulerRunner {
             Files.writeString(
                     tmp,
                     t.leader().pid() + " " + t.leader().startTicks() + " "
-                            + t.since().toEpochMilli() + "\n",
+                            + t.since().toEpochMilli() + " " + t.scheduler() + "\n",
                     StandardCharsets.UTF_8);
             Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -76,6 +76,8 @@ public final class Supervisor implements Closeable {
     private Long unhealthySinceNanos;
     private boolean stopping;
     private boolean diedSinceStart;
+    /** A start succeeded and no stop of ours followed: not running then means it died. */
+    private volatile boolean expectRunning;
 
     // Set on Curator's event thread without blocking, read by every thread.
     private volatile boolean suspended;
@@ -173,6 +175,12 @@ public final class Supervisor implements Closeable {
                 report();
                 return; // S5: unreadable data is ignored, never acted on
             }
+            if (!status.running() && expectRunning && !stopping) {
+                // Seen here, in order, whatever woke us: counted once, before any restart.
+                expectRunning = false;
+                diedSinceStart = true;
+                failed("scheduler-died", nodeId + ": the scheduler exited on its own");
+            }
             boolean mine =
                     assignment.present() && nodeId.equals(assignment.value().node());
             if (status.running() && !mine) {
@@ -218,6 +226,7 @@ public final class Supervisor implements Closeable {
                 diedSinceStart = false;
             }
             runner.start();
+            expectRunning = true;
             runningSinceNanos = nanoTime.getAsLong();
             unhealthySinceNanos = null;
             LocalStatus now = runner.status();
@@ -245,12 +254,9 @@ public final class Supervisor implements Closeable {
         }
     }
 
+    /** Child mode sees a death at once; reconcile() counts it and decides, in order. */
     private void onSchedulerExit() {
-        if (stopping || state.get() != Lifecycle.STARTED) {
-            return;
-        }
-        diedSinceStart = true;
-        failed("scheduler-died", nodeId + ": the scheduler exited on its own");
+        reconcile();
     }
 
     private void failed(String type, String detail) {
@@ -272,6 +278,7 @@ public final class Supervisor implements Closeable {
         runnerLock.lockInterruptibly();
         stopping = true;
         try {
+            expectRunning = false;
             TreeStopper.Result result = runner.stop();
             unhealthySinceNanos = null;
             String detail = nodeId + ": " + reason + "; " + result.terminated() + " process(es) ended on SIGTERM, "
@@ -364,6 +371,7 @@ public final class Supervisor implements Closeable {
             runnerLock.lockInterruptibly();
             try {
                 stopping = true;
+                expectRunning = false;
                 TreeStopper.Result result = runner.stop(); // stopping is always allowed
                 if (result.terminated() + result.killed() > 0) {
                     LOG.warn(
@@ -417,6 +425,7 @@ public final class Supervisor implements Closeable {
             runnerLock.lockInterruptibly();
             try {
                 stopping = true;
+                expectRunning = false;
                 TreeStopper.Result result = runner.stop();
                 if (result.terminated() + result.killed() > 0
                         && client.getZookeeperClient().isConnected()) {

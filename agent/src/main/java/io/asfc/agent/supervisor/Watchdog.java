@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -10,10 +11,11 @@ import java.util.List;
  * ends, and the watcher sends SIGTERM to every process of the session, waits up to the stop
  * timeout, then sends SIGKILL. The session's members are found by the session id field of
  * {@code /proc/<pid>/stat}, so nothing outside the session is ever touched. When the scheduler
- * exits on its own, the shell ends the watcher and exits with the scheduler's status.
+ * exits on its own, the shell ends the watcher and exits with the scheduler's status. The shell
+ * writes the scheduler's own pid to a file, so that asfc reports that pid, not the shell's.
  */
 final class Watchdog {
-    /** POSIX sh; $1 = start command, $2 = stop timeout in tenths of a second. */
+    /** POSIX sh; $1 = start command, $2 = stop timeout in tenths of a second, $3 = child pid file. */
     private static final String SCRIPT =
             """
             sid=$$
@@ -39,6 +41,7 @@ final class Watchdog {
             exec 3<&0
             sh -c "$1" </dev/null 3<&- &
             child=$!
+            echo "$child" > "$3"
             tenths=$2
             (
               trap '' TERM INT HUP
@@ -59,7 +62,7 @@ final class Watchdog {
 
     private Watchdog() {}
 
-    static List<String> command(String startCommand, Duration stopTimeout) {
+    static List<String> command(String startCommand, Duration stopTimeout, Path childPidFile) {
         return List.of(
                 "setsid",
                 "/bin/sh",
@@ -67,6 +70,7 @@ final class Watchdog {
                 SCRIPT,
                 "asfc-scheduler-watchdog",
                 startCommand,
-                Long.toString(Math.max(1, stopTimeout.toMillis() / 100)));
+                Long.toString(Math.max(1, stopTimeout.toMillis() / 100)),
+                childPidFile.toString());
     }
 }

@@ -17,6 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /** The stop-with-agent watchdog, driven the way the kernel drives it when the agent dies. */
 class WatchdogTest {
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
     private final List<Process> started = new ArrayList<>();
 
     @AfterEach
@@ -63,7 +66,7 @@ class WatchdogTest {
     }
 
     private Process start(String command, Duration stopTimeout) throws Exception {
-        Process p = new ProcessBuilder(Watchdog.command(command, stopTimeout))
+        Process p = new ProcessBuilder(Watchdog.command(command, stopTimeout, dir.resolve("child.pid")))
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(new File("/dev/null"))
