@@ -108,7 +108,7 @@ class ElectionIT {
         List<String> problems = new ArrayList<>();
         try {
             for (LocalAgent agent : agents.values()) {
-                stopQuietly(agent, problems);
+                agent.stopForCleanup(problems);
             }
         } finally {
             // a killed agent leaves its scheduler running: end those, by pid
@@ -543,27 +543,6 @@ class ElectionIT {
             return mapper.readTree(result.stdout());
         } catch (IOException e) {
             throw new AssertionError(diagnostics(step + ": stdout is not JSON: " + e.getMessage(), result), e);
-        }
-    }
-
-    private void stopQuietly(LocalAgent agent, List<String> problems) {
-        try {
-            CommandResult stop = agent.stop();
-            if (stop.exitCode() != 0) {
-                problems.add("stop of " + agent.node() + " failed\n" + stop.describe() + agent.logTails());
-            }
-        } catch (IOException | AssertionError e) {
-            problems.add("stop of " + agent.node() + ": " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            problems.add("interrupted while stopping " + agent.node());
-        }
-        for (long pid : agent.pidsSeen()) {
-            try {
-                Processes.killAndAwaitEnd(pid, PROCESS_END_TIMEOUT);
-            } catch (ConditionTimeoutException e) {
-                problems.add(agent.node() + "'s pid " + pid + " survived SIGKILL");
-            }
         }
     }
 

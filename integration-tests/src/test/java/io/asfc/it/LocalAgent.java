@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One agent of a cluster on this host: it shares the unpacked distribution with the others, but has its own
@@ -82,6 +83,8 @@ final class LocalAgent {
      * Marks the stand-in scheduler command ({@code sleep}) of these agents, so that cleanup can
      * find and end, by pid, any that a killed agent left behind.
      */
+    private static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(30);
+
     static final String SCHEDULER_MARKER = "asfc-election-it";
 
     /** Rewrites asfc.conf, keeping the extra HOCON last written; the agent reads it at its next start. */
@@ -191,5 +194,30 @@ final class LocalAgent {
                     .append(Commands.tail(file, 30));
         }
         return tails.toString();
+    }
+
+    /**
+     * Cleanup that never throws: {@code bin/asfc-agent stop}, then SIGKILL for every pid this agent
+     * ever had; what goes wrong is added to {@code problems}.
+     */
+    void stopForCleanup(List<String> problems) {
+        try {
+            CommandResult stop = stop();
+            if (stop.exitCode() != 0) {
+                problems.add("stop of " + node() + " failed\n" + stop.describe() + logTails());
+            }
+        } catch (IOException | AssertionError e) {
+            problems.add("stop of " + node() + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            problems.add("interrupted while stopping " + node());
+        }
+        for (long pid : pidsSeen()) {
+            try {
+                Processes.killAndAwaitEnd(pid, CLEANUP_TIMEOUT);
+            } catch (ConditionTimeoutException e) {
+                problems.add(node() + "'s pid " + pid + " survived SIGKILL");
+            }
+        }
     }
 }

@@ -137,7 +137,7 @@ class SupervisionIT {
                 observer.close();
             }
             for (LocalAgent agent : agents.values()) {
-                stopQuietly(agent, problems);
+                agent.stopForCleanup(problems);
             }
         } finally {
             killStandins(problems);
@@ -748,27 +748,6 @@ class SupervisionIT {
         }
         requireOrSkip(result.exitCode() == 0, "needs python3 for the stand-in scheduler:\n" + result.describe());
         return result.stdout().trim();
-    }
-
-    private void stopQuietly(LocalAgent agent, List<String> problems) {
-        try {
-            CommandResult stop = agent.stop();
-            if (stop.exitCode() != 0) {
-                problems.add("stop of " + agent.node() + " failed\n" + stop.describe() + agent.logTails());
-            }
-        } catch (IOException | AssertionError e) {
-            problems.add("stop of " + agent.node() + ": " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            problems.add("interrupted while stopping " + agent.node());
-        }
-        for (long pid : agent.pidsSeen()) {
-            try {
-                Processes.killAndAwaitEnd(pid, PROCESS_END_TIMEOUT);
-            } catch (ConditionTimeoutException e) {
-                problems.add(agent.node() + "'s pid " + pid + " survived SIGKILL");
-            }
-        }
     }
 
     /** Ends, by pid, every stand-in process still alive: the agents were stopped, so none should be. */
