@@ -154,12 +154,11 @@ public final class Agent implements Closeable {
 
     private SchedulerRunner runner(SchedulerSettings scheduler) {
         TreeStopper stopper = new TreeStopper(System::nanoTime);
-        String name = "scheduler-" + settings.nodeId();
-        Path output = dirs.logDir().resolve(name + ".out");
+        Path output = dirs.schedulerOutput(settings.nodeId());
         if (scheduler.mode() == SchedulerMode.COMMAND) {
             return new CommandRunner(scheduler, output, stopper);
         }
-        return new ChildRunner(scheduler, dirs.runDir().resolve(name + ".session"), output, stopper, clock);
+        return new ChildRunner(scheduler, dirs.schedulerSession(settings.nodeId()), output, stopper, clock);
     }
 
     /** Whether this agent currently holds leadership (a hint; fenced writes decide). */

@@ -14,4 +14,14 @@ public record AgentDirs(Path logDir, Path runDir) {
                 Path.of(System.getProperty("asfc.log.dir", home.resolve("logs").toString())),
                 Path.of(System.getProperty("asfc.pid.dir", home.resolve("run").toString())));
     }
+
+    /** The record of the child-mode scheduler session of {@code node}, which a restarted agent adopts. */
+    public Path schedulerSession(String node) {
+        return runDir.resolve("scheduler-" + node + ".session");
+    }
+
+    /** Where the scheduler's (and its commands') output of {@code node} goes. */
+    public Path schedulerOutput(String node) {
+        return logDir.resolve("scheduler-" + node + ".out");
+    }
 }

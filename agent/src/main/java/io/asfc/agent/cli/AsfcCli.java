@@ -1,5 +1,6 @@
 package io.asfc.agent.cli;
 
+import io.asfc.agent.AgentDirs;
 import io.asfc.agent.Version;
 import io.asfc.agent.membership.DuplicateNodeIdException;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
@@ -88,8 +89,17 @@ public final class AsfcCli implements Callable<Integer> {
 
     /** Loads and validates the config; throws {@link InvalidConfigException} (exit 78). */
     AsfcSettings settings() {
-        Path home = Path.of(System.getProperty("asfc.home", ".")).toAbsolutePath();
-        return new SettingsLoader(home, Hostnames::local).load(confFile());
+        return new SettingsLoader(home(), Hostnames::local).load(confFile());
+    }
+
+    /** The installation directory ({@code -Dasfc.home} from bin/asfc-agent, else the working directory). */
+    static Path home() {
+        return Path.of(System.getProperty("asfc.home", ".")).toAbsolutePath();
+    }
+
+    /** The agent's log and run directories, as bin/asfc-agent passes them. */
+    AgentDirs dirs() {
+        return AgentDirs.fromSystemProperties(home());
     }
 
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {

@@ -30,7 +30,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path home = Path.of(System.getProperty("asfc.home", ".")).toAbsolutePath();
+        Path home = AsfcCli.home();
         Path standIn = List.of(
                         home.resolve("demo/airflow_standin.py"),
                         home.resolve("integration-tests/src/main/standin/airflow_standin.py"))

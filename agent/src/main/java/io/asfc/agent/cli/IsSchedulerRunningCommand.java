@@ -6,7 +6,6 @@ import io.asfc.agent.supervisor.LocalStatus;
 import io.asfc.agent.supervisor.command.CommandRunner;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.Modes.SchedulerMode;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,11 +30,10 @@ final class IsSchedulerRunningCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         AsfcSettings settings = cli.settings();
-        AgentDirs dirs = AgentDirs.fromSystemProperties(Path.of(System.getProperty("asfc.home", ".")));
-        String name = "scheduler-" + settings.nodeId();
+        AgentDirs dirs = cli.dirs();
         LocalStatus status = settings.scheduler().mode() == SchedulerMode.CHILD
-                ? ChildRunner.recorded(dirs.runDir().resolve(name + ".session"))
-                : CommandRunner.forChecking(settings.scheduler(), dirs.logDir().resolve(name + ".out"))
+                ? ChildRunner.recorded(dirs.schedulerSession(settings.nodeId()))
+                : CommandRunner.forChecking(settings.scheduler(), dirs.schedulerOutput(settings.nodeId()))
                         .status();
         if (status.running()) {
             spec.commandLine()

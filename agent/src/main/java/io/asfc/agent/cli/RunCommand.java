@@ -1,7 +1,6 @@
 package io.asfc.agent.cli;
 
 import io.asfc.agent.Agent;
-import io.asfc.agent.AgentDirs;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
 import java.io.IOException;
@@ -39,8 +38,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         AsfcSettings settings = cli.settings();
         MDC.put(Threads.MDC_NODE, settings.nodeId());
-        Agent agent =
-                new Agent(settings, AgentDirs.fromSystemProperties(Path.of(System.getProperty("asfc.home", "."))));
+        Agent agent = new Agent(settings, cli.dirs());
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
