@@ -2,6 +2,7 @@ package io.asfc.agent.cli;
 
 import io.asfc.agent.AgentDirs;
 import io.asfc.agent.Version;
+import io.asfc.agent.cluster.ConcurrentChangeException;
 import io.asfc.agent.membership.DuplicateNodeIdException;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkUnreachableException;
@@ -113,6 +114,7 @@ public final class AsfcCli implements Callable<Integer> {
             return ExitCode.ZK_UNREACHABLE.code();
         }
         if (e instanceof CliFailure
+                || e instanceof ConcurrentChangeException
                 || e instanceof DuplicateNodeIdException
                 || e instanceof EmbeddedZooKeeper.EmbeddedZooKeeperException) {
             err.println("asfc-agent: " + e.getMessage());

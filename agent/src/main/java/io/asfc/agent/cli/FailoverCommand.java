@@ -1,5 +1,6 @@
 package io.asfc.agent.cli;
 
+import io.asfc.agent.cluster.ControlWriter;
 import io.asfc.agent.cluster.Znode;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.zk.ActiveRecord;

@@ -2,9 +2,8 @@ package io.asfc.agent.demo;
 
 import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.cluster.ClusterSnapshot;
+import io.asfc.agent.cluster.ControlWriter;
 import io.asfc.agent.events.EventLog;
-import io.asfc.common.zk.ControlRecord;
-import io.asfc.common.zk.Json;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.io.IOException;
@@ -90,13 +89,13 @@ public final class Demo implements Closeable {
                         () -> note("no scheduler runs right now"));
             }
             case "f" -> {
-                byte[] data = Json.encode(ControlRecord.NONE.withRequest(
-                        "", UUID.randomUUID().toString(), Clock.systemUTC().instant()));
-                if (client.checkExists().forPath(paths.control()) == null) {
-                    client.create().creatingParentContainersIfNeeded().forPath(paths.control(), data);
-                } else {
-                    client.setData().forPath(paths.control(), data);
-                }
+                ControlWriter.update(
+                        client,
+                        paths,
+                        c -> c.withRequest(
+                                "",
+                                UUID.randomUUID().toString(),
+                                Clock.systemUTC().instant()));
                 note("asked the ACTIVE controller to move the scheduler to the next node");
             }
             case "r" -> {

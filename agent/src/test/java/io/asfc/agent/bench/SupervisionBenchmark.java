@@ -2,6 +2,7 @@ package io.asfc.agent.bench;
 
 import static org.awaitility.Awaitility.await;
 
+import io.asfc.agent.cluster.ControlWriter;
 import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.process.ProcessInfo;
@@ -122,13 +123,8 @@ class SupervisionBenchmark {
     }
 
     private static void requestFailover(TestAgents agents, String target, String id) throws Exception {
-        var control = io.asfc.common.zk.ControlRecord.NONE.withRequest(target, id, java.time.Instant.now());
-        byte[] data = io.asfc.common.zk.Json.encode(control);
-        if (agents.observer().checkExists().forPath(agents.paths().control()) == null) {
-            agents.observer().create().forPath(agents.paths().control(), data);
-        } else {
-            agents.observer().setData().forPath(agents.paths().control(), data);
-        }
+        ControlWriter.update(
+                agents.observer(), agents.paths(), c -> c.withRequest(target, id, java.time.Instant.now()));
     }
 
     private static ProcessInfo awaitMain(StandIn standIn) {

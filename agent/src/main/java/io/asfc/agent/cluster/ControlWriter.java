@@ -1,6 +1,5 @@
-package io.asfc.agent.cli;
+package io.asfc.agent.cluster;
 
-import io.asfc.agent.cluster.Znode;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
 import io.asfc.common.zk.ZkPaths;
@@ -8,13 +7,16 @@ import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 
-/** Read-modify-write of the {@code control} znode, with a version check so no request is lost. */
-final class ControlWriter {
+/**
+ * Read-modify-write of the {@code control} znode, with a version check so no request is lost.
+ * Used by the command line and the demo.
+ */
+public final class ControlWriter {
     private static final int ATTEMPTS = 5;
 
     private ControlWriter() {}
 
-    static ControlRecord update(CuratorFramework client, ZkPaths paths, UnaryOperator<ControlRecord> change)
+    public static ControlRecord update(CuratorFramework client, ZkPaths paths, UnaryOperator<ControlRecord> change)
             throws Exception {
         for (int attempt = 1; ; attempt++) {
             Znode<ControlRecord> current = Znode.read(client, paths.control(), ControlRecord.class);
@@ -30,7 +32,7 @@ final class ControlWriter {
                 return next;
             } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
                 if (attempt == ATTEMPTS) {
-                    throw new CliFailure(paths.control() + " keeps changing under us; try again");
+                    throw new ConcurrentChangeException(paths.control() + " keeps changing under us; try again");
                 }
             }
         }
