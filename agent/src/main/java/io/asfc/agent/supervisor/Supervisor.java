@@ -76,6 +76,8 @@ public final class Supervisor implements Closeable {
     private Long unhealthySinceNanos;
     private boolean stopping;
     private boolean diedSinceStart;
+    /** Starts and stops done by the loop, so that it re-checks the runner only after one. */
+    private long runnerActions;
     /** A start succeeded and no stop of ours followed: not running then means it died. */
     private volatile boolean expectRunning;
 
@@ -168,11 +170,11 @@ public final class Supervisor implements Closeable {
             Stat epoch = client.checkExists().forPath(paths.epoch());
             LocalStatus status = runner.status();
             if (control.present() && control.value().paused()) {
-                report();
+                report(status);
                 return; // paused: no agent starts or stops anything
             }
             if (assignment.state() == Znode.State.MALFORMED) {
-                report();
+                report(status);
                 return; // S5: unreadable data is ignored, never acted on
             }
             if (!status.running() && expectRunning && !stopping) {
@@ -181,6 +183,7 @@ public final class Supervisor implements Closeable {
                 diedSinceStart = true;
                 failed("scheduler-died", nodeId + ": the scheduler exited on its own");
             }
+            long actionsBefore = runnerActions;
             boolean mine =
                     assignment.present() && nodeId.equals(assignment.value().node());
             if (status.running() && !mine) {
@@ -190,7 +193,8 @@ public final class Supervisor implements Closeable {
             } else if (status.running()) {
                 keepHealthy();
             }
-            report();
+            // a fresh look only when something was started or stopped (a check may be a command)
+            report(runnerActions == actionsBefore ? status : runner.status());
         } catch (Exception e) {
             Threads.checkInterrupted(e);
             LOG.warn(
@@ -225,6 +229,7 @@ public final class Supervisor implements Closeable {
                 runner.stop(); // what a dead scheduler left behind goes before a new one starts
                 diedSinceStart = false;
             }
+            runnerActions++;
             runner.start();
             expectRunning = true;
             runningSinceNanos = nanoTime.getAsLong();
@@ -259,6 +264,7 @@ public final class Supervisor implements Closeable {
         reconcile();
     }
 
+    /** Counts a failure; called inside reconcile(), which publishes the state at its end. */
     private void failed(String type, String detail) {
         failures++;
         notBeforeNanos = nanoTime.getAsLong() + settings.restartSleep().toNanos();
@@ -270,7 +276,6 @@ public final class Supervisor implements Closeable {
                 failures,
                 settings.maxRestartsBeforeFailover());
         events.record(type, detail + " (failure " + failures + ")");
-        report();
         executor.schedule(this::reconcile, settings.restartSleep().toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -278,6 +283,7 @@ public final class Supervisor implements Closeable {
         runnerLock.lockInterruptibly();
         stopping = true;
         try {
+            runnerActions++;
             expectRunning = false;
             TreeStopper.Result result = runner.stop();
             unhealthySinceNanos = null;
