@@ -1,11 +1,17 @@
 package io.asfc.agent;
 
+import io.asfc.agent.alerts.Alerter;
+import io.asfc.agent.alerts.EmailAlerter;
 import io.asfc.agent.controller.Controller;
 import io.asfc.agent.controller.Policy;
+import io.asfc.agent.controller.Tuning;
 import io.asfc.agent.election.Election;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.membership.Membership;
+import io.asfc.agent.ssh.RemoteScheduler;
+import io.asfc.agent.ssh.SshClient;
+import io.asfc.agent.ssh.SshTarget;
 import io.asfc.agent.supervisor.ChildRunner;
 import io.asfc.agent.supervisor.SchedulerRunner;
 import io.asfc.agent.supervisor.Supervisor;
@@ -30,6 +36,8 @@ import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
@@ -64,6 +72,8 @@ public final class Agent implements Closeable {
     private Election election;
     private Supervisor supervisor;
     private Controller controller;
+    private Alerter alerter;
+    private SshClient sshClient;
 
     public Agent(AsfcSettings settings, AgentDirs dirs) {
         this(settings, dirs, ZkClients::start, Clock.systemUTC());
@@ -120,15 +130,21 @@ public final class Agent implements Closeable {
                 events,
                 membership::reportScheduler,
                 System::nanoTime);
+        alerter = EmailAlerter.create(settings.cluster(), settings.nodeId(), settings.alerts());
         controller = new Controller(
                 client,
                 paths,
                 settings.nodeId(),
-                new Policy(settings.nodes(), settings.scheduler().maxRestartsBeforeFailover()),
-                settings.controller().takeoverGrace(),
-                settings.controller().heartbeatInterval(),
+                new Policy(
+                        settings.nodes(),
+                        Set.copyOf(settings.agentlessNodes()),
+                        settings.scheduler().maxRestartsBeforeFailover()),
+                Tuning.from(settings),
                 writer,
                 events,
+                alerter,
+                remoteScheduler(),
+                node -> SshTarget.of(settings, node),
                 clock,
                 System::nanoTime);
         election.addRoleListener(lease -> membership.setRole(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
@@ -218,6 +234,18 @@ public final class Agent implements Closeable {
                 clock.instant());
     }
 
+    /** SSH enforcement, unless {@code ssh.enabled = false}. */
+    private Optional<RemoteScheduler> remoteScheduler() {
+        if (!settings.ssh().enabled()) {
+            LOG.warn("ssh.enabled = false: stray schedulers are not swept, and a host whose agent died is not fenced "
+                    + "over SSH (takeover waits takeover-grace and relies on that host's self-fencing)");
+            return Optional.empty();
+        }
+        sshClient = new SshClient(settings.ssh());
+        return Optional.of(new RemoteScheduler(
+                sshClient, settings.scheduler(), settings.ssh().commandTimeout()));
+    }
+
     /** Blocks until {@link #close()} has finished. */
     public void awaitClosed() throws InterruptedException {
         closed.await();
@@ -232,6 +260,8 @@ public final class Agent implements Closeable {
         LOG.info("asfc agent stopping: node {}", settings.nodeId());
         CloseableUtils.closeQuietly(election);
         CloseableUtils.closeQuietly(controller);
+        CloseableUtils.closeQuietly(sshClient);
+        CloseableUtils.closeQuietly(alerter);
         CloseableUtils.closeQuietly(supervisor);
         if (events != null && client.getZookeeperClient().isConnected()) {
             events.record("agent-stopped", settings.nodeId() + " stopped");

@@ -107,6 +107,7 @@ final class LocalAgent {
                     connection-timeout = 3s
                   }
                   controller.heartbeat-interval = 500ms
+                  ssh.enabled = false
                   scheduler.start-command = \"""exec python3 -c 'import time; time.sleep(600)' %s\"""
                 }
                 """

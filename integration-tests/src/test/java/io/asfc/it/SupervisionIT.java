@@ -181,9 +181,9 @@ class SupervisionIT {
                 main.pid(),
                 state.path("pid").asLong(),
                 () -> diagnostics(step + ": agents/a reports another pid than the scheduler's main " + main));
-        CommandResult onA = agents.get("a").cli("is-scheduler-running");
+        CommandResult onA = agents.get("a").cli("is-scheduler-running", "--local");
         assertEquals(0, onA.exitCode(), () -> diagnostics(step + ": is-scheduler-running on a", onA));
-        CommandResult onB = agents.get("b").cli("is-scheduler-running");
+        CommandResult onB = agents.get("b").cli("is-scheduler-running", "--local");
         assertEquals(1, onB.exitCode(), () -> diagnostics(step + ": is-scheduler-running on b", onB));
         assertNoOverlapSince(step, 0);
         stepsPassed = 1;

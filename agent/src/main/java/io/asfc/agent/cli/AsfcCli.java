@@ -36,6 +36,7 @@ import picocli.CommandLine.ScopeType;
             EventsCommand.class,
             ClearMetadataCommand.class,
             IsSchedulerRunningCommand.class,
+            TestConnectionCommand.class,
             FailoverCommand.class,
             PauseCommand.class,
             ResumeCommand.class,

@@ -78,7 +78,7 @@ final class FailoverCommand implements Callable<Integer> {
             if (noWait) {
                 return ExitCode.OK.code();
             }
-            return await(zk, id, out);
+            return await(settings, zk, id, out);
         }
     }
 
@@ -88,6 +88,9 @@ final class FailoverCommand implements Callable<Integer> {
         }
         if (to.equals(from)) {
             throw new CliFailure("the scheduler is already assigned to " + to);
+        }
+        if (settings.isAgentless(to)) {
+            return; // the leader checks it over SSH
         }
         Znode<AgentRecord> agent = Znode.read(zk.client(), zk.paths().agent(to), AgentRecord.class);
         if (agent.absent()) {
@@ -100,7 +103,7 @@ final class FailoverCommand implements Callable<Integer> {
         }
     }
 
-    private int await(ZkConnection zk, String id, PrintWriter out) throws Exception {
+    private int await(AsfcSettings settings, ZkConnection zk, String id, PrintWriter out) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         String last = "";
         Long stablePid = null;
@@ -116,6 +119,11 @@ final class FailoverCommand implements Callable<Integer> {
                     throw new CliFailure("the ACTIVE controller " + result);
                 }
                 String target = assignment.present() ? assignment.value().node() : null;
+                if (target != null && settings.isAgentless(target)) {
+                    out.println("the scheduler is assigned to agentless " + target
+                            + "; the ACTIVE controller starts it there over SSH (see 'is-scheduler-running')");
+                    return ExitCode.OK.code();
+                }
                 Znode<AgentRecord> agent = target == null
                         ? null
                         : Znode.read(zk.client(), zk.paths().agent(target), AgentRecord.class);

@@ -13,12 +13,13 @@ import java.util.Map;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 
-/** What the leader reads, fresh, before each decision. */
+/** What the leader reads, fresh, before each decision, plus the nodes it cannot reach over SSH (node to reason). */
 record ClusterView(
         Znode<Assignment> assignment,
         Map<String, Znode<AgentRecord>> agents,
         Znode<ControlRecord> control,
-        Map<String, NodeRecord> quarantined) {
+        Map<String, NodeRecord> quarantined,
+        Map<String, String> unreachable) {
 
     static ClusterView read(CuratorFramework client, ZkPaths paths) throws Exception {
         client.sync().forPath(paths.cluster());
@@ -40,7 +41,13 @@ record ClusterView(
                 Znode.read(client, paths.scheduler(), Assignment.class),
                 agents,
                 Znode.read(client, paths.control(), ControlRecord.class),
-                quarantined);
+                quarantined,
+                Map.of());
+    }
+
+    /** The same view, with what the controller knows of nodes it cannot reach over SSH. */
+    ClusterView withUnreachable(Map<String, String> nodes) {
+        return new ClusterView(assignment, agents, control, quarantined, Map.copyOf(nodes));
     }
 
     boolean paused() {

@@ -1,12 +1,18 @@
 package io.asfc.agent.controller;
 
+import io.asfc.agent.alerts.Alert;
+import io.asfc.agent.alerts.AlertKind;
+import io.asfc.agent.alerts.Alerter;
 import io.asfc.agent.cluster.Znode;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.LeadershipLostException;
 import io.asfc.agent.election.Lease;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.ssh.RemoteScheduler;
+import io.asfc.agent.ssh.SshException;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
+import io.asfc.common.config.Modes.OnUnfenceable;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
@@ -15,12 +21,15 @@ import io.asfc.common.zk.NodeRecord;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,21 +60,54 @@ import org.slf4j.LoggerFactory;
  * A move between live agents has two phases: first nobody is assigned; only when the old node
  * reports, after that write, that its scheduler stopped, is the new node assigned. So a move never
  * overlaps.
+ *
+ * <p>With SSH enforcement ({@link Enforcement}, off when {@code ssh.enabled = false}) it also
+ *
+ * <ul>
+ *   <li>sweeps every node but the assigned one each {@code poll-interval} and stops stray
+ *       schedulers (a node with a live agent is trusted, and checked over SSH every
+ *       {@code verify-agents-every} sweeps);
+ *   <li>fences a node whose agent is gone (stops its scheduler over SSH) before assigning another;
+ *       if that is impossible, {@code on-unfenceable} decides: proceed after takeover-grace, or wait;
+ *   <li>runs the scheduler of an agentless node: checks it every {@code check-interval}, restarts
+ *       it, and moves it after {@code max-restarts-before-failover} failures.
+ * </ul>
+ *
+ * SSH calls run on their own pool and report back to the controller thread, so a hung host never
+ * blocks a decision. A node with an SSH call in flight is never assigned until that call ends.
  */
 public final class Controller implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
 
     /** A move in progress: the scheduler was unassigned by the write with zxid {@code zxid}. */
-    private record Move(String from, String to, long zxid, String reason, String requestId) {}
+    private record Move(String from, String to, long zxid, String reason, String requestId, long at) {}
+
+    /** A fencing attempt: in flight until {@code result} is set. */
+    private record Fence(long at, Enforcement.Fenced result) {
+        boolean inFlight() {
+            return result == null;
+        }
+    }
+
+    /** What the controller knows of an agentless node's scheduler. */
+    private static final class RemoteRun {
+        boolean running;
+        long runningSince;
+        long startedAt = Long.MIN_VALUE;
+        int failures;
+    }
 
     private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CuratorFramework client;
     private final ZkPaths paths;
     private final Policy policy;
-    private final Duration takeoverGrace;
-    private final Duration pollInterval;
+    private final Tuning tuning;
+    private final String nodeId;
     private final FencedWriter writer;
     private final EventLog events;
+    private final Alerter alerter;
+    private final Enforcement enforcement;
+    private final ExecutorService ssh;
     private final Clock clock;
     private final LongSupplier nanoTime;
     private final ScheduledExecutorService executor;
@@ -76,25 +118,41 @@ public final class Controller implements Closeable {
     private Move pending;
     private final Map<String, Long> missingSince = new HashMap<>();
     private boolean noEligibleReported;
+    private final Set<String> busy = new HashSet<>();
+    private final Map<String, Fence> fences = new HashMap<>();
+    private final Map<String, String> unreachable = new LinkedHashMap<>();
+    private final Map<String, RemoteRun> remoteRuns = new HashMap<>();
+    private final Map<String, Integer> lastFailures = new HashMap<>();
+    private String assignedAgentless;
+    private long sweeps;
+    private int streak;
+    private boolean streakAlerted;
 
     public Controller(
             CuratorFramework client,
             ZkPaths paths,
             String nodeId,
             Policy policy,
-            Duration takeoverGrace,
-            Duration pollInterval,
+            Tuning tuning,
             FencedWriter writer,
             EventLog events,
+            Alerter alerter,
+            Optional<RemoteScheduler> remote,
+            java.util.function.Function<String, io.asfc.agent.ssh.SshTarget> targets,
             Clock clock,
             LongSupplier nanoTime) {
         this.client = client;
         this.paths = paths;
+        this.nodeId = nodeId;
         this.policy = policy;
-        this.takeoverGrace = takeoverGrace;
-        this.pollInterval = pollInterval;
+        this.tuning = tuning;
         this.writer = writer;
         this.events = events;
+        this.alerter = alerter;
+        this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets))
+                .orElse(null);
+        this.ssh = Executors.newFixedThreadPool(
+                Math.max(2, Math.min(8, policy.nodes().size())), Threads.factory("asfc-ssh-%d", nodeId));
         this.clock = clock;
         this.nanoTime = nanoTime;
         this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-controller-%d", nodeId));
@@ -114,8 +172,14 @@ public final class Controller implements Closeable {
             cache.listenable().addListener(wake);
             cache.start();
         }
-        long ms = pollInterval.toMillis();
+        long ms = tuning.step().toMillis();
         executor.scheduleWithFixedDelay(this::step, ms, ms, TimeUnit.MILLISECONDS);
+        if (enforcement != null) {
+            long sweep = tuning.sweep().toMillis();
+            executor.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+            long check = tuning.agentlessCheck().toMillis();
+            executor.scheduleWithFixedDelay(this::checkAgentless, check, check, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Called by the election on its thread: a lease while ACTIVE, empty while STANDBY. */
@@ -125,7 +189,15 @@ public final class Controller implements Closeable {
             pending = null;
             missingSince.clear();
             noEligibleReported = false;
+            fences.clear();
+            remoteRuns.clear();
+            assignedAgentless = null;
             if (lease != null) {
+                alerter.raise(new Alert(
+                        AlertKind.LEADERSHIP_CHANGE,
+                        nodeId,
+                        nodeId + " became the ACTIVE controller at epoch " + lease.epoch(),
+                        "it now decides where the scheduler runs"));
                 step();
             }
         });
@@ -143,10 +215,11 @@ public final class Controller implements Closeable {
             return;
         }
         try {
-            ClusterView view = ClusterView.read(client, paths);
+            ClusterView view = ClusterView.read(client, paths).withUnreachable(unreachable);
             if (view.paused()) {
                 return;
             }
+            countFailures(view);
             liftQuarantines(l, view);
             if (pending != null) {
                 continueMove(l, view);
@@ -181,29 +254,17 @@ public final class Controller implements Closeable {
             return;
         }
         String node = a.value().node();
-        AgentRecord agent = view.agent(node);
-        if (!view.agents().containsKey(node)) {
-            long now = nanoTime.getAsLong();
-            long since = missingSince.computeIfAbsent(node, n -> now);
-            long left = takeoverGrace.toNanos() - (now - since);
-            if (left > 0) {
-                executor.schedule(this::step, left, TimeUnit.NANOSECONDS);
-                return;
-            }
-            Optional<String> next = policy.nextEligible(view, node);
-            if (next.isPresent()) {
-                missingSince.remove(node);
-                assign(
-                        l,
-                        view,
-                        next.get(),
-                        node + " lost its ZooKeeper session; waited takeover-grace " + takeoverGrace.toMillis() + "ms");
-                events.record("failover", "from " + node + " to " + next.get() + ": agent of " + node + " is gone");
-            } else {
-                noEligible("the agent of " + node + " is gone");
-            }
+        if (policy.isAgentless(node)) {
+            keepAgentless(l, view, node);
             return;
         }
+        assignedAgentless = null;
+        AgentRecord agent = view.agent(node);
+        if (!view.agents().containsKey(node)) {
+            takeOver(l, view, node, "the agent of " + node + " is gone (its ZooKeeper session ended)");
+            return;
+        }
+        fences.remove(node);
         missingSince.remove(node);
         if (agent != null && agent.scheduler().failures() >= policy.maxFailures()) {
             quarantine(l, node, agent.scheduler().failures());
@@ -216,6 +277,348 @@ public final class Controller implements Closeable {
                     null);
         } else if (a.value().epoch() != l.epoch()) {
             assign(l, view, node, "kept by the new leader at epoch " + l.epoch());
+        }
+    }
+
+    /** The assigned agentless node: keep it while it is reachable and does not keep failing. */
+    private void keepAgentless(Lease l, ClusterView view, String node) throws Exception {
+        if (view.assignment().value().epoch() != l.epoch()) {
+            assign(l, view, node, "kept by the new leader at epoch " + l.epoch());
+            return;
+        }
+        assignedAgentless = node;
+        if (unreachable.containsKey(node)) {
+            takeOver(l, view, node, node + " is unreachable over SSH (" + unreachable.get(node) + ")");
+            return;
+        }
+        missingSince.remove(node);
+        fences.remove(node);
+        RemoteRun run = remoteRuns.get(node);
+        if (run != null && run.failures >= policy.maxFailures()) {
+            quarantine(l, node, run.failures);
+            remoteRuns.remove(node);
+            assignedAgentless = null;
+            beginMove(
+                    l,
+                    view,
+                    node,
+                    policy.nextEligible(view, node).orElse(null),
+                    node + " failed " + run.failures + " times in a row",
+                    null);
+        }
+    }
+
+    /**
+     * The assigned node lost its agent (or, agentless, cannot be reached). Fence it over SSH, then
+     * assign the next node. If it cannot be fenced: {@code proceed} assigns the next node once
+     * takeover-grace has passed since the loss was seen (the old host's self-fencing covers it),
+     * {@code wait} keeps trying and assigns nobody new.
+     */
+    private void takeOver(Lease l, ClusterView view, String node, String why) throws Exception {
+        long now = nanoTime.getAsLong();
+        long since = missingSince.computeIfAbsent(node, n -> now);
+        String how = "waited takeover-grace " + tuning.takeoverGrace().toMillis() + "ms";
+        if (enforcement != null) {
+            Fence f = fences.get(node);
+            if (f == null
+                    || (!f.inFlight()
+                            && !f.result().ok()
+                            && now - f.at() >= tuning.sweep().toNanos())) {
+                startFence(node);
+                return;
+            }
+            if (f.inFlight()) {
+                return;
+            }
+            if (f.result().ok()) {
+                moveAway(
+                        l,
+                        view,
+                        node,
+                        why + "; fenced over SSH: " + f.result().stop().describe());
+                return;
+            }
+            if (tuning.onUnfenceable() == OnUnfenceable.WAIT) {
+                executor.schedule(this::step, tuning.sweep().toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            }
+            how = "could not fence it (" + f.result().error().getMessage() + "); " + how;
+        }
+        long left = tuning.takeoverGrace().toNanos() - (now - since);
+        if (left > 0) {
+            executor.schedule(this::step, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        moveAway(l, view, node, why + "; " + how);
+    }
+
+    private void moveAway(Lease l, ClusterView view, String node, String why) throws Exception {
+        Optional<String> next = policy.nextEligible(view, node).filter(n -> !busy.contains(n));
+        if (next.isEmpty()) {
+            noEligible(why);
+            return;
+        }
+        missingSince.remove(node);
+        fences.remove(node);
+        assign(l, view, next.get(), why);
+        events.record("failover", "from " + node + " to " + next.get() + ": " + why);
+        alerter.raise(new Alert(
+                AlertKind.SCHEDULER_MOVED,
+                node,
+                "the scheduler left " + node + ": " + why,
+                "assigned it to " + next.get()));
+    }
+
+    private void startFence(String node) {
+        Lease l = lease;
+        fences.put(node, new Fence(nanoTime.getAsLong(), null));
+        busy.add(node);
+        LOG.info("fencing {}: stopping its scheduler over SSH", node);
+        ssh.execute(() -> {
+            Enforcement.Fenced result = enforcement.fence(node);
+            executor.execute(() -> fenced(l, result));
+        });
+    }
+
+    private void fenced(Lease l, Enforcement.Fenced result) {
+        String node = result.node();
+        busy.remove(node);
+        if (lease != l || !fences.containsKey(node)) {
+            return;
+        }
+        Fence previous = fences.put(node, new Fence(nanoTime.getAsLong(), result));
+        if (result.ok()) {
+            events.record("fenced", node + ": " + result.stop().describe());
+            alerter.recovered(AlertKind.UNFENCEABLE, node, node + " could be fenced again");
+        } else if (previous == null || previous.inFlight()) {
+            LOG.error("cannot fence {}: {}", node, result.error().getMessage());
+            events.record("unfenceable", node + ": " + result.error().getMessage());
+            alerter.raise(new Alert(
+                    AlertKind.UNFENCEABLE,
+                    node,
+                    "cannot stop the scheduler on " + node + " over SSH: "
+                            + result.error().getMessage(),
+                    tuning.onUnfenceable() == OnUnfenceable.WAIT
+                            ? "on-unfenceable = wait: no other node is assigned until " + node + " is fenced"
+                            : "on-unfenceable = proceed: another node is assigned after takeover-grace "
+                                    + tuning.takeoverGrace().toMillis() + "ms, relying on " + node
+                                    + "'s self-fencing"));
+        }
+        wake();
+    }
+
+    /**
+     * Every {@code poll-interval}: look for schedulers on every listed node but the assigned one
+     * (and but the node a move is taking it from, whose agent is stopping it).
+     */
+    private void sweep() {
+        Lease l = lease;
+        if (l == null || state.get() != Lifecycle.STARTED) {
+            return;
+        }
+        try {
+            ClusterView view = ClusterView.read(client, paths);
+            String assigned =
+                    view.assignment().present() ? view.assignment().value().node() : null;
+            boolean verify = tuning.verifyAgentsEvery() > 0 && ++sweeps % tuning.verifyAgentsEvery() == 0;
+            for (String node : policy.nodes()) {
+                boolean agentTrusted =
+                        !policy.isAgentless(node) && view.agents().containsKey(node) && !verify;
+                if (node.equals(assigned)
+                        || (pending != null && node.equals(pending.from()))
+                        || busy.contains(node)
+                        || agentTrusted) {
+                    continue;
+                }
+                busy.add(node);
+                ssh.execute(() -> {
+                    Enforcement.Swept result = enforcement.sweep(l, node);
+                    executor.execute(() -> swept(l, result));
+                });
+            }
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.warn("sweep failed; retrying at the next poll-interval: {}", e.toString());
+        }
+    }
+
+    private void swept(Lease l, Enforcement.Swept result) {
+        String node = result.node();
+        busy.remove(node);
+        if (result instanceof Enforcement.Unreachable u) {
+            unreachable(node, u.error());
+        } else if (result instanceof Enforcement.Skipped s) {
+            reachable(node);
+            LOG.info("left {} alone: {}", node, s.why());
+        } else if (result instanceof Enforcement.StrayStopped s) {
+            reachable(node);
+            String text = "stray scheduler on " + node + " (" + s.seen() + "): "
+                    + s.stop().describe();
+            LOG.warn(text);
+            events.record("stray-stopped", text);
+            alerter.raise(new Alert(
+                    AlertKind.STRAY_STOPPED,
+                    node,
+                    "a scheduler was running on " + node + ", which is not assigned: " + s.seen(),
+                    "stopped it over SSH (" + s.stop().describe() + ")"));
+        } else {
+            reachable(node);
+        }
+        if (lease == l) {
+            wake();
+        }
+    }
+
+    private void unreachable(String node, SshException error) {
+        if (unreachable.putIfAbsent(node, error.getMessage()) == null) {
+            LOG.warn("{} is unreachable over SSH: {}", node, error.getMessage());
+            events.record("host-unreachable", node + ": " + error.getMessage());
+            alerter.raise(new Alert(
+                    AlertKind.HOST_UNREACHABLE,
+                    node,
+                    node + " cannot be checked over SSH: " + error.getMessage(),
+                    "it cannot be checked for a stray scheduler" + (policy.isAgentless(node) ? " nor run one" : "")
+                            + " until it is reachable again; one alert per outage"));
+        }
+    }
+
+    private void reachable(String node) {
+        if (unreachable.remove(node) != null) {
+            LOG.info("{} is reachable over SSH again", node);
+            events.record("host-reachable", node + " answers over SSH again");
+            alerter.recovered(AlertKind.HOST_UNREACHABLE, node, node + " answers over SSH again");
+        }
+    }
+
+    /** Every {@code check-interval}: look at the assigned agentless node's scheduler. */
+    private void checkAgentless() {
+        Lease l = lease;
+        String node = assignedAgentless;
+        if (l == null || node == null || busy.contains(node) || state.get() != Lifecycle.STARTED) {
+            return;
+        }
+        busy.add(node);
+        ssh.execute(() -> {
+            RemoteScheduler.Look look = null;
+            SshException error = null;
+            try {
+                look = enforcement.look(node);
+            } catch (SshException e) {
+                error = e;
+            }
+            RemoteScheduler.Look seen = look;
+            SshException failed = error;
+            executor.execute(() -> lookedAtAgentless(l, node, seen, failed));
+        });
+    }
+
+    private void lookedAtAgentless(Lease l, String node, RemoteScheduler.Look look, SshException error) {
+        busy.remove(node);
+        if (lease != l || !node.equals(assignedAgentless)) {
+            return;
+        }
+        if (error != null) {
+            unreachable(node, error);
+            wake();
+            return;
+        }
+        reachable(node);
+        RemoteRun run = remoteRuns.computeIfAbsent(node, n -> new RemoteRun());
+        long now = nanoTime.getAsLong();
+        if (look.running()) {
+            if (!run.running) {
+                run.running = true;
+                run.runningSince = now;
+                LOG.info("the scheduler runs on agentless {}: {}", node, look.describe());
+            }
+            if (run.failures > 0
+                    && now - run.runningSince >= tuning.startTimeout().toNanos()) {
+                run.failures = 0;
+                endStreak(node);
+            }
+            return;
+        }
+        long settle = Math.max(
+                tuning.restartSleep().toNanos(), tuning.agentlessCheck().toNanos());
+        boolean started = run.startedAt != Long.MIN_VALUE;
+        if (started && !run.running && now - run.startedAt < settle) {
+            return; // just started: give it a moment to appear
+        }
+        if (run.running || started) {
+            run.failures++;
+            streak++;
+            events.record(
+                    "scheduler-died",
+                    node + ": no scheduler process over SSH (" + run.failures + " failure(s) in a row)");
+            alertStreak(node);
+        }
+        run.running = false;
+        if (run.failures >= policy.maxFailures()) {
+            wake(); // keepAgentless quarantines and moves
+            return;
+        }
+        run.startedAt = now;
+        busy.add(node);
+        ssh.execute(() -> {
+            String outcome;
+            try {
+                long pid = enforcement.startIfAssigned(l, node);
+                outcome = pid < 0 ? null : "started over SSH (pid " + pid + ")";
+            } catch (Exception e) {
+                outcome = "could not start over SSH: " + e.getMessage();
+            }
+            String text = outcome;
+            executor.execute(() -> {
+                busy.remove(node);
+                if (text != null) {
+                    LOG.info("agentless {}: scheduler {}", node, text);
+                    events.record("scheduler-started", node + ": " + text);
+                }
+            });
+        });
+    }
+
+    /** Counts failed starts across the cluster since the scheduler last ran cleanly; alerts past the threshold. */
+    private void countFailures(ClusterView view) {
+        for (Map.Entry<String, Znode<AgentRecord>> e : view.agents().entrySet()) {
+            if (!e.getValue().present()) {
+                continue;
+            }
+            int failures = e.getValue().value().scheduler().failures();
+            int before = lastFailures.getOrDefault(e.getKey(), 0);
+            if (failures > before) {
+                streak += failures - before;
+                alertStreak(e.getKey());
+            }
+            lastFailures.put(e.getKey(), failures);
+        }
+        String assigned =
+                view.assignment().present() ? view.assignment().value().node() : null;
+        AgentRecord agent = assigned == null ? null : view.agent(assigned);
+        if (agent != null && agent.scheduler().running() && agent.scheduler().failures() == 0) {
+            endStreak(assigned);
+        }
+    }
+
+    private void alertStreak(String node) {
+        if (streak >= tuning.alertAfter() && !streakAlerted) {
+            streakAlerted = true;
+            alerter.raise(new Alert(
+                    AlertKind.START_FAILURES,
+                    null,
+                    "the scheduler failed to start or died " + streak + " times in a row (last on " + node + ")",
+                    "restarting it, and moving it to the next node after " + policy.maxFailures()
+                            + " failures on one node"));
+        }
+    }
+
+    private void endStreak(String node) {
+        if (streak > 0) {
+            if (streakAlerted) {
+                alerter.recovered(AlertKind.START_FAILURES, null, "the scheduler runs again, on " + node);
+            }
+            streak = 0;
+            streakAlerted = false;
         }
     }
 
@@ -254,13 +657,20 @@ public final class Controller implements Closeable {
         List<CuratorTransactionResult> results =
                 writeAssignment(l, view, new Assignment(null, l.epoch(), clock.instant(), text));
         long zxid = results.get(results.size() - 1).getResultStat().getMzxid();
-        pending = new Move(from, to, zxid, reason, requestId);
+        pending = new Move(from, to, zxid, reason, requestId, nanoTime.getAsLong());
         events.record("scheduler-moving", text);
+        if (from != null && policy.isAgentless(from) && enforcement != null) {
+            fences.remove(from);
+            startFence(from);
+        }
         wake();
     }
 
     private void continueMove(Lease l, ClusterView view) throws Exception {
         Move m = pending;
+        if (m.from() != null && policy.isAgentless(m.from()) && !agentlessStopped(m)) {
+            return;
+        }
         for (Map.Entry<String, Znode<AgentRecord>> e : view.agents().entrySet()) {
             Znode<AgentRecord> z = e.getValue();
             boolean reportedSince = z.stat() != null && z.stat().getMzxid() > m.zxid();
@@ -268,9 +678,12 @@ public final class Controller implements Closeable {
                 return; // S1: wait until nobody runs it, by reports newer than the unassignment
             }
         }
-        String to = m.to() != null && policy.eligible(view, m.to())
+        String to = m.to() != null && policy.eligible(view, m.to()) && !busy.contains(m.to())
                 ? m.to()
-                : policy.firstEligible(view).orElse(null);
+                : policy.order(view).stream()
+                        .filter(n -> policy.eligible(view, n) && !busy.contains(n))
+                        .findFirst()
+                        .orElse(null);
         if (to == null) {
             noEligible(m.reason());
             return;
@@ -278,14 +691,43 @@ public final class Controller implements Closeable {
         assign(l, view, to, m.reason());
         events.record(
                 "scheduler-moved", (m.from() == null ? "" : "from " + m.from() + " ") + "to " + to + ": " + m.reason());
+        alerter.raise(new Alert(
+                AlertKind.SCHEDULER_MOVED,
+                m.from(),
+                "the scheduler moved" + (m.from() == null ? "" : " from " + m.from()) + ": " + m.reason(),
+                "assigned it to " + to + " once nobody ran it"));
         pending = null;
         if (m.requestId() != null) {
             answer(l, ClusterView.read(client, paths), "moved to " + to);
         }
     }
 
+    /** A move away from an agentless node waits for its confirmed SSH stop (or on-unfenceable). */
+    private boolean agentlessStopped(Move m) {
+        Fence f = fences.get(m.from());
+        if (f == null) {
+            startFence(m.from());
+            return false;
+        }
+        if (f.inFlight()) {
+            return false;
+        }
+        if (f.result().ok()) {
+            return true;
+        }
+        long now = nanoTime.getAsLong();
+        if (now - f.at() >= tuning.sweep().toNanos()) {
+            startFence(m.from());
+        }
+        return tuning.onUnfenceable() == OnUnfenceable.PROCEED
+                && now - m.at() >= tuning.takeoverGrace().toNanos();
+    }
+
     private void assign(Lease l, ClusterView view, String node, String reason) throws Exception {
         writeAssignment(l, view, new Assignment(node, l.epoch(), clock.instant(), reason));
+        if (noEligibleReported) {
+            alerter.recovered(AlertKind.NO_ELIGIBLE_NODE, null, "the scheduler is assigned to " + node);
+        }
         noEligibleReported = false;
         LOG.info("assigned the scheduler to {} at epoch {}: {}", node, l.epoch(), reason);
     }
@@ -319,7 +761,13 @@ public final class Controller implements Closeable {
 
     private void liftQuarantines(Lease l, ClusterView view) throws Exception {
         List<CuratorOp> lifts = new ArrayList<>();
+        boolean noneEligible = policy.firstEligible(view).isEmpty();
         for (String node : view.quarantined().keySet()) {
+            if (policy.isAgentless(node) && noneEligible) {
+                // No agent can report a clean start for it: it gets another chance when nothing else can run.
+                lifts.add(writer.ops().delete().forPath(paths.node(node)));
+                continue;
+            }
             AgentRecord agent = view.agent(node);
             if (agent != null && agent.scheduler().failures() == 0) {
                 lifts.add(writer.ops().delete().forPath(paths.node(node)));
@@ -347,6 +795,11 @@ public final class Controller implements Closeable {
             noEligibleReported = true;
             LOG.error("no node is eligible to run the scheduler ({})", why);
             events.record("no-eligible-node", why);
+            alerter.raise(new Alert(
+                    AlertKind.NO_ELIGIBLE_NODE,
+                    null,
+                    "no node is eligible to run the scheduler: " + why,
+                    "nothing runs the scheduler until a node becomes eligible (see 'asfc-agent metadata')"));
         }
     }
 
@@ -361,5 +814,6 @@ public final class Controller implements Closeable {
         }
         caches.forEach(CloseableUtils::closeQuietly);
         executor.shutdownNow();
+        ssh.shutdownNow();
     }
 }

@@ -4,13 +4,23 @@ import io.asfc.common.zk.AgentRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Which nodes may run the scheduler, in which order. Pure: decided from a {@link ClusterView}.
  * Eligible means: listed in {@code nodes} (or any agent when the list is empty), with a live agent
  * whose record is readable, fewer than {@code maxFailures} failures in a row, and not quarantined.
+ * An agentless node needs no agent, but must not be quarantined or unreachable over SSH.
  */
-public record Policy(List<String> nodes, int maxFailures) {
+public record Policy(List<String> nodes, Set<String> agentless, int maxFailures) {
+
+    public Policy(List<String> nodes, int maxFailures) {
+        this(nodes, Set.of(), maxFailures);
+    }
+
+    boolean isAgentless(String node) {
+        return agentless.contains(node);
+    }
 
     List<String> order(ClusterView view) {
         if (!nodes.isEmpty()) {
@@ -29,6 +39,14 @@ public record Policy(List<String> nodes, int maxFailures) {
     String whyNot(ClusterView view, String node) {
         if (!nodes.isEmpty() && !nodes.contains(node)) {
             return "not in asfc.nodes " + nodes;
+        }
+        if (isAgentless(node)) {
+            if (view.quarantined().containsKey(node)) {
+                return "quarantined: " + view.quarantined().get(node).reason();
+            }
+            return view.unreachable().containsKey(node)
+                    ? "unreachable over SSH: " + view.unreachable().get(node)
+                    : null;
         }
         if (!view.agents().containsKey(node)) {
             return "no live agent";

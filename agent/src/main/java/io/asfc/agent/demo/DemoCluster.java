@@ -89,6 +89,8 @@ final class DemoCluster implements Closeable {
                   nodes = [a, b, c]
                   zookeeper { connect = "%s", session-timeout = 4s, self-fence-after = 2s, connection-timeout = 3s }
                   controller { heartbeat-interval = 500ms, takeover-grace = 1s }
+                  # One machine: every "node" is this host, so SSH enforcement would see all three.
+                  ssh.enabled = false
                   scheduler {
                     mode = child
                     start-command = \"""exec python3 %s --host %s --tick-file %s\"""

@@ -14,6 +14,27 @@ public final class StandIn {
             .resolve("../integration-tests/src/main/standin/airflow_standin.py")
             .normalize();
 
+    /**
+     * The absolute path of a working python3, for commands run where PATH differs (over SSH, or
+     * entered into another namespace with nsenter, where a pyenv shim may pick the wrong one).
+     */
+    public static final String PYTHON = resolvePython();
+
+    private static String resolvePython() {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", "import sys; print(sys.executable)")
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && out.startsWith("/") ? out : "python3";
+        } catch (java.io.IOException e) {
+            return "python3";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "python3";
+        }
+    }
+
     /** Fast supervision timings for tests: restarts, checks and grace in fractions of a second. */
     public static final String FAST_TIMINGS =
             """

@@ -86,6 +86,7 @@ public final class TestAgents implements Closeable {
                   }
                   controller.heartbeat-interval = %dms
                   scheduler.start-command = "exec sleep 600"
+                  ssh.enabled = false
                 }
                 """
                                 .formatted(

@@ -15,6 +15,7 @@ public record AsfcSettings(
         String cluster,
         String nodeId,
         List<String> nodes,
+        List<String> agentlessNodes,
         Map<String, String> nodeHosts,
         ZkSettings zookeeper,
         SchedulerSettings scheduler,
@@ -22,6 +23,11 @@ public record AsfcSettings(
         SshSettings ssh,
         AlertSettings alerts,
         HttpSettings http) {
+
+    /** Whether the ACTIVE controller runs this node's scheduler over SSH, for want of an agent there. */
+    public boolean isAgentless(String node) {
+        return agentlessNodes.contains(node);
+    }
 
     /** The address used to reach a node over SSH. */
     public String hostOf(String node) {

@@ -9,4 +9,5 @@ public record ControllerSettings(
         Duration heartbeatInterval,
         OnUnfenceable onUnfenceable,
         Duration takeoverGrace,
+        int verifyAgentsEvery,
         int eventsRetain) {}

@@ -74,6 +74,7 @@ public final class SettingsLoader {
                 r.string(k("cluster")),
                 nodeId,
                 r.stringList(k("nodes")),
+                r.stringList(k("agentless-nodes")),
                 r.stringMap(k("node-hosts")),
                 zookeeper(r),
                 scheduler(r),
@@ -82,6 +83,7 @@ public final class SettingsLoader {
                         r.positiveDuration(k("controller.heartbeat-interval")),
                         r.enumValue(k("controller.on-unfenceable"), OnUnfenceable.class),
                         r.positiveDuration(k("controller.takeover-grace")),
+                        r.integer(k("controller.verify-agents-every"), 0, 1_000_000),
                         r.integer(k("events.retain"), 1, 1_000_000)),
                 ssh(r),
                 alerts(r),
@@ -147,6 +149,7 @@ public final class SettingsLoader {
         }
         Path userHome = Path.of(System.getProperty("user.home", "/"));
         return new SshSettings(
+                r.bool(k("ssh.enabled")),
                 user,
                 port,
                 r.stringList(k("ssh.identity-files")).stream()
@@ -157,6 +160,7 @@ public final class SettingsLoader {
                 r.enumValue(k("ssh.strict-host-key-checking"), HostKeyChecking.class),
                 r.positiveDuration(k("ssh.connect-timeout")),
                 r.positiveDuration(k("ssh.command-timeout")),
+                r.positiveDuration(k("ssh.keepalive-interval")),
                 hosts);
     }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 
 /** {@code asfc.ssh}. */
 public record SshSettings(
+        boolean enabled,
         String user,
         int port,
         List<Path> identityFiles,
@@ -16,6 +17,7 @@ public record SshSettings(
         HostKeyChecking strictHostKeyChecking,
         Duration connectTimeout,
         Duration commandTimeout,
+        Duration keepaliveInterval,
         Map<String, HostOverride> hosts) {
 
     /** A per-node override of user and port. */

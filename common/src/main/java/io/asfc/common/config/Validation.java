@@ -61,6 +61,25 @@ final class Validation {
                 r.problem("asfc.node-hosts." + node, "names a node that is not in nodes " + s.nodes());
             }
         });
+        for (String node : s.agentlessNodes()) {
+            if (!s.nodes().contains(node)) {
+                r.problem("asfc.agentless-nodes", "names \"" + node + "\", which is not in nodes " + s.nodes());
+            } else if (node.equals(s.nodeId())) {
+                r.problem(
+                        "asfc.agentless-nodes",
+                        "names this agent's own node \"" + node + "\"; a node with an agent is not agentless");
+            }
+        }
+        if (s.ssh().enabled()) {
+            for (var key : s.ssh().identityFiles()) {
+                if (!Files.isReadable(key)) {
+                    r.problem("asfc.ssh.identity-files", key + " does not exist or is not readable");
+                }
+            }
+        }
+        if (!s.agentlessNodes().isEmpty() && !s.ssh().enabled()) {
+            r.problem("asfc.agentless-nodes", "needs asfc.ssh.enabled = true: agentless nodes are run over SSH");
+        }
         s.ssh().hosts().keySet().stream()
                 .filter(node -> !s.nodes().isEmpty() && !s.nodes().contains(node))
                 .forEach(node -> r.problem("asfc.ssh.hosts", "names \"" + node + "\", which is not in nodes"));

@@ -30,8 +30,11 @@ public final class ProcessMatcher {
         this(pattern, ProcessHandle.current().pid());
     }
 
-    /** For tests that describe a host with a synthetic table: {@code selfPid} stands for this JVM. */
-    ProcessMatcher(Pattern pattern, long selfPid) {
+    /**
+     * A matcher for a table read on another host (or a synthetic one in tests): {@code selfPid} is the
+     * process that read it there, protected like this JVM is here.
+     */
+    public ProcessMatcher(Pattern pattern, long selfPid) {
         this.pattern = pattern;
         this.selfPid = selfPid;
     }

@@ -44,6 +44,37 @@ public final class ProcessTable {
         return new ProcessTable(result);
     }
 
+    /** A table of processes read elsewhere, e.g. on another host over SSH. */
+    public static ProcessTable of(Collection<ProcessInfo> processes) {
+        Map<Long, ProcessInfo> result = new HashMap<>();
+        processes.forEach(p -> result.put(p.pid(), p));
+        return new ProcessTable(result);
+    }
+
+    /**
+     * One process from the text of its {@code /proc/<pid>/stat} and its command line (arguments
+     * joined by spaces), or empty when the stat line cannot be parsed.
+     */
+    public static Optional<ProcessInfo> parse(String stat, String cmdline) {
+        try {
+            int open = stat.indexOf(" (");
+            int close = stat.lastIndexOf(')');
+            String[] f = stat.substring(close + 2).trim().split(" ");
+            // after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+            // cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
+            return Optional.of(new ProcessInfo(
+                    Long.parseLong(stat.substring(0, open).trim()),
+                    Long.parseLong(f[1]),
+                    Long.parseLong(f[2]),
+                    Long.parseLong(f[3]),
+                    f[0].charAt(0),
+                    Long.parseLong(f[19]),
+                    cmdline.trim()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The process now at {@code pid}, if any (a fresh read, not from a snapshot). */
     public static Optional<ProcessInfo> read(long pid) {
         return read(PROC.resolve(Long.toString(pid)));
@@ -99,19 +130,8 @@ public final class ProcessTable {
     private static Optional<ProcessInfo> read(Path dir) {
         try {
             String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
-            int close = stat.lastIndexOf(')');
-            String[] f = stat.substring(close + 2).split(" ");
-            // after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt
-            // cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
             byte[] raw = Files.readAllBytes(dir.resolve("cmdline"));
-            return Optional.of(new ProcessInfo(
-                    Long.parseLong(dir.getFileName().toString()),
-                    Long.parseLong(f[1]),
-                    Long.parseLong(f[2]),
-                    Long.parseLong(f[3]),
-                    f[0].charAt(0),
-                    Long.parseLong(f[19]),
-                    new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').trim()));
+            return parse(stat, new String(raw, StandardCharsets.UTF_8).replace('\0', ' '));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // the process ended while we were reading it
         }

@@ -1,0 +1,140 @@
+package io.asfc.agent.controller;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.agent.election.FencedWriter;
+import io.asfc.agent.election.Lease;
+import io.asfc.agent.ssh.RemoteScheduler;
+import io.asfc.agent.ssh.SshException;
+import io.asfc.agent.ssh.SshTarget;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ZkPaths;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.curator.framework.CuratorFramework;
+
+/**
+ * The ACTIVE controller's SSH side: looks at, stops and starts schedulers on other nodes. Its
+ * methods block (bounded by the SSH timeouts) and run on the SSH pool, never on the controller
+ * thread; they return what happened and leave every decision to the {@link Controller}.
+ */
+final class Enforcement {
+    /** What one sweep of a node found and did. */
+    sealed interface Swept permits Clean, StrayStopped, Skipped, Unreachable {
+        String node();
+    }
+
+    record Clean(String node) implements Swept {}
+
+    record StrayStopped(String node, String seen, RemoteScheduler.Stop stop) implements Swept {}
+
+    /** A scheduler was seen, but the node was assigned meanwhile, or this leadership ended. */
+    record Skipped(String node, String why) implements Swept {}
+
+    record Unreachable(String node, SshException error) implements Swept {}
+
+    /** The result of fencing a node: its scheduler is confirmed stopped, or it could not be. */
+    record Fenced(String node, RemoteScheduler.Stop stop, SshException error) {
+        boolean ok() {
+            return error == null;
+        }
+    }
+
+    private final CuratorFramework client;
+    private final ZkPaths paths;
+    private final FencedWriter writer;
+    private final RemoteScheduler remote;
+    private final Function<String, SshTarget> targets;
+
+    Enforcement(
+            CuratorFramework client,
+            ZkPaths paths,
+            FencedWriter writer,
+            RemoteScheduler remote,
+            Function<String, SshTarget> targets) {
+        this.client = client;
+        this.paths = paths;
+        this.writer = writer;
+        this.remote = remote;
+        this.targets = targets;
+    }
+
+    /**
+     * Looks for a scheduler on a node that must not run one, and stops exactly the processes it
+     * saw, after proving (in a fenced transaction) that this leadership still holds and the node is
+     * still not assigned. A scheduler started after the look is never touched.
+     */
+    Swept sweep(Lease lease, String node) {
+        SshTarget target = targets.apply(node);
+        try {
+            RemoteScheduler.Look look = remote.look(target);
+            if (!look.running()) {
+                return new Clean(node);
+            }
+            String why = stillStray(lease, node);
+            if (why != null) {
+                return new Skipped(node, why);
+            }
+            return new StrayStopped(
+                    node,
+                    look.describe(),
+                    remote.stopExactly(target, look.trees().values()));
+        } catch (SshException e) {
+            return new Unreachable(node, e);
+        }
+    }
+
+    /** Stops every scheduler process on a node whose agent is gone (or that has none). */
+    Fenced fence(String node) {
+        try {
+            return new Fenced(node, remote.stopAll(targets.apply(node)), null);
+        } catch (SshException e) {
+            return new Fenced(node, null, e);
+        }
+    }
+
+    RemoteScheduler.Look look(String node) throws SshException {
+        return remote.look(targets.apply(node));
+    }
+
+    /**
+     * S3 for an agentless node: starts its scheduler only if a fenced check proves that this
+     * leadership holds and the node is assigned at this epoch.
+     *
+     * @return the started pid, or -1 when the check refused
+     */
+    long startIfAssigned(Lease lease, String node) throws Exception {
+        client.sync().forPath(paths.scheduler());
+        Znode<Assignment> a = Znode.read(client, paths.scheduler(), Assignment.class);
+        if (!a.present() || !node.equals(a.value().node()) || a.value().epoch() != lease.epoch()) {
+            return -1;
+        }
+        writer.commit(
+                lease,
+                List.of(writer.ops().check().withVersion(a.stat().getVersion()).forPath(paths.scheduler())));
+        return remote.start(targets.apply(node));
+    }
+
+    /** Null when the node may be swept: this leadership holds and the node is not assigned. */
+    private String stillStray(Lease lease, String node) {
+        try {
+            client.sync().forPath(paths.scheduler());
+            Znode<Assignment> a = Znode.read(client, paths.scheduler(), Assignment.class);
+            if (a.present() && node.equals(a.value().node())) {
+                return node + " is now assigned";
+            }
+            if (a.absent()) {
+                writer.commit(lease, List.of(writer.ops().check().forPath(paths.epoch())));
+            } else {
+                writer.commit(
+                        lease,
+                        List.of(writer.ops()
+                                .check()
+                                .withVersion(a.stat().getVersion())
+                                .forPath(paths.scheduler())));
+            }
+            return null;
+        } catch (Exception e) {
+            return "cannot prove leadership: " + e.getMessage();
+        }
+    }
+}

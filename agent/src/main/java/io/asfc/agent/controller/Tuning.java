@@ -1,0 +1,39 @@
+package io.asfc.agent.controller;
+
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.Modes.OnUnfenceable;
+import java.time.Duration;
+
+/**
+ * The controller's timings and thresholds, from config.
+ *
+ * @param step how often the controller re-reads the cluster without being woken
+ * @param sweep how often it sweeps the nodes for stray schedulers ({@code poll-interval})
+ * @param verifyAgentsEvery every how many sweeps a node with a live agent is checked over SSH
+ * @param agentlessCheck how often an assigned agentless node's scheduler is checked
+ * @param alertAfter failed starts in a row before an alert ({@code retry-count-before-alerting})
+ */
+public record Tuning(
+        Duration step,
+        Duration sweep,
+        Duration takeoverGrace,
+        OnUnfenceable onUnfenceable,
+        int verifyAgentsEvery,
+        Duration agentlessCheck,
+        Duration restartSleep,
+        Duration startTimeout,
+        int alertAfter) {
+
+    public static Tuning from(AsfcSettings s) {
+        return new Tuning(
+                s.controller().heartbeatInterval(),
+                s.controller().pollInterval(),
+                s.controller().takeoverGrace(),
+                s.controller().onUnfenceable(),
+                s.controller().verifyAgentsEvery(),
+                s.scheduler().checkInterval(),
+                s.scheduler().restartSleep(),
+                s.scheduler().startTimeout(),
+                s.alerts().retryCountBeforeAlerting());
+    }
+}

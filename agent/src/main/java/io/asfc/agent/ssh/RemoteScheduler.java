@@ -1,0 +1,252 @@
+package io.asfc.agent.ssh;
+
+import io.asfc.agent.ssh.SshException.Reason;
+import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessMatcher;
+import io.asfc.common.process.ProcessTable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The scheduler on another node, over SSH. Every remote command is asfc's fixed helper script
+ * ({@code remote-scheduler.sh}, sent on standard input) with arguments taken only from the local
+ * config or from pids that helper reported (S5).
+ *
+ * <p>Looking uses the same {@link ProcessMatcher} as the local agent: the helper only dumps the
+ * remote process table, and the match happens here, with the helper's own shell, its ancestors
+ * (sshd) and its children protected, so a check never matches itself.
+ */
+public final class RemoteScheduler {
+    private static final byte[] SCRIPT = load();
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final int STOP_ROUNDS = 3;
+
+    /** What one look at a node found: the scheduler's main processes and their trees. */
+    public record Look(List<ProcessInfo> schedulers, Map<Long, ProcessInfo> trees) {
+        public boolean running() {
+            return !schedulers.isEmpty();
+        }
+
+        /** e.g. "pid 123 (airflow scheduler)". */
+        public String describe() {
+            return schedulers.stream()
+                    .map(p -> "pid " + p.pid() + " (" + abbreviate(p.cmdline()) + ")")
+                    .collect(Collectors.joining(", "));
+        }
+    }
+
+    /** What a stop did: how many processes it signalled, and whether any needed SIGKILL. */
+    public record Stop(int signalled, boolean killed) {
+        Stop plus(Stop other) {
+            return new Stop(signalled + other.signalled, killed || other.killed);
+        }
+
+        public String describe() {
+            return signalled == 0
+                    ? "nothing was running"
+                    : signalled + " process(es) stopped" + (killed ? ", some only by SIGKILL after stop-timeout" : "");
+        }
+    }
+
+    private final SshClient ssh;
+    private final SchedulerSettings scheduler;
+    private final Pattern pattern;
+    private final Duration commandTimeout;
+
+    /** @throws IllegalArgumentException when an environment variable name could not be passed safely */
+    public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler, Duration commandTimeout) {
+        this.ssh = ssh;
+        this.scheduler = scheduler;
+        this.pattern = Pattern.compile(scheduler.processPattern());
+        this.commandTimeout = commandTimeout;
+        scheduler.environment().keySet().stream()
+                .filter(name -> !ENV_NAME.matcher(name).matches())
+                .findFirst()
+                .ifPresent(name -> {
+                    throw new IllegalArgumentException(
+                            "asfc.scheduler.environment: \"" + name + "\" is not a valid variable name");
+                });
+    }
+
+    /** Runs {@code true}: reachable, authenticated and able to run a command. */
+    public void probe(SshTarget target) throws SshException {
+        ExecResult r = ssh.exec(target, "true", null);
+        if (r.exitCode() != 0) {
+            throw new SshException(
+                    Reason.COMMAND_FAILED,
+                    "'true' exited with " + r.exitCode() + ": " + r.stderr().trim());
+        }
+    }
+
+    public Look look(SshTarget target) throws SshException {
+        ExecResult r = ssh.exec(target, "sh -s -- dump", SCRIPT);
+        if (r.exitCode() != 0) {
+            throw new SshException(
+                    Reason.COMMAND_FAILED,
+                    "the process listing on " + target.host() + " failed (exit " + r.exitCode() + "): "
+                            + r.stderr().trim());
+        }
+        return parse(r.stdout(), pattern);
+    }
+
+    /**
+     * Stops every scheduler process on the node: SIGTERM to the trees, SIGKILL after
+     * {@code stop-timeout}, looking again until none is left.
+     *
+     * @throws SshException when the host cannot be reached, or processes survive SIGKILL
+     */
+    public Stop stopAll(SshTarget target) throws SshException {
+        Stop total = new Stop(0, false);
+        for (int round = 0; round < STOP_ROUNDS; round++) {
+            Look look = look(target);
+            if (look.trees().isEmpty()) {
+                return total;
+            }
+            total = total.plus(stopExactly(target, look.trees().values()));
+        }
+        Look last = look(target);
+        if (last.trees().isEmpty()) {
+            return total;
+        }
+        throw new SshException(
+                Reason.COMMAND_FAILED,
+                "scheduler processes keep appearing on " + target.host() + ": " + last.describe());
+    }
+
+    /**
+     * Stops exactly these processes (each checked by pid and start time, so a reused pid is never
+     * signalled): SIGTERM, then SIGKILL after {@code stop-timeout}.
+     */
+    public Stop stopExactly(SshTarget target, Collection<ProcessInfo> processes) throws SshException {
+        if (processes.isEmpty()) {
+            return new Stop(0, false);
+        }
+        long tenths = Math.max(1, (scheduler.stopTimeout().toMillis() + 99) / 100);
+        String targets =
+                processes.stream().map(p -> p.pid() + ":" + p.startTicks()).collect(Collectors.joining(" "));
+        ExecResult r = ssh.exec(
+                target,
+                "sh -s -- stop " + tenths + " " + targets,
+                SCRIPT,
+                commandTimeout.plus(scheduler.stopTimeout()).plusSeconds(5));
+        if (r.exitCode() != 0) {
+            throw new SshException(
+                    Reason.COMMAND_FAILED,
+                    "stopping the scheduler on " + target.host() + " failed (exit " + r.exitCode() + "): "
+                            + (r.out() + " " + r.stderr()).trim());
+        }
+        return new Stop(processes.size(), r.out().contains("killed"));
+    }
+
+    /**
+     * Starts the scheduler on an agentless node, detached in its own session, so the SSH call
+     * returns at once. Its output goes to {@code asfc-scheduler-<node>.out} in the remote user's
+     * home directory.
+     *
+     * @return the pid of the started shell
+     */
+    public long start(SshTarget target) throws SshException {
+        List<String> args = new ArrayList<>(List.of(
+                "asfc-scheduler-" + target.node() + ".out",
+                scheduler.virtualenv().map(Object::toString).orElse("-"),
+                scheduler.startCommand()));
+        scheduler.environment().forEach((name, value) -> args.add(name + "=" + value));
+        String command =
+                "sh -s -- start " + args.stream().map(RemoteScheduler::quote).collect(Collectors.joining(" "));
+        ExecResult r = ssh.exec(target, command, SCRIPT);
+        String out = r.out().trim();
+        if (r.exitCode() != 0 || !out.startsWith("started ")) {
+            throw new SshException(
+                    Reason.COMMAND_FAILED,
+                    "starting the scheduler on " + target.host() + " failed (exit " + r.exitCode() + "): "
+                            + (out + " " + r.stderr()).trim());
+        }
+        return Long.parseLong(out.substring("started ".length()).trim());
+    }
+
+    /** One word for a POSIX shell: single-quoted, with embedded single quotes escaped. */
+    static String quote(String word) {
+        return "'" + word.replace("'", "'\"'\"'") + "'";
+    }
+
+    /** Parses the helper's dump: "self PID", "STAT", stat lines, "CMDLINE", NUL-separated records. */
+    static Look parse(byte[] dump, Pattern pattern) throws SshException {
+        String all = new String(dump, StandardCharsets.ISO_8859_1);
+        int marker = all.indexOf("\nCMDLINE\n");
+        if (!all.startsWith("self ") || marker < 0) {
+            throw new SshException(Reason.COMMAND_FAILED, "unexpected output from the remote helper");
+        }
+        String[] head = all.substring(0, marker).split("\n");
+        long self = Long.parseLong(head[0].substring("self ".length()).trim());
+        Map<Long, List<String>> args = new HashMap<>();
+        byte[] tail = all.substring(marker + "\nCMDLINE\n".length()).getBytes(StandardCharsets.ISO_8859_1);
+        int from = 0;
+        for (int i = 0; i <= tail.length; i++) {
+            if (i == tail.length || tail[i] == 0) {
+                record(new String(tail, from, i - from, StandardCharsets.UTF_8), args);
+                from = i + 1;
+            }
+        }
+        List<ProcessInfo> processes = new ArrayList<>();
+        for (int i = 2; i < head.length; i++) {
+            String stat = new String(head[i].getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            int space = stat.indexOf(' ');
+            if (space <= 0) {
+                continue;
+            }
+            List<String> a;
+            try {
+                a = args.getOrDefault(Long.parseLong(stat.substring(0, space)), List.of());
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            ProcessTable.parse(stat, String.join(" ", a)).ifPresent(processes::add);
+        }
+        ProcessTable table = ProcessTable.of(processes);
+        ProcessMatcher matcher = new ProcessMatcher(pattern, self);
+        List<ProcessInfo> schedulers = matcher.find(table, Set.of(self));
+        return new Look(
+                schedulers,
+                matcher.trees(table, schedulers.stream().map(ProcessInfo::pid).toList(), Set.of(self)));
+    }
+
+    private static void record(String record, Map<Long, List<String>> args) {
+        int at = record.indexOf("/cmdline:");
+        if (!record.startsWith("/proc/") || at < 0) {
+            return;
+        }
+        try {
+            long pid = Long.parseLong(record.substring("/proc/".length(), at));
+            args.computeIfAbsent(pid, p -> new ArrayList<>()).add(record.substring(at + "/cmdline:".length()));
+        } catch (NumberFormatException e) {
+            // not a process directory
+        }
+    }
+
+    private static String abbreviate(String cmdline) {
+        return cmdline.length() <= 80 ? cmdline : cmdline.substring(0, 77) + "...";
+    }
+
+    private static byte[] load() {
+        try (InputStream in = RemoteScheduler.class.getResourceAsStream("remote-scheduler.sh")) {
+            if (in == null) {
+                throw new IllegalStateException("remote-scheduler.sh is missing from the agent's jar");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

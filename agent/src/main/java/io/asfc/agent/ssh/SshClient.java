@@ -1,0 +1,438 @@
+package io.asfc.agent.ssh;
+
+import com.jcraft.jsch.ChannelExec;
+import com.jcraft.jsch.HostKey;
+import com.jcraft.jsch.HostKeyRepository;
+import com.jcraft.jsch.JSch;
+import com.jcraft.jsch.JSchChangedHostKeyException;
+import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.JSchUnknownHostKeyException;
+import com.jcraft.jsch.Session;
+import com.jcraft.jsch.UserInfo;
+import io.asfc.agent.ssh.SshException.Reason;
+import io.asfc.common.concurrent.Threads;
+import io.asfc.common.config.Modes.HostKeyChecking;
+import io.asfc.common.config.SshSettings;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs commands on other nodes over SSH (JSch), with keys only, host keys verified as configured,
+ * and every call bounded: {@code connect-timeout} covers TCP, handshake and authentication (a host
+ * that accepts TCP but never speaks times out), {@code command-timeout} or the caller's bound
+ * covers each command, and keepalives drop a connection to a dead peer. One session per host is
+ * kept and reused; calls to one host are serialized, calls to different hosts run in parallel.
+ */
+public final class SshClient implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(SshClient.class);
+    private static final int MAX_OUTPUT = 64 * 1024 * 1024;
+
+    private final SshSettings settings;
+    private final JSch jsch = new JSch();
+    private final Map<SshTarget, Connection> connections = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-ssh-timer-%d", "ssh"));
+
+    /** @throws IllegalArgumentException when an identity file cannot be used */
+    public SshClient(SshSettings settings) {
+        this.settings = settings;
+        for (Path key : identityFiles(settings)) {
+            try {
+                byte[] passphrase = settings.passphrase().isEmpty()
+                        ? null
+                        : settings.passphrase().reveal().getBytes(StandardCharsets.UTF_8);
+                jsch.addIdentity(key.toString(), passphrase);
+            } catch (JSchException e) {
+                throw new IllegalArgumentException("cannot use SSH identity file " + key + ": " + e.getMessage());
+            }
+        }
+        Path knownHosts = settings.knownHosts();
+        try {
+            if (settings.strictHostKeyChecking() == HostKeyChecking.ACCEPT_NEW && !Files.exists(knownHosts)) {
+                Files.createDirectories(knownHosts.toAbsolutePath().getParent());
+                Files.createFile(knownHosts);
+            }
+            if (Files.exists(knownHosts)) {
+                jsch.setKnownHosts(knownHosts.toString());
+            }
+        } catch (IOException | JSchException e) {
+            throw new IllegalArgumentException("cannot use known-hosts file " + knownHosts + ": " + e.getMessage());
+        }
+        switch (settings.strictHostKeyChecking()) {
+            case NO -> LOG.warn(
+                    "ssh.strict-host-key-checking = no: host keys are NOT verified, so anyone on the network path "
+                            + "can impersonate a node; use yes or accept-new");
+            case YES -> {
+                if (!Files.isReadable(knownHosts)) {
+                    LOG.warn("known-hosts file {} is missing: every SSH connection will be refused", knownHosts);
+                }
+            }
+            case ACCEPT_NEW -> {}
+        }
+        jsch.setHostKeyRepository(new Verifier(jsch.getHostKeyRepository(), settings.strictHostKeyChecking()));
+    }
+
+    /** The configured identity files, or the user's default keys when none are configured. */
+    static List<Path> identityFiles(SshSettings settings) {
+        if (!settings.identityFiles().isEmpty()) {
+            return settings.identityFiles();
+        }
+        Path dir = Path.of(System.getProperty("user.home", "/"), ".ssh");
+        List<Path> found = new ArrayList<>();
+        for (String name : List.of("id_ed25519", "id_ecdsa", "id_rsa")) {
+            if (Files.isReadable(dir.resolve(name))) {
+                found.add(dir.resolve(name));
+            }
+        }
+        return found;
+    }
+
+    /** Runs {@code command} on the target, bounded by {@code command-timeout}. */
+    public ExecResult exec(SshTarget target, String command, byte[] stdin) throws SshException {
+        return exec(target, command, stdin, settings.commandTimeout());
+    }
+
+    /** Runs {@code command} on the target with {@code stdin} as its input, bounded by {@code timeout}. */
+    public ExecResult exec(SshTarget target, String command, byte[] stdin, Duration timeout) throws SshException {
+        return connections.computeIfAbsent(target, Connection::new).exec(command, stdin, timeout);
+    }
+
+    /** Forgets the target's session, e.g. after its host key changed. */
+    public void drop(SshTarget target) {
+        Connection c = connections.remove(target);
+        if (c != null) {
+            c.drop();
+        }
+    }
+
+    @Override
+    public void close() {
+        connections.values().forEach(Connection::drop);
+        connections.clear();
+        timer.shutdownNow();
+    }
+
+    static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    /** One host's session, reused across calls. */
+    private final class Connection {
+        private final SshTarget target;
+        private final Object calls = new Object();
+        private volatile Session session;
+
+        Connection(SshTarget target) {
+            this.target = target;
+        }
+
+        ExecResult exec(String command, byte[] stdin, Duration timeout) throws SshException {
+            synchronized (calls) {
+                Session s = session;
+                boolean reused = s != null && s.isConnected();
+                if (!reused) {
+                    s = connect();
+                }
+                try {
+                    return run(s, command, stdin, timeout);
+                } catch (StaleSessionException e) {
+                    if (!reused) {
+                        throw new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage());
+                    }
+                    LOG.debug("SSH session to {} went stale; reconnecting", target);
+                    return runOnce(connect(), command, stdin, timeout);
+                }
+            }
+        }
+
+        private ExecResult runOnce(Session s, String command, byte[] stdin, Duration timeout) throws SshException {
+            try {
+                return run(s, command, stdin, timeout);
+            } catch (StaleSessionException e) {
+                throw new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage());
+            }
+        }
+
+        private Session connect() throws SshException {
+            drop();
+            AtomicBoolean expired = new AtomicBoolean();
+            Session s;
+            try {
+                s = jsch.getSession(target.user(), target.host(), target.port());
+            } catch (JSchException e) {
+                throw classify(e, expired);
+            }
+            s.setConfig("StrictHostKeyChecking", "yes");
+            s.setConfig("PreferredAuthentications", "publickey");
+            s.setUserInfo(NoPrompts.INSTANCE);
+            Duration bound = settings.connectTimeout();
+            Session connecting = s;
+            ScheduledFuture<?> guard = timer.schedule(
+                    () -> {
+                        expired.set(true);
+                        connecting.disconnect();
+                    },
+                    bound.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            try {
+                s.connect((int) bound.toMillis());
+                s.setServerAliveInterval((int) settings.keepaliveInterval().toMillis());
+                s.setServerAliveCountMax(2);
+            } catch (JSchException e) {
+                s.disconnect();
+                throw classify(e, expired);
+            } finally {
+                guard.cancel(false);
+            }
+            if (expired.get()) {
+                s.disconnect();
+                throw timedOut("connecting", settings.connectTimeout());
+            }
+            session = s;
+            return s;
+        }
+
+        private ExecResult run(Session s, String command, byte[] stdin, Duration timeout)
+                throws SshException, StaleSessionException {
+            ChannelExec channel;
+            try {
+                channel = (ChannelExec) s.openChannel("exec");
+                channel.setCommand(command);
+                channel.setInputStream(
+                        stdin == null ? new ByteArrayInputStream(new byte[0]) : new ByteArrayInputStream(stdin));
+            } catch (JSchException e) {
+                drop();
+                throw new StaleSessionException(e.getMessage());
+            }
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            channel.setErrStream(err, true);
+            AtomicBoolean expired = new AtomicBoolean();
+            ScheduledFuture<?> guard = timer.schedule(
+                    () -> {
+                        expired.set(true);
+                        drop(); // a hung command or host: the session goes, the next call reconnects
+                    },
+                    timeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            try {
+                InputStream in = channel.getInputStream();
+                try {
+                    channel.connect((int) settings.connectTimeout().toMillis());
+                } catch (JSchException e) {
+                    if (expired.get()) {
+                        throw timedOut("running a command", timeout);
+                    }
+                    drop();
+                    throw new StaleSessionException(e.getMessage());
+                }
+                byte[] out = readAll(in);
+                while (!channel.isClosed() && !expired.get()) {
+                    Thread.sleep(2); // the exit status follows the end of output by a packet or two
+                }
+                if (expired.get()) {
+                    throw timedOut("running a command", timeout);
+                }
+                return new ExecResult(channel.getExitStatus(), out, err.toString(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                if (expired.get()) {
+                    throw timedOut("running a command", timeout);
+                }
+                drop();
+                throw new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                drop();
+                throw new SshException(Reason.UNREACHABLE, target.host() + ": interrupted");
+            } finally {
+                guard.cancel(false);
+                channel.disconnect();
+            }
+        }
+
+        private byte[] readAll(InputStream in) throws IOException {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                if (out.size() + n > MAX_OUTPUT) {
+                    throw new IOException("remote output exceeds " + MAX_OUTPUT + " bytes");
+                }
+                out.write(buffer, 0, n);
+            }
+            return out.toByteArray();
+        }
+
+        void drop() {
+            Session s = session;
+            session = null;
+            if (s != null) {
+                s.disconnect();
+            }
+        }
+
+        private SshException timedOut(String doing, Duration bound) {
+            return new SshException(
+                    Reason.TIMED_OUT, "timed out after " + seconds(bound) + " " + doing + " (" + target + ")");
+        }
+
+        private SshException classify(JSchException e, AtomicBoolean expired) {
+            Throwable cause = e.getCause();
+            String message = String.valueOf(e.getMessage());
+            if (e instanceof JSchChangedHostKeyException || message.contains("HostKey has been changed")) {
+                return new SshException(
+                        Reason.HOST_KEY_MISMATCH,
+                        "host key mismatch: " + target.host() + " presented a key that differs from "
+                                + settings.knownHosts() + " (if the host was reinstalled, replace its entry)");
+            }
+            if (e instanceof JSchUnknownHostKeyException || message.contains("reject HostKey")) {
+                return new SshException(
+                        Reason.HOST_KEY_UNKNOWN,
+                        "host key unknown: " + target.host() + ":" + target.port() + " is not in "
+                                + settings.knownHosts()
+                                + " (add it with ssh-keyscan, or set strict-host-key-checking = accept-new)");
+            }
+            if (cause instanceof UnknownHostException) {
+                return new SshException(Reason.UNKNOWN_HOST, "unknown host " + target.host());
+            }
+            if (cause instanceof ConnectException) {
+                return new SshException(
+                        Reason.CONNECTION_REFUSED, "connection refused by " + target.host() + ":" + target.port());
+            }
+            if (expired.get()
+                    || cause instanceof SocketTimeoutException
+                    || String.valueOf(e.getMessage()).toLowerCase().contains("timeout")) {
+                return timedOut("connecting", settings.connectTimeout());
+            }
+            if (String.valueOf(e.getMessage()).startsWith("Auth ")) {
+                return new SshException(
+                        Reason.AUTH_FAILED,
+                        "authentication failed for " + target.user() + "@" + target.host()
+                                + " (is the agent's public key in that user's authorized_keys?)");
+            }
+            return new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A reused session turned out to be dead. */
+    private static final class StaleSessionException extends Exception {
+        StaleSessionException(String message) {
+            super(message);
+        }
+    }
+
+    /** Never prompts: no password, no passphrase, no "continue connecting?". */
+    private enum NoPrompts implements UserInfo {
+        INSTANCE;
+
+        @Override
+        public String getPassphrase() {
+            return null;
+        }
+
+        @Override
+        public String getPassword() {
+            return null;
+        }
+
+        @Override
+        public boolean promptPassword(String message) {
+            return false;
+        }
+
+        @Override
+        public boolean promptPassphrase(String message) {
+            return false;
+        }
+
+        @Override
+        public boolean promptYesNo(String message) {
+            return false;
+        }
+
+        @Override
+        public void showMessage(String message) {}
+    }
+
+    /**
+     * Host key policy over the known-hosts file: {@code yes} verifies, {@code accept-new} pins an
+     * unknown host's key on first use (a changed key is still refused), {@code no} accepts any key.
+     */
+    private static final class Verifier implements HostKeyRepository {
+        private final HostKeyRepository known;
+        private final HostKeyChecking mode;
+
+        Verifier(HostKeyRepository known, HostKeyChecking mode) {
+            this.known = known;
+            this.mode = mode;
+        }
+
+        @Override
+        public synchronized int check(String host, byte[] key) {
+            if (mode == HostKeyChecking.NO) {
+                return OK;
+            }
+            int result = known.check(host, key);
+            if (result == NOT_INCLUDED && mode == HostKeyChecking.ACCEPT_NEW) {
+                try {
+                    known.add(new HostKey(host, key), null);
+                    LOG.info("pinned the host key of {} in {} (accept-new)", host, known.getKnownHostsRepositoryID());
+                    return OK;
+                } catch (JSchException e) {
+                    LOG.warn("cannot pin the host key of {}: {}", host, e.getMessage());
+                }
+            }
+            return result;
+        }
+
+        @Override
+        public synchronized void add(HostKey hostkey, UserInfo ui) {
+            known.add(hostkey, ui);
+        }
+
+        @Override
+        public synchronized void remove(String host, String type) {
+            known.remove(host, type);
+        }
+
+        @Override
+        public synchronized void remove(String host, String type, byte[] key) {
+            known.remove(host, type, key);
+        }
+
+        @Override
+        public String getKnownHostsRepositoryID() {
+            return known.getKnownHostsRepositoryID();
+        }
+
+        @Override
+        public HostKey[] getHostKey() {
+            return known.getHostKey();
+        }
+
+        @Override
+        public HostKey[] getHostKey(String host, String type) {
+            return known.getHostKey(host, type);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package io.asfc.agent.controller;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.agent.testing.Sshd;
+import io.asfc.agent.testing.StandIn;
+import io.asfc.agent.testing.TestAgents;
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
+import io.asfc.common.zk.EventRecord;
+import io.asfc.common.zk.Json;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.KeeperException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ACTIVE controller's SSH enforcement against real sshd "hosts": each is an sshd in its own
+ * pid and mount namespace, so its /proc shows only that host's processes.
+ */
+class EnforcementTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private TestingServer server;
+    private TestAgents agents;
+    private StandIn standIn;
+    private final List<Sshd> hosts = new ArrayList<>();
+    private final List<Process> inside = new ArrayList<>();
+    private final List<io.asfc.agent.ssh.SshClient> clients = new ArrayList<>();
+    private int closedPort;
+
+    @BeforeEach
+    void start() throws Exception {
+        Sshd.assumeNamespacesAvailable();
+        server = new TestingServer(true);
+        agents = new TestAgents(dir, server.getConnectString());
+        standIn = new StandIn(dir);
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agents != null) {
+            agents.close();
+        }
+        for (ProcessInfo p : standIn == null ? List.<ProcessInfo>of() : standIn.all()) {
+            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        inside.forEach(Process::destroyForcibly);
+        clients.forEach(io.asfc.agent.ssh.SshClient::close);
+        hosts.forEach(Sshd::close);
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void agentlessNodeRunsTheSchedulerOverSsh() throws Exception {
+        Sshd c = host("c");
+        String ssh = sshConfig(Map.of("c", c));
+        for (String node : List.of("a", "b")) {
+            agents.start(node, server.getConnectString(), config(node, ssh));
+        }
+        awaitRunning("a");
+
+        // An agentless node can be assigned: the controller starts it there over SSH ...
+        agents.client("a"); // a leads (first started)
+        io.asfc.agent.cluster.ControlWriter.update(
+                agents.observer(), agents.paths(), r -> r.withRequest("c", "req-1", java.time.Instant.now()));
+        await().atMost(WAIT)
+                .until(() -> agents.assignment().map(x -> "c".equals(x.node())).orElse(false));
+        await().atMost(WAIT).until(() -> insideMains(c).size() == 1);
+        // (The stand-in names itself after the leader's config, "--host a"; what counts is where it runs.)
+        assertTrue(
+                standIn.mains().values().stream().allMatch(p -> sameNamespace(p.pid(), c.namespacePid())),
+                "a's scheduler stopped; only c runs one: " + standIn.mains());
+
+        // ... and restarts it there when it dies.
+        ProcessInfo first = insideMains(c).get(0);
+        for (ProcessInfo p : ProcessTable.snapshot().matching(p -> p.cmdline().contains(StandIn.SCRIPT.toString()))) {
+            if (sameNamespace(p.pid(), c.namespacePid())) {
+                ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+        await().atMost(WAIT).until(() -> insideMains(c).stream().anyMatch(p -> p.pid() != first.pid()));
+        assertTrue(events("scheduler-died").stream().anyMatch(e -> e.detail().startsWith("c:")));
+    }
+
+    @Test
+    void assignedHostIsFencedOverSshBeforeAnotherNodeStarts() throws Exception {
+        Sshd a = host("a");
+        String ssh = sshConfig(Map.of("a", a));
+        // a's scheduler runs inside a's namespace, where its sshd can see (and fence) it.
+        agents.start(
+                "a",
+                server.getConnectString(),
+                config("a", ssh)
+                        + "\nasfc.scheduler.start-command = \"\"\"exec nsenter --target " + a.namespacePid()
+                        + " --pid --mount -- /usr/bin/python3 " + StandIn.SCRIPT + " --host a --tick-file "
+                        + dir.resolve("ticks") + "\"\"\"\n");
+        await().atMost(WAIT).until(() -> insideMains(a).size() == 1);
+        agents.start("b", server.getConnectString(), config("b", ssh));
+        await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
+
+        // a's agent dies without stopping its scheduler: its session ends, the scheduler runs on.
+        agents.client("a").close();
+        await().atMost(WAIT)
+                .until(() -> agents.assignment().map(x -> "b".equals(x.node())).orElse(false));
+        assertTrue(insideMains(a).isEmpty(), "a's scheduler was stopped before b was assigned");
+        assertTrue(
+                events("fenced").stream()
+                        .anyMatch(e -> e.detail().startsWith("a:") && e.detail().contains("stopped")),
+                () -> "events: " + eventsQuietly());
+        await().atMost(WAIT).until(() -> standIn.mains().containsKey("b"));
+    }
+
+    private Sshd host(String node) throws Exception {
+        Sshd sshd = Sshd.startInOwnPidNamespace(dir.resolve("host-" + node));
+        hosts.add(sshd);
+        return sshd;
+    }
+
+    /** SSH config: the given nodes reach their sshd; every other node a closed port (unreachable). */
+    private String sshConfig(Map<String, Sshd> reachable) throws Exception {
+        Path knownHosts = dir.resolve("known_hosts");
+        StringBuilder known = new StringBuilder();
+        StringBuilder keys = new StringBuilder();
+        StringBuilder overrides = new StringBuilder();
+        for (String node : List.of("a", "b", "c")) {
+            Sshd s = reachable.get(node);
+            overrides
+                    .append(node)
+                    .append(" { port = ")
+                    .append(s == null ? closedPort : s.port())
+                    .append(" }\n");
+            if (s != null) {
+                known.append(s.hostKeyLine()).append('\n');
+                keys.append('"').append(s.clientKey()).append("\", ");
+            }
+        }
+        Files.writeString(knownHosts, known);
+        String user = reachable.values().iterator().next().user();
+        return """
+                asfc.node-hosts { a = "127.0.0.1", b = "127.0.0.1", c = "127.0.0.1" }
+                asfc.agentless-nodes = [c]
+                asfc.controller { poll-interval = 1s, verify-agents-every = 0 }
+                asfc.ssh {
+                  enabled = true
+                  user = "%s"
+                  identity-files = [%s]
+                  known-hosts = "%s"
+                  connect-timeout = 2s
+                  command-timeout = 10s
+                  hosts { %s }
+                }
+                """
+                .formatted(user, keys, knownHosts, overrides);
+    }
+
+    private String config(String node, String ssh) {
+        return StandIn.FAST_TIMINGS + standIn.config(node, "") + "\nasfc.nodes = [a, b, c]\n" + ssh
+                + "\nasfc.scheduler.process-pattern = \"airflow scheduler \"\n";
+    }
+
+    /** The stand-in main processes inside one host's pid namespace. */
+    private List<ProcessInfo> insideMains(Sshd host) {
+        List<ProcessInfo> result = new ArrayList<>();
+        for (ProcessInfo p : standIn.mains(ProcessTable.snapshot()).values()) {
+            if (sameNamespace(p.pid(), host.namespacePid())) {
+                result.add(p);
+            }
+        }
+        return result;
+    }
+
+    private static boolean sameNamespace(long pid, long other) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid"))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/" + other + "/ns/pid")));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private void awaitRunning(String node) {
+        await().atMost(WAIT).until(() -> agents.agentRecord(node)
+                .map(r -> r.scheduler().running())
+                .orElse(false));
+    }
+
+    private List<EventRecord> eventsQuietly() {
+        try {
+            return events(null);
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    private List<EventRecord> events(String type) throws Exception {
+        List<EventRecord> result = new ArrayList<>();
+        List<String> children;
+        try {
+            children = agents.observer().getChildren().forPath(agents.paths().events());
+        } catch (KeeperException.NoNodeException e) {
+            return result;
+        }
+        children.sort(null);
+        for (String child : children) {
+            byte[] data = agents.observer().getData().forPath(agents.paths().events() + "/" + child);
+            Optional<EventRecord> e = Json.decode(child, data, EventRecord.class);
+            e.filter(r -> type == null || r.type().equals(type)).ifPresent(result::add);
+        }
+        return result;
+    }
+}

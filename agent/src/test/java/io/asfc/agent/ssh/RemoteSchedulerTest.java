@@ -1,0 +1,168 @@
+package io.asfc.agent.ssh;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.agent.testing.Sshd;
+import io.asfc.agent.testing.StandIn;
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.SettingsLoader;
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link RemoteScheduler} against a real sshd in its own pid namespace: a "host" whose /proc shows
+ * only what runs there, with the stand-in scheduler (main, manager, processors, workers).
+ */
+class RemoteSchedulerTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private Sshd host;
+    private SshClient ssh;
+    private final List<Process> started = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        Sshd.assumeNamespacesAvailable();
+        host = Sshd.startInOwnPidNamespace(dir.resolve("host"));
+        ssh = new SshClient(settings("airflow scheduler").ssh());
+    }
+
+    @AfterEach
+    void stop() {
+        if (ssh != null) {
+            ssh.close();
+        }
+        started.forEach(Process::destroyForcibly);
+        if (host != null) {
+            host.close();
+        }
+    }
+
+    private AsfcSettings settings(String pattern) throws Exception {
+        Path conf = dir.resolve("asfc-" + System.nanoTime() + ".conf");
+        Files.writeString(
+                conf,
+                """
+                asfc {
+                  node.id = a
+                  zookeeper.connect = "127.0.0.1:1"
+                  scheduler {
+                    start-command = \"""exec %s %s --host c --tick-file %s\"""
+                    process-pattern = "%s"
+                    stop-timeout = 1s
+                  }
+                  ssh {
+                    user = "%s"
+                    identity-files = ["%s"]
+                    known-hosts = "%s"
+                    connect-timeout = 2s
+                    command-timeout = 10s
+                  }
+                }
+                """
+                        .formatted(
+                                StandIn.PYTHON,
+                                StandIn.SCRIPT,
+                                dir.resolve("ticks"),
+                                pattern,
+                                host.user(),
+                                host.clientKey(),
+                                host.knownHosts()));
+        return new SettingsLoader(dir, () -> "a").load(conf);
+    }
+
+    private RemoteScheduler remote(String pattern) throws Exception {
+        return new RemoteScheduler(ssh, settings(pattern).scheduler(), Duration.ofSeconds(10));
+    }
+
+    private SshTarget target() {
+        return new SshTarget("c", "127.0.0.1", host.user(), host.port());
+    }
+
+    /** Starts the stand-in on the host by hand, over SSH, detached (as an operator would). */
+    private void startStandIn(String... extra) throws Exception {
+        String command = "setsid python3 " + StandIn.SCRIPT + " --host c --tick-file " + dir.resolve("ticks") + " "
+                + String.join(" ", extra) + " </dev/null >/dev/null 2>&1 &";
+        assertEquals(0, ssh.exec(target(), command, null).exitCode());
+    }
+
+    /** Processes of the stand-in inside the host's namespace, seen from the root namespace. */
+    private List<ProcessInfo> standIns() throws Exception {
+        Path ns = Files.readSymbolicLink(Path.of("/proc/" + host.namespacePid() + "/ns/pid"));
+        return ProcessTable.snapshot()
+                .matching(p -> p.cmdline().contains(StandIn.SCRIPT.toString())
+                        && !p.cmdline().startsWith("nsenter")
+                        && ns.equals(namespaceOf(p.pid())));
+    }
+
+    private static Path namespaceOf(long pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid"));
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    @Test
+    void findsAStrayAndStopsItsWholeTree() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        assertFalse(remote.look(target()).running(), "nothing runs yet");
+        startStandIn();
+        await().atMost(WAIT).until(() -> standIns().size() >= 3); // main, manager and workers
+        RemoteScheduler.Look look =
+                await().atMost(WAIT).until(() -> remote.look(target()), RemoteScheduler.Look::running);
+        assertTrue(
+                look.schedulers().get(0).cmdline().startsWith("airflow scheduler " + StandIn.SCRIPT),
+                "the main comes first (oldest): " + look.describe());
+        assertTrue(look.trees().size() >= 3, "the tree includes the helpers: " + look.trees());
+
+        RemoteScheduler.Stop stop = remote.stopAll(target());
+        assertTrue(stop.signalled() >= 3, stop.describe());
+        assertFalse(remote.look(target()).running());
+        await().atMost(WAIT).until(() -> standIns().isEmpty());
+    }
+
+    @Test
+    void theCheckNeverMatchesItsOwnShell() throws Exception {
+        assertFalse(remote("sh -s -- dump").look(target()).running());
+        assertFalse(remote("dump").look(target()).running());
+    }
+
+    @Test
+    void aSchedulerIgnoringTermIsKilledAfterStopTimeout() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        startStandIn("--ignore-term");
+        RemoteScheduler.Look look = await().atMost(WAIT)
+                .until(() -> remote.look(target()), l -> l.trees().size() >= 3);
+        RemoteScheduler.Stop stop = remote.stopExactly(target(), look.trees().values());
+        assertTrue(stop.killed(), stop.describe());
+        await().atMost(WAIT).until(() -> !remote.look(target()).running());
+    }
+
+    @Test
+    void startsADetachedSchedulerOnAnAgentlessHost() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        long pid = remote.start(target());
+        assertTrue(pid > 0);
+        RemoteScheduler.Look look =
+                await().atMost(WAIT).until(() -> remote.look(target()), RemoteScheduler.Look::running);
+        assertTrue(look.describe().contains("airflow scheduler"), look.describe());
+        remote.stopAll(target());
+        assertFalse(remote.look(target()).running());
+    }
+}
