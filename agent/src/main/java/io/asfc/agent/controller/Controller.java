@@ -10,6 +10,7 @@ import io.asfc.agent.election.Lease;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshException;
+import io.asfc.agent.ssh.SshTarget;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.Modes.OnUnfenceable;
@@ -34,7 +35,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
@@ -138,7 +142,7 @@ public final class Controller implements Closeable {
             EventLog events,
             Alerter alerter,
             Optional<RemoteScheduler> remote,
-            java.util.function.Function<String, io.asfc.agent.ssh.SshTarget> targets,
+            Function<String, SshTarget> targets,
             Clock clock,
             LongSupplier nanoTime) {
         this.client = client;
@@ -320,10 +324,7 @@ public final class Controller implements Closeable {
         String how = "waited takeover-grace " + tuning.takeoverGrace().toMillis() + "ms";
         if (enforcement != null) {
             Fence f = fences.get(node);
-            if (f == null
-                    || (!f.inFlight()
-                            && !f.result().ok()
-                            && now - f.at() >= tuning.sweep().toNanos())) {
+            if (f == null || retryDue(f, now)) {
                 startFence(node);
                 return;
             }
@@ -369,20 +370,44 @@ public final class Controller implements Closeable {
                 "assigned it to " + next.get()));
     }
 
+    /** A failed fencing is tried again once per poll-interval. */
+    private boolean retryDue(Fence f, long now) {
+        return !f.inFlight()
+                && !f.result().ok()
+                && now - f.at() >= tuning.sweep().toNanos();
+    }
+
     private void startFence(String node) {
         Lease l = lease;
         fences.put(node, new Fence(nanoTime.getAsLong(), null));
-        busy.add(node);
         LOG.info("fencing {}: stopping its scheduler over SSH", node);
+        onSsh(node, () -> enforcement.fence(node), result -> fenced(l, result));
+    }
+
+    /**
+     * Runs blocking SSH work for a node on the SSH pool, then {@code then} with its result on the
+     * controller thread. The node is busy, so never assigned, until then.
+     */
+    private <T> void onSsh(String node, Supplier<T> work, Consumer<T> then) {
+        busy.add(node);
         ssh.execute(() -> {
-            Enforcement.Fenced result = enforcement.fence(node);
-            executor.execute(() -> fenced(l, result));
+            T result;
+            try {
+                result = work.get();
+            } catch (RuntimeException e) {
+                LOG.warn("SSH work on {} failed: {}", node, e.toString());
+                executor.execute(() -> busy.remove(node));
+                return;
+            }
+            executor.execute(() -> {
+                busy.remove(node);
+                then.accept(result);
+            });
         });
     }
 
     private void fenced(Lease l, Enforcement.Fenced result) {
         String node = result.node();
-        busy.remove(node);
         if (lease != l || !fences.containsKey(node)) {
             return;
         }
@@ -430,11 +455,7 @@ public final class Controller implements Closeable {
                         || agentTrusted) {
                     continue;
                 }
-                busy.add(node);
-                ssh.execute(() -> {
-                    Enforcement.Swept result = enforcement.sweep(l, node);
-                    executor.execute(() -> swept(l, result));
-                });
+                onSsh(node, () -> enforcement.sweep(l, node), result -> swept(l, result));
             }
         } catch (Exception e) {
             Threads.checkInterrupted(e);
@@ -444,7 +465,6 @@ public final class Controller implements Closeable {
 
     private void swept(Lease l, Enforcement.Swept result) {
         String node = result.node();
-        busy.remove(node);
         if (result instanceof Enforcement.Unreachable u) {
             unreachable(node, u.error());
         } else if (result instanceof Enforcement.Skipped s) {
@@ -497,32 +517,20 @@ public final class Controller implements Closeable {
         if (l == null || node == null || busy.contains(node) || state.get() != Lifecycle.STARTED) {
             return;
         }
-        busy.add(node);
-        ssh.execute(() -> {
-            RemoteScheduler.Look look = null;
-            SshException error = null;
-            try {
-                look = enforcement.look(node);
-            } catch (SshException e) {
-                error = e;
-            }
-            RemoteScheduler.Look seen = look;
-            SshException failed = error;
-            executor.execute(() -> lookedAtAgentless(l, node, seen, failed));
-        });
+        onSsh(node, () -> enforcement.look(node), looked -> lookedAtAgentless(l, node, looked));
     }
 
-    private void lookedAtAgentless(Lease l, String node, RemoteScheduler.Look look, SshException error) {
-        busy.remove(node);
+    private void lookedAtAgentless(Lease l, String node, Enforcement.Looked looked) {
         if (lease != l || !node.equals(assignedAgentless)) {
             return;
         }
-        if (error != null) {
-            unreachable(node, error);
+        if (looked.error() != null) {
+            unreachable(node, looked.error());
             wake();
             return;
         }
         reachable(node);
+        RemoteScheduler.Look look = looked.look();
         RemoteRun run = remoteRuns.computeIfAbsent(node, n -> new RemoteRun());
         long now = nanoTime.getAsLong();
         if (look.running()) {
@@ -558,24 +566,22 @@ public final class Controller implements Closeable {
             return;
         }
         run.startedAt = now;
-        busy.add(node);
-        ssh.execute(() -> {
-            String outcome;
-            try {
-                long pid = enforcement.startIfAssigned(l, node);
-                outcome = pid < 0 ? null : "started over SSH (pid " + pid + ")";
-            } catch (Exception e) {
-                outcome = "could not start over SSH: " + e.getMessage();
-            }
-            String text = outcome;
-            executor.execute(() -> {
-                busy.remove(node);
-                if (text != null) {
-                    LOG.info("agentless {}: scheduler {}", node, text);
-                    events.record("scheduler-started", node + ": " + text);
-                }
-            });
-        });
+        onSsh(
+                node,
+                () -> {
+                    try {
+                        long pid = enforcement.startIfAssigned(l, node);
+                        return pid < 0 ? null : "started over SSH (pid " + pid + ")";
+                    } catch (Exception e) {
+                        return "could not start over SSH: " + e.getMessage();
+                    }
+                },
+                text -> {
+                    if (text != null) {
+                        LOG.info("agentless {}: scheduler {}", node, text);
+                        events.record("scheduler-started", node + ": " + text);
+                    }
+                });
     }
 
     /** Counts failed starts across the cluster since the scheduler last ran cleanly; alerts past the threshold. */
@@ -716,7 +722,7 @@ public final class Controller implements Closeable {
             return true;
         }
         long now = nanoTime.getAsLong();
-        if (now - f.at() >= tuning.sweep().toNanos()) {
+        if (retryDue(f, now)) {
             startFence(m.from());
         }
         return tuning.onUnfenceable() == OnUnfenceable.PROCEED

@@ -11,6 +11,7 @@ import io.asfc.common.zk.ZkPaths;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
 
 /**
  * The ACTIVE controller's SSH side: looks at, stops and starts schedulers on other nodes. Its
@@ -31,6 +32,9 @@ final class Enforcement {
     record Skipped(String node, String why) implements Swept {}
 
     record Unreachable(String node, SshException error) implements Swept {}
+
+    /** One look at a node: what runs there, or why it could not be seen. */
+    record Looked(RemoteScheduler.Look look, SshException error) {}
 
     /** The result of fencing a node: its scheduler is confirmed stopped, or it could not be. */
     record Fenced(String node, RemoteScheduler.Stop stop, SshException error) {
@@ -92,8 +96,12 @@ final class Enforcement {
         }
     }
 
-    RemoteScheduler.Look look(String node) throws SshException {
-        return remote.look(targets.apply(node));
+    Looked look(String node) {
+        try {
+            return new Looked(remote.look(targets.apply(node)), null);
+        } catch (SshException e) {
+            return new Looked(null, e);
+        }
     }
 
     /**
@@ -103,38 +111,41 @@ final class Enforcement {
      * @return the started pid, or -1 when the check refused
      */
     long startIfAssigned(Lease lease, String node) throws Exception {
-        client.sync().forPath(paths.scheduler());
-        Znode<Assignment> a = Znode.read(client, paths.scheduler(), Assignment.class);
+        Znode<Assignment> a = freshAssignment();
         if (!a.present() || !node.equals(a.value().node()) || a.value().epoch() != lease.epoch()) {
             return -1;
         }
-        writer.commit(
-                lease,
-                List.of(writer.ops().check().withVersion(a.stat().getVersion()).forPath(paths.scheduler())));
+        proveUnchanged(lease, a);
         return remote.start(targets.apply(node));
     }
 
     /** Null when the node may be swept: this leadership holds and the node is not assigned. */
     private String stillStray(Lease lease, String node) {
         try {
-            client.sync().forPath(paths.scheduler());
-            Znode<Assignment> a = Znode.read(client, paths.scheduler(), Assignment.class);
+            Znode<Assignment> a = freshAssignment();
             if (a.present() && node.equals(a.value().node())) {
                 return node + " is now assigned";
             }
-            if (a.absent()) {
-                writer.commit(lease, List.of(writer.ops().check().forPath(paths.epoch())));
-            } else {
-                writer.commit(
-                        lease,
-                        List.of(writer.ops()
-                                .check()
-                                .withVersion(a.stat().getVersion())
-                                .forPath(paths.scheduler())));
-            }
+            proveUnchanged(lease, a);
             return null;
         } catch (Exception e) {
             return "cannot prove leadership: " + e.getMessage();
         }
+    }
+
+    private Znode<Assignment> freshAssignment() throws Exception {
+        client.sync().forPath(paths.scheduler());
+        return Znode.read(client, paths.scheduler(), Assignment.class);
+    }
+
+    /**
+     * A fenced transaction that writes nothing: it commits only while this leadership holds and the
+     * assignment is as read (still absent, or still at the same version).
+     */
+    private void proveUnchanged(Lease lease, Znode<Assignment> a) throws Exception {
+        CuratorOp check = a.absent()
+                ? writer.ops().check().forPath(paths.epoch())
+                : writer.ops().check().withVersion(a.stat().getVersion()).forPath(paths.scheduler());
+        writer.commit(lease, List.of(check));
     }
 }
