@@ -242,8 +242,7 @@ public final class Agent implements Closeable {
             return Optional.empty();
         }
         sshClient = new SshClient(settings.ssh());
-        return Optional.of(new RemoteScheduler(
-                sshClient, settings.scheduler(), settings.ssh().commandTimeout()));
+        return Optional.of(new RemoteScheduler(sshClient, settings.scheduler()));
     }
 
     /** Blocks until {@link #close()} has finished. */

@@ -104,8 +104,7 @@ final class IsSchedulerRunningCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         if (settings.ssh().enabled()) {
             try (SshClient ssh = new SshClient(settings.ssh())) {
-                RemoteScheduler remote = new RemoteScheduler(
-                        ssh, settings.scheduler(), settings.ssh().commandTimeout());
+                RemoteScheduler remote = new RemoteScheduler(ssh, settings.scheduler());
                 Map<String, CompletableFuture<Row>> checks = new LinkedHashMap<>();
                 for (String node : nodes) {
                     AgentRecord agent = agents.get(node);

@@ -68,8 +68,7 @@ final class TestConnectionCommand implements Callable<Integer> {
         }
         Map<String, CompletableFuture<Row>> rows = new LinkedHashMap<>();
         try (SshClient ssh = new SshClient(settings.ssh())) {
-            RemoteScheduler remote = new RemoteScheduler(
-                    ssh, settings.scheduler(), settings.ssh().commandTimeout());
+            RemoteScheduler remote = new RemoteScheduler(ssh, settings.scheduler());
             for (String node : nodes) {
                 SshTarget target = SshTarget.of(settings, node);
                 rows.put(node, CompletableFuture.supplyAsync(() -> test(remote, target)));

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -63,14 +62,12 @@ public final class RemoteScheduler {
     private final SshClient ssh;
     private final SchedulerSettings scheduler;
     private final Pattern pattern;
-    private final Duration commandTimeout;
 
     /** @throws IllegalArgumentException when an environment variable name could not be passed safely */
-    public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler, Duration commandTimeout) {
+    public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler) {
         this.ssh = ssh;
         this.scheduler = scheduler;
         this.pattern = Pattern.compile(scheduler.processPattern());
-        this.commandTimeout = commandTimeout;
         scheduler.environment().keySet().stream()
                 .filter(name -> !ENV_NAME.matcher(name).matches())
                 .findFirst()
@@ -140,7 +137,7 @@ public final class RemoteScheduler {
                 target,
                 "sh -s -- stop " + tenths + " " + targets,
                 SCRIPT,
-                commandTimeout.plus(scheduler.stopTimeout()).plusSeconds(5));
+                ssh.commandTimeout().plus(scheduler.stopTimeout()).plusSeconds(5));
         if (r.exitCode() != 0) {
             throw new SshException(
                     Reason.COMMAND_FAILED,

@@ -118,6 +118,11 @@ public final class SshClient implements Closeable {
         return connections.computeIfAbsent(target, Connection::new).exec(command, stdin, timeout);
     }
 
+    /** The bound of one remote command. */
+    public Duration commandTimeout() {
+        return settings.commandTimeout();
+    }
+
     /** Forgets the target's session, e.g. after its host key changed. */
     public void drop(SshTarget target) {
         Connection c = connections.remove(target);
@@ -149,28 +154,18 @@ public final class SshClient implements Closeable {
 
         ExecResult exec(String command, byte[] stdin, Duration timeout) throws SshException {
             synchronized (calls) {
-                Session s = session;
-                boolean reused = s != null && s.isConnected();
-                if (!reused) {
-                    s = connect();
-                }
-                try {
-                    return run(s, command, stdin, timeout);
-                } catch (StaleSessionException e) {
-                    if (!reused) {
-                        throw new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage());
+                for (int attempt = 0; ; attempt++) {
+                    Session s = session;
+                    boolean reused = s != null && s.isConnected();
+                    try {
+                        return run(reused ? s : connect(), command, stdin, timeout);
+                    } catch (StaleSessionException e) {
+                        if (!reused || attempt > 0) {
+                            throw new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage());
+                        }
+                        LOG.debug("SSH session to {} went stale; reconnecting", target);
                     }
-                    LOG.debug("SSH session to {} went stale; reconnecting", target);
-                    return runOnce(connect(), command, stdin, timeout);
                 }
-            }
-        }
-
-        private ExecResult runOnce(Session s, String command, byte[] stdin, Duration timeout) throws SshException {
-            try {
-                return run(s, command, stdin, timeout);
-            } catch (StaleSessionException e) {
-                throw new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage());
             }
         }
 

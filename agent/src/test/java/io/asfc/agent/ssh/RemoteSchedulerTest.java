@@ -10,11 +10,9 @@ import io.asfc.agent.testing.StandIn;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.process.ProcessInfo;
-import io.asfc.common.process.ProcessTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +31,6 @@ class RemoteSchedulerTest {
 
     private Sshd host;
     private SshClient ssh;
-    private final List<Process> started = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -47,7 +44,6 @@ class RemoteSchedulerTest {
         if (ssh != null) {
             ssh.close();
         }
-        started.forEach(Process::destroyForcibly);
         if (host != null) {
             host.close();
         }
@@ -87,7 +83,7 @@ class RemoteSchedulerTest {
     }
 
     private RemoteScheduler remote(String pattern) throws Exception {
-        return new RemoteScheduler(ssh, settings(pattern).scheduler(), Duration.ofSeconds(10));
+        return new RemoteScheduler(ssh, settings(pattern).scheduler());
     }
 
     private SshTarget target() {
@@ -101,21 +97,11 @@ class RemoteSchedulerTest {
         assertEquals(0, ssh.exec(target(), command, null).exitCode());
     }
 
-    /** Processes of the stand-in inside the host's namespace, seen from the root namespace. */
-    private List<ProcessInfo> standIns() throws Exception {
-        Path ns = Files.readSymbolicLink(Path.of("/proc/" + host.namespacePid() + "/ns/pid"));
-        return ProcessTable.snapshot()
-                .matching(p -> p.cmdline().contains(StandIn.SCRIPT.toString())
-                        && !p.cmdline().startsWith("nsenter")
-                        && ns.equals(namespaceOf(p.pid())));
-    }
-
-    private static Path namespaceOf(long pid) {
-        try {
-            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid"));
-        } catch (Exception e) {
-            return null;
-        }
+    /** Processes of the stand-in inside the host's namespace. */
+    private List<ProcessInfo> standIns() {
+        return host.processes().stream()
+                .filter(p -> p.cmdline().contains(StandIn.SCRIPT.toString()))
+                .toList();
     }
 
     @Test
