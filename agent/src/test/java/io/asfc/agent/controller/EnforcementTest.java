@@ -7,7 +7,6 @@ import io.asfc.agent.testing.Sshd;
 import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.process.ProcessInfo;
-import io.asfc.common.process.ProcessTable;
 import io.asfc.common.zk.EventRecord;
 import io.asfc.common.zk.Json;
 import java.net.ServerSocket;
@@ -18,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.KeeperException;
 import org.junit.jupiter.api.AfterEach;
@@ -39,8 +40,6 @@ class EnforcementTest {
     private TestAgents agents;
     private StandIn standIn;
     private final List<Sshd> hosts = new ArrayList<>();
-    private final List<Process> inside = new ArrayList<>();
-    private final List<io.asfc.agent.ssh.SshClient> clients = new ArrayList<>();
     private int closedPort;
 
     @BeforeEach
@@ -62,8 +61,6 @@ class EnforcementTest {
         for (ProcessInfo p : standIn == null ? List.<ProcessInfo>of() : standIn.all()) {
             ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
         }
-        inside.forEach(Process::destroyForcibly);
-        clients.forEach(io.asfc.agent.ssh.SshClient::close);
         hosts.forEach(Sshd::close);
         if (server != null) {
             server.close();
@@ -80,7 +77,6 @@ class EnforcementTest {
         awaitRunning("a");
 
         // An agentless node can be assigned: the controller starts it there over SSH ...
-        agents.client("a"); // a leads (first started)
         io.asfc.agent.cluster.ControlWriter.update(
                 agents.observer(), agents.paths(), r -> r.withRequest("c", "req-1", java.time.Instant.now()));
         await().atMost(WAIT)
@@ -88,16 +84,16 @@ class EnforcementTest {
         await().atMost(WAIT).until(() -> insideMains(c).size() == 1);
         // (The stand-in names itself after the leader's config, "--host a"; what counts is where it runs.)
         assertTrue(
-                standIn.mains().values().stream().allMatch(p -> sameNamespace(p.pid(), c.namespacePid())),
+                pids(c).containsAll(standIn.mains().values().stream()
+                        .map(ProcessInfo::pid)
+                        .toList()),
                 "a's scheduler stopped; only c runs one: " + standIn.mains());
 
         // ... and restarts it there when it dies.
         ProcessInfo first = insideMains(c).get(0);
-        for (ProcessInfo p : ProcessTable.snapshot().matching(p -> p.cmdline().contains(StandIn.SCRIPT.toString()))) {
-            if (sameNamespace(p.pid(), c.namespacePid())) {
-                ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
-            }
-        }
+        c.processes().stream()
+                .filter(p -> p.cmdline().contains(StandIn.SCRIPT.toString()))
+                .forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
         await().atMost(WAIT).until(() -> insideMains(c).stream().anyMatch(p -> p.pid() != first.pid()));
         assertTrue(events("scheduler-died").stream().anyMatch(e -> e.detail().startsWith("c:")));
     }
@@ -180,22 +176,14 @@ class EnforcementTest {
 
     /** The stand-in main processes inside one host's pid namespace. */
     private List<ProcessInfo> insideMains(Sshd host) {
-        List<ProcessInfo> result = new ArrayList<>();
-        for (ProcessInfo p : standIn.mains(ProcessTable.snapshot()).values()) {
-            if (sameNamespace(p.pid(), host.namespacePid())) {
-                result.add(p);
-            }
-        }
-        return result;
+        Set<Long> there = pids(host);
+        return standIn.mains().values().stream()
+                .filter(p -> there.contains(p.pid()))
+                .toList();
     }
 
-    private static boolean sameNamespace(long pid, long other) {
-        try {
-            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid"))
-                    .equals(Files.readSymbolicLink(Path.of("/proc/" + other + "/ns/pid")));
-        } catch (Exception e) {
-            return false;
-        }
+    private static Set<Long> pids(Sshd host) {
+        return host.processes().stream().map(ProcessInfo::pid).collect(Collectors.toSet());
     }
 
     private void awaitRunning(String node) {
