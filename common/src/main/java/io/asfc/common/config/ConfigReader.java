@@ -74,7 +74,34 @@ final class ConfigReader {
         return optionalString(path).map(p -> base.resolve(p).normalize());
     }
 
-    Secret secret(String path) {
+    /**
+     * A secret given either as {@code path} itself (in the file or through {@code ${?VAR}}) or in the
+     * file named by the sibling key {@code path-file}, resolved against {@code base}. The file's
+     * content is the secret, less one trailing line break. Setting both is a problem.
+     */
+    Secret secret(String path, Path base) {
+        Secret inline = inlineSecret(path);
+        String fileKey = path + "-file";
+        Optional<Path> file = optionalPath(fileKey, base);
+        if (file.isEmpty()) {
+            return inline;
+        }
+        if (!inline.isEmpty()) {
+            problem(
+                    fileKey,
+                    "is set, and so is " + path + " (" + originOf(path) + ", or its environment variable);"
+                            + " set only one of them");
+            return inline;
+        }
+        try {
+            return Secret.fromFile(SecretFile.read(file.get()), file.get());
+        } catch (SecretFile.UnreadableException e) {
+            problem(fileKey, e.getMessage());
+            return Secret.empty();
+        }
+    }
+
+    private Secret inlineSecret(String path) {
         if (!config.hasPath(path)) {
             return Secret.empty();
         }

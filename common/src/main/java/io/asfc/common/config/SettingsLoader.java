@@ -100,7 +100,7 @@ public final class SettingsLoader {
                 r.positiveDuration(k("zookeeper.self-fence-after")),
                 r.string(k("zookeeper.auth.scheme")),
                 r.string(k("zookeeper.auth.user")),
-                r.secret(k("zookeeper.auth.password")),
+                r.secret(k("zookeeper.auth.password"), home),
                 r.enumValue(k("zookeeper.acl"), AclMode.class),
                 new ZkSettings.Embedded(
                         r.string(k("zookeeper.embedded.bind")),
@@ -155,7 +155,7 @@ public final class SettingsLoader {
                 r.stringList(k("ssh.identity-files")).stream()
                         .map(p -> home.resolve(p).normalize())
                         .toList(),
-                r.secret(k("ssh.passphrase")),
+                r.secret(k("ssh.passphrase"), home),
                 r.optionalPath(k("ssh.known-hosts"), home).orElse(userHome.resolve(".ssh/known_hosts")),
                 r.enumValue(k("ssh.strict-host-key-checking"), HostKeyChecking.class),
                 r.positiveDuration(k("ssh.connect-timeout")),
@@ -177,7 +177,7 @@ public final class SettingsLoader {
                                 r.integer(k("alerts.email.smtp.port"), 1, 65535),
                                 r.enumValue(k("alerts.email.smtp.transport"), SmtpTransport.class),
                                 r.string(k("alerts.email.smtp.user")),
-                                r.secret(k("alerts.email.smtp.password")))));
+                                r.secret(k("alerts.email.smtp.password"), home))));
     }
 
     private static String k(String path) {

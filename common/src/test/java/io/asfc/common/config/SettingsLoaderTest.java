@@ -179,6 +179,55 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void secretComesFromItsFileLessOneTrailingLineBreak() throws IOException {
+        Path zk = Files.writeString(dir.resolve("zk.password"), SECRET + "\n");
+        Path ssh = Files.writeString(dir.resolve("ssh.passphrase"), SECRET + " \r\n");
+        Path conf = write(MINIMAL
+                + "asfc.zookeeper.auth { user = asfc, password-file = \"" + zk + "\" }\n"
+                + "asfc.ssh.passphrase-file = ssh.passphrase\n");
+
+        AsfcSettings s = new SettingsLoader(dir, () -> "host-a").load(conf);
+
+        assertEquals(SECRET, s.zookeeper().authPassword().reveal());
+        assertEquals(zk, s.zookeeper().authPassword().file().orElseThrow());
+        assertEquals(SECRET + " ", s.ssh().passphrase().reveal(), "only the line break is trimmed");
+        assertEquals(ssh, s.ssh().passphrase().file().orElseThrow(), "relative to the installation directory");
+        assertFalse(s.toString().contains(SECRET), s.toString());
+    }
+
+    @Test
+    void secretAndItsFileTogetherIsAProblem() throws IOException {
+        // surefire sets ASFC_SMTP_PASSWORD, so the SMTP password is already set from the environment
+        Path file = Files.writeString(dir.resolve("smtp.password"), SECRET);
+
+        ConfigProblem p = single(write(MINIMAL + "asfc.alerts.email.smtp.password-file = \"" + file + "\"\n"));
+
+        assertEquals("asfc.alerts.email.smtp.password-file", p.key());
+        assertTrue(p.message().contains("and so is asfc.alerts.email.smtp.password"), p.message());
+        assertTrue(p.message().contains("set only one of them"), p.message());
+    }
+
+    @Test
+    void unusableSecretFilesAreProblemsThatNameTheFileButNotItsContent() throws IOException {
+        Path empty = Files.writeString(dir.resolve("empty"), "\n");
+        Path big = Files.writeString(dir.resolve("big"), SECRET.repeat(10_000));
+        Path absentAndEmpty = write(MINIMAL
+                + "asfc.zookeeper.auth { user = asfc, password-file = \"" + dir.resolve("absent") + "\" }\n"
+                + "asfc.ssh.passphrase-file = \"" + empty + "\"\n");
+        Path tooBig = write(MINIMAL + "asfc.zookeeper.auth { user = asfc, password-file = \"" + big + "\" }\n");
+
+        String first = assertThrows(InvalidConfigException.class, () -> loader.load(absentAndEmpty))
+                .getMessage();
+        String second = assertThrows(InvalidConfigException.class, () -> loader.load(tooBig))
+                .getMessage();
+
+        assertTrue(first.contains(dir.resolve("absent") + " does not exist"), first);
+        assertTrue(first.contains(empty + " is empty"), first);
+        assertTrue(second.contains(big + " is larger than 64 KiB"), second);
+        assertFalse(second.contains(SECRET), second);
+    }
+
+    @Test
     void missingFileIsAProblem() {
         Path missing = dir.resolve("nope.conf");
 
