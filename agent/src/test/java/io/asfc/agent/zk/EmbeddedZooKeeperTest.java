@@ -61,7 +61,8 @@ class EmbeddedZooKeeperTest {
                 "",
                 Secret.empty(),
                 AclMode.OPEN,
-                new ZkSettings.Embedded("127.0.0.1", port, dir.resolve("zk")));
+                new ZkSettings.Embedded("127.0.0.1", port, dir.resolve("zk")),
+                ZkSettings.Client.plain());
     }
 
     private static int freePort() throws IOException {

@@ -1,5 +1,8 @@
 package io.asfc.common.config;
 
+import java.nio.file.Path;
+import java.util.Locale;
+
 /** The enumerated settings. Spelled in config in lower case with dashes, e.g. {@code accept-new}. */
 public final class Modes {
     private Modes() {}
@@ -41,5 +44,21 @@ public final class Modes {
     public enum AclMode {
         OPEN,
         CREATOR
+    }
+
+    /** {@code asfc.zookeeper.client.keystore.type} and {@code truststore.type}; ZooKeeper's names. */
+    public enum StoreType {
+        PKCS12,
+        JKS,
+        PEM;
+
+        /** The type a store file's name suggests: .jks, .pem, and PKCS12 for anything else (.p12, .pfx). */
+        public static StoreType byFileName(Path file) {
+            String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (name.endsWith(".jks")) {
+                return JKS;
+            }
+            return name.endsWith(".pem") ? PEM : PKCS12;
+        }
     }
 }

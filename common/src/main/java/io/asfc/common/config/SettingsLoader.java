@@ -10,12 +10,14 @@ import io.asfc.common.config.Modes.HostKeyChecking;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import io.asfc.common.config.Modes.SchedulerMode;
 import io.asfc.common.config.Modes.SmtpTransport;
+import io.asfc.common.config.Modes.StoreType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -105,7 +107,30 @@ public final class SettingsLoader {
                 new ZkSettings.Embedded(
                         r.string(k("zookeeper.embedded.bind")),
                         r.integer(k("zookeeper.embedded.port"), 1, 65535),
-                        home.resolve(r.string(k("zookeeper.embedded.data-dir"))).normalize()));
+                        home.resolve(r.string(k("zookeeper.embedded.data-dir"))).normalize()),
+                new ZkSettings.Client(
+                        r.bool(k("zookeeper.client.secure")),
+                        store(r, k("zookeeper.client.keystore")),
+                        store(r, k("zookeeper.client.truststore")),
+                        r.bool(k("zookeeper.client.hostname-verification"))));
+    }
+
+    /** A key or trust store; empty when its location is. Its password is read (and checked) either way. */
+    private Optional<ZkSettings.Store> store(ConfigReader r, String key) {
+        Optional<Path> location = r.optionalPath(key + ".location", home);
+        Secret password = r.secret(key + ".password", home);
+        Optional<StoreType> type = r.optionalString(key + ".type").flatMap(text -> {
+            Optional<StoreType> parsed = Enums.parse(StoreType.class, text);
+            if (parsed.isEmpty()) {
+                r.problem(
+                        key + ".type",
+                        "bad value \"" + text + "\"; expected one of " + Enums.spellings(StoreType.class)
+                                + ", or empty for the file name's");
+            }
+            return parsed;
+        });
+        return location.map(
+                file -> new ZkSettings.Store(file, password, type.orElseGet(() -> StoreType.byFileName(file))));
     }
 
     private SchedulerSettings scheduler(ConfigReader r) {

@@ -102,9 +102,12 @@ final class Validation {
         if (zk.acl() == AclMode.CREATOR && !zk.hasAuth()) {
             r.problem("asfc.zookeeper.acl", "creator needs asfc.zookeeper.auth.user and password");
         }
-        if (zk.hasAuth() && zk.authPassword().isEmpty() && !r.hasProblem("asfc.zookeeper.auth.password")) {
+        if (zk.hasAuth()
+                && zk.authPassword().isEmpty()
+                && !r.hasProblem("asfc.zookeeper.auth.password", "asfc.zookeeper.auth.password-file")) {
             r.problem("asfc.zookeeper.auth.password", "is required when auth.user is set");
         }
+        TlsStores.check(r, zk);
     }
 
     private static void scheduler(ConfigReader r, SchedulerSettings sched) {

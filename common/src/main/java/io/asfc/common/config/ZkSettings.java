@@ -1,8 +1,10 @@
 package io.asfc.common.config;
 
 import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.StoreType;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** {@code asfc.zookeeper}. */
 public record ZkSettings(
@@ -15,7 +17,8 @@ public record ZkSettings(
         String authUser,
         Secret authPassword,
         AclMode acl,
-        Embedded embedded) {
+        Embedded embedded,
+        Client client) {
 
     public static final String EMBEDDED = "embedded";
 
@@ -34,4 +37,21 @@ public record ZkSettings(
 
     /** {@code asfc.zookeeper.embedded}. */
     public record Embedded(String bind, int port, Path dataDir) {}
+
+    /**
+     * {@code asfc.zookeeper.client}: TLS to the servers' {@code secureClientPort} when {@code secure}.
+     *
+     * @param truststore the CA certificates that sign the servers' certificates; present when secure
+     * @param keystore this client's certificate and key, for servers that require one
+     */
+    public record Client(
+            boolean secure, Optional<Store> keystore, Optional<Store> truststore, boolean hostnameVerification) {
+
+        public static Client plain() {
+            return new Client(false, Optional.empty(), Optional.empty(), true);
+        }
+    }
+
+    /** A key or trust store file, with its type resolved (from the file name unless set). */
+    public record Store(Path location, Secret password, StoreType type) {}
 }
