@@ -186,7 +186,10 @@ public final class Agent implements Closeable {
         while (state.get() == Lifecycle.STARTED) {
             try {
                 ZkClients.awaitConnected(client, settings.zookeeper());
-                LOG.info("connected to ZooKeeper at {}", settings.zookeeper().effectiveConnect());
+                LOG.info(
+                        "connected to ZooKeeper at {}{}",
+                        settings.zookeeper().effectiveConnect(),
+                        settings.zookeeper().client().secure() ? " over TLS" : "");
                 checkNegotiatedSession();
                 return true;
             } catch (ZkUnreachableException e) {

@@ -5,6 +5,7 @@ import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.ZkSettings;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,6 +45,7 @@ final class CheckConfigCommand implements Callable<Integer> {
                 "timeouts",
                 "session " + human(zk.sessionTimeout()) + ", self-fence after " + human(zk.selfFenceAfter())
                         + ", connect " + human(zk.connectionTimeout()));
+        row(out, "zookeeper tls", tls(zk.client()));
         row(
                 out,
                 "zookeeper auth",
@@ -75,6 +77,20 @@ final class CheckConfigCommand implements Callable<Integer> {
                                                 + mail.smtp().password()));
         row(out, "http", s.http().enabled() ? s.http().bind() + ":" + s.http().port() : "disabled");
         return ExitCode.OK.code();
+    }
+
+    private static String tls(ZkSettings.Client tls) {
+        if (!tls.secure()) {
+            return "off";
+        }
+        return "on, truststore "
+                + tls.truststore().map(CheckConfigCommand::store).orElse("-") + ", "
+                + tls.keystore().map(s -> "keystore " + store(s)).orElse("no client certificate")
+                + ", hostname verification " + (tls.hostnameVerification() ? "on" : "off");
+    }
+
+    private static String store(ZkSettings.Store store) {
+        return store.location() + " (" + store.type().name().toLowerCase(Locale.ROOT) + ")";
     }
 
     private static void row(PrintWriter out, String key, String value) {

@@ -7,12 +7,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.zookeeper.ClientCnxnSocketNetty;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.data.ACL;
 
 /** Builds the one Curator client of an agent or a command from {@link ZkSettings}. */
@@ -35,7 +39,8 @@ public final class ZkClients {
                 .sessionTimeoutMs(Math.toIntExact(zk.sessionTimeout().toMillis()))
                 .connectionTimeoutMs(Math.toIntExact(zk.connectionTimeout().toMillis()))
                 .retryPolicy(new BoundedExponentialBackoffRetry(BASE_SLEEP_MS, MAX_SLEEP_MS, MAX_RETRIES))
-                .threadFactory(Threads.factory("asfc-curator-%d", nodeId));
+                .threadFactory(Threads.factory("asfc-curator-%d", nodeId))
+                .zkClientConfig(clientConfig(zk.client()));
         if (zk.hasAuth()) {
             builder.authorization(
                     zk.authScheme(),
@@ -54,14 +59,60 @@ public final class ZkClients {
         try {
             if (!client.blockUntilConnected(
                     Math.toIntExact(zk.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
+                Optional<String> tls =
+                        zk.client().secure() ? TlsDiagnosis.explain(zk, clientConfig(zk.client())) : Optional.empty();
                 throw new ZkUnreachableException("cannot reach ZooKeeper at " + zk.effectiveConnect() + " within "
                         + zk.connectionTimeout().toMillis() + "ms (asfc.zookeeper.connect,"
-                        + " asfc.zookeeper.connection-timeout)");
+                        + " asfc.zookeeper.connection-timeout)"
+                        + tls.map(reason -> "; " + reason).orElse(""));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ZkUnreachableException("interrupted while connecting to ZooKeeper at " + zk.effectiveConnect());
         }
+    }
+
+    /**
+     * The ZooKeeper client's own settings, one object per client. ZooKeeper would otherwise take
+     * TLS from JVM-wide system properties; the keys asfc configures are always set here, so those
+     * properties can't override them (an unset keystore stays unset).
+     */
+    static ZKClientConfig clientConfig(ZkSettings.Client tls) {
+        ZKClientConfig config = new ZKClientConfig();
+        config.setProperty(ZKClientConfig.SECURE_CLIENT, Boolean.toString(tls.secure()));
+        if (!tls.secure()) {
+            return config;
+        }
+        config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
+        try (ClientX509Util x509 = new ClientX509Util()) {
+            store(
+                    config,
+                    tls.keystore(),
+                    x509.getSslKeystoreLocationProperty(),
+                    x509.getSslKeystorePasswdProperty(),
+                    x509.getSslKeystoreTypeProperty());
+            store(
+                    config,
+                    tls.truststore(),
+                    x509.getSslTruststoreLocationProperty(),
+                    x509.getSslTruststorePasswdProperty(),
+                    x509.getSslTruststoreTypeProperty());
+            config.setProperty(
+                    x509.getSslHostnameVerificationEnabledProperty(), Boolean.toString(tls.hostnameVerification()));
+        }
+        return config;
+    }
+
+    private static void store(
+            ZKClientConfig config,
+            Optional<ZkSettings.Store> store,
+            String locationKey,
+            String passwordKey,
+            String typeKey) {
+        // an empty location is ZooKeeper's "no store"
+        config.setProperty(locationKey, store.map(s -> s.location().toString()).orElse(""));
+        config.setProperty(passwordKey, store.map(s -> s.password().reveal()).orElse(""));
+        config.setProperty(typeKey, store.map(s -> s.type().name()).orElse(""));
     }
 
     /** {@code acl = creator}: the authenticated creator may do anything, everyone else may read. */
