@@ -25,6 +25,7 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.Modes.SchedulerMode;
 import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.config.SecretFiles;
 import io.asfc.common.config.ZkSettings;
 import io.asfc.common.net.Hostnames;
 import io.asfc.common.process.TreeStopper;
@@ -104,6 +105,7 @@ public final class Agent implements Closeable {
                 settings.nodeId(),
                 settings.cluster(),
                 settings.source());
+        SecretFiles.permissionWarnings(settings).forEach(warning -> LOG.warn("{}", warning));
         if (settings.zookeeper().isEmbedded()) {
             embedded = new EmbeddedZooKeeper(settings.zookeeper().embedded());
             embedded.start();

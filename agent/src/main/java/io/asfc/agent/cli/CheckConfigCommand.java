@@ -2,6 +2,7 @@ package io.asfc.agent.cli;
 
 import io.asfc.common.config.AlertSettings;
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.SecretFiles;
 import io.asfc.common.config.ZkSettings;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Validate the config and print the effective settings (secrets masked).",
-            "Every problem is listed with its key and file:line; exit code 78 when there is any."
+            "Every problem is listed with its key and file:line; exit code 78 when there is any.",
+            "Warns (on standard error) about key and password files that group or others may read."
         })
 final class CheckConfigCommand implements Callable<Integer> {
     @ParentCommand
@@ -76,6 +78,8 @@ final class CheckConfigCommand implements Callable<Integer> {
                                         : ", user " + mail.smtp().user() + " / "
                                                 + mail.smtp().password()));
         row(out, "http", s.http().enabled() ? s.http().bind() + ":" + s.http().port() : "disabled");
+        PrintWriter err = spec.commandLine().getErr();
+        SecretFiles.permissionWarnings(s).forEach(warning -> err.println("asfc-agent: warning: " + warning));
         return ExitCode.OK.code();
     }
 

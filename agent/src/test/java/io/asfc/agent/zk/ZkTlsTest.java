@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
 import org.apache.zookeeper.client.ZKClientConfig;
@@ -120,7 +121,8 @@ class ZkTlsTest {
     }
 
     @Test
-    void checkConfigShowsTlsButNoPassword() throws Exception {
+    void checkConfigShowsTlsAndAnOpenKeystoreButNoPassword() throws Exception {
+        Files.setPosixFilePermissions(pki.clientKeystore(), PosixFilePermissions.fromString("rw-r--r--"));
         Path conf = conf(tls(pki.truststore(), Optional.of(pki.clientKeystore())));
         Path wrong = conf(tls(pki.truststore(), Optional.of(pki.clientKeystore()))
                 + "asfc.zookeeper.client.keystore.password = \"not-" + pki.password() + "\"\n");
@@ -133,6 +135,12 @@ class ZkTlsTest {
                 ok.out()
                         .contains("on, truststore " + pki.truststore() + " (pkcs12), keystore " + pki.clientKeystore()
                                 + " (pkcs12), hostname verification on"),
+                ok::toString);
+        assertTrue(
+                ok.err()
+                        .contains("asfc-agent: warning: ZooKeeper keystore " + pki.clientKeystore()
+                                + " (asfc.zookeeper.client.keystore.location) is readable by group/others (mode 0644);"
+                                + " chmod 600 it"),
                 ok::toString);
         assertEquals(78, bad.code(), bad::toString);
         assertTrue(
