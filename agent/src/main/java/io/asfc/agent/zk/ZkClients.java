@@ -6,7 +6,9 @@ import io.asfc.common.config.ZkSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -73,46 +75,45 @@ public final class ZkClients {
     }
 
     /**
-     * The ZooKeeper client's own settings, one object per client. ZooKeeper would otherwise take
-     * TLS from JVM-wide system properties; the keys asfc configures are always set here, so those
-     * properties can't override them (an unset keystore stays unset).
+     * The ZooKeeper client's own settings, one object per client. ZooKeeper would otherwise take TLS
+     * from JVM-wide system properties; the keys asfc configures always come from asfc's settings
+     * (an unset keystore stays unset), and system properties supply only the others.
      */
     static ZKClientConfig clientConfig(ZkSettings.Client tls) {
-        ZKClientConfig config = new ZKClientConfig();
-        config.setProperty(ZKClientConfig.SECURE_CLIENT, Boolean.toString(tls.secure()));
-        if (!tls.secure()) {
-            return config;
+        Map<String, String> owned = new HashMap<>();
+        owned.put(ZKClientConfig.SECURE_CLIENT, Boolean.toString(tls.secure()));
+        if (tls.secure()) {
+            owned.put(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
+            try (ClientX509Util x509 = new ClientX509Util()) {
+                store(
+                        owned,
+                        tls.keystore(),
+                        x509.getSslKeystoreLocationProperty(),
+                        x509.getSslKeystorePasswdProperty(),
+                        x509.getSslKeystoreTypeProperty());
+                store(
+                        owned,
+                        tls.truststore(),
+                        x509.getSslTruststoreLocationProperty(),
+                        x509.getSslTruststorePasswdProperty(),
+                        x509.getSslTruststoreTypeProperty());
+                owned.put(
+                        x509.getSslHostnameVerificationEnabledProperty(), Boolean.toString(tls.hostnameVerification()));
+            }
         }
-        config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
-        try (ClientX509Util x509 = new ClientX509Util()) {
-            store(
-                    config,
-                    tls.keystore(),
-                    x509.getSslKeystoreLocationProperty(),
-                    x509.getSslKeystorePasswdProperty(),
-                    x509.getSslKeystoreTypeProperty());
-            store(
-                    config,
-                    tls.truststore(),
-                    x509.getSslTruststoreLocationProperty(),
-                    x509.getSslTruststorePasswdProperty(),
-                    x509.getSslTruststoreTypeProperty());
-            config.setProperty(
-                    x509.getSslHostnameVerificationEnabledProperty(), Boolean.toString(tls.hostnameVerification()));
-        }
-        return config;
+        return new OwnedClientConfig(owned);
     }
 
     private static void store(
-            ZKClientConfig config,
+            Map<String, String> owned,
             Optional<ZkSettings.Store> store,
             String locationKey,
             String passwordKey,
             String typeKey) {
         // an empty location is ZooKeeper's "no store"
-        config.setProperty(locationKey, store.map(s -> s.location().toString()).orElse(""));
-        config.setProperty(passwordKey, store.map(s -> s.password().reveal()).orElse(""));
-        config.setProperty(typeKey, store.map(s -> s.type().name()).orElse(""));
+        owned.put(locationKey, store.map(s -> s.location().toString()).orElse(""));
+        owned.put(passwordKey, store.map(s -> s.password().reveal()).orElse(""));
+        owned.put(typeKey, store.map(s -> s.type().name()).orElse(""));
     }
 
     /** {@code acl = creator}: the authenticated creator may do anything, everyone else may read. */

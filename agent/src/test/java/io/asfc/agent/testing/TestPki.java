@@ -16,29 +16,36 @@ import java.util.concurrent.TimeUnit;
 /**
  * Certificates for TLS tests, made at test time with the JDK's keytool: a CA, a server certificate
  * for {@code localhost} and {@code 127.0.0.1} and a client certificate, both signed by it, and a
- * second CA that signs neither. Every store is PKCS12 with one random password; each certificate is
- * valid for two days.
+ * second CA that signs neither. Every store is PKCS12; the server's stores have one random password
+ * and the client's stores another, so that a test can tell the client's secrets from the server's.
+ * Each certificate is valid for two days.
  */
 public final class TestPki {
     private static final Path KEYTOOL = Path.of(System.getProperty("java.home"), "bin", "keytool");
     private static final long KEYTOOL_TIMEOUT_S = 60;
 
     private final Path dir;
-    private final String password = "pki-" + UUID.randomUUID();
+    private final String serverPassword = "pki-server-" + UUID.randomUUID();
+    private final String clientPassword = "pki-client-" + UUID.randomUUID();
 
     private TestPki(Path dir) {
         this.dir = dir;
     }
 
-    /** Makes every store in {@code dir}: about five seconds of keytool runs, two at a time. */
+    /** Makes every store in {@code dir}: a few seconds of keytool runs, two at a time. */
     public static TestPki create(Path dir) {
         TestPki pki = new TestPki(dir);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             CompletableFuture<Void> other = CompletableFuture.runAsync(() -> pki.ca("other-ca"), pool);
             pki.ca("ca");
-            CompletableFuture<Void> server = CompletableFuture.runAsync(() -> pki.leaf("server", "localhost"), pool);
-            pki.leaf("client", "asfc-agent");
+            CompletableFuture<Void> server = CompletableFuture.runAsync(
+                    () -> {
+                        pki.leaf("server", "localhost", pki.serverPassword);
+                        pki.trust("ca", "server-trust.p12", pki.serverPassword);
+                    },
+                    pool);
+            pki.leaf("client", "asfc-agent", pki.clientPassword);
             CompletableFuture.allOf(other, server).join();
         } finally {
             pool.shutdownNow();
@@ -46,11 +53,17 @@ public final class TestPki {
         return pki;
     }
 
+    /** The password of the client's stores: truststore, otherTruststore and clientKeystore. */
     public String password() {
-        return password;
+        return clientPassword;
     }
 
-    /** The CA's certificate: what clients and the server trust. */
+    /** The password of the server's stores. */
+    public String serverPassword() {
+        return serverPassword;
+    }
+
+    /** The CA's certificate: what clients trust. */
     public Path truststore() {
         return dir.resolve("ca-trust.p12");
     }
@@ -60,15 +73,22 @@ public final class TestPki {
         return dir.resolve("other-ca-trust.p12");
     }
 
-    public Path serverKeystore() {
-        return dir.resolve("server.p12");
-    }
-
     public Path clientKeystore() {
         return dir.resolve("client.p12");
     }
 
+    /** The CA's certificate again, with the server's password: what the server trusts. */
+    public Path serverTruststore() {
+        return dir.resolve("server-trust.p12");
+    }
+
+    public Path serverKeystore() {
+        return dir.resolve("server.p12");
+    }
+
+    /** A CA in {@code name}.p12 (server password); its certificate in {@code name}-trust.p12 (client password). */
     private void ca(String name) {
+        String pw = serverPassword;
         keytool(
                 "-genkeypair",
                 "-alias",
@@ -88,9 +108,9 @@ public final class TestPki {
                 "-storetype",
                 "PKCS12",
                 "-storepass",
-                password,
+                pw,
                 "-keypass",
-                password);
+                pw);
         keytool(
                 "-exportcert",
                 "-rfc",
@@ -99,25 +119,29 @@ public final class TestPki {
                 "-keystore",
                 file(name + ".p12"),
                 "-storepass",
-                password,
+                pw,
                 "-file",
                 file(name + ".pem"));
+        trust(name, name + "-trust.p12", clientPassword);
+    }
+
+    private void trust(String ca, String store, String pw) {
         keytool(
                 "-importcert",
                 "-noprompt",
                 "-alias",
-                name,
+                ca,
                 "-file",
-                file(name + ".pem"),
+                file(ca + ".pem"),
                 "-keystore",
-                file(name + "-trust.p12"),
+                file(store),
                 "-storetype",
                 "PKCS12",
                 "-storepass",
-                password);
+                pw);
     }
 
-    private void leaf(String name, String commonName) {
+    private void leaf(String name, String commonName, String pw) {
         String store = file(name + ".p12");
         keytool(
                 "-genkeypair",
@@ -136,10 +160,10 @@ public final class TestPki {
                 "-storetype",
                 "PKCS12",
                 "-storepass",
-                password,
+                pw,
                 "-keypass",
-                password);
-        keytool("-certreq", "-alias", name, "-keystore", store, "-storepass", password, "-file", file(name + ".csr"));
+                pw);
+        keytool("-certreq", "-alias", name, "-keystore", store, "-storepass", pw, "-file", file(name + ".csr"));
         keytool(
                 "-gencert",
                 "-alias",
@@ -147,7 +171,7 @@ public final class TestPki {
                 "-keystore",
                 file("ca.p12"),
                 "-storepass",
-                password,
+                serverPassword,
                 "-infile",
                 file(name + ".csr"),
                 "-outfile",
@@ -176,7 +200,7 @@ public final class TestPki {
                 "-keystore",
                 store,
                 "-storepass",
-                password);
+                pw);
     }
 
     private String file(String name) {

@@ -39,9 +39,9 @@ public final class TlsZooKeeper implements Closeable {
         tls.put("secureClientPort", Integer.toString(securePort));
         tls.put("serverCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory");
         tls.put("ssl.keyStore.location", pki.serverKeystore().toString());
-        tls.put("ssl.keyStore.password", pki.password());
-        tls.put("ssl.trustStore.location", pki.truststore().toString());
-        tls.put("ssl.trustStore.password", pki.password());
+        tls.put("ssl.keyStore.password", pki.serverPassword());
+        tls.put("ssl.trustStore.location", pki.serverTruststore().toString());
+        tls.put("ssl.trustStore.password", pki.serverPassword());
         tls.put("ssl.clientAuth", "need");
         tls.put("authProvider.x509", "org.apache.zookeeper.server.auth.X509AuthenticationProvider");
         InstanceSpec spec = new InstanceSpec(dataDir.toFile(), -1, -1, -1, true, -1, -1, -1, tls, "127.0.0.1");
