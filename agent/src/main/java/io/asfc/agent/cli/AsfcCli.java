@@ -31,6 +31,7 @@ import picocli.CommandLine.ScopeType;
             VersionCommand.class,
             InitCommand.class,
             CheckConfigCommand.class,
+            SendTestEmailCommand.class,
             GetCurrentHostCommand.class,
             MetadataCommand.class,
             EventsCommand.class,
