@@ -179,26 +179,8 @@ class EnforcementTest {
         await().atMost(WAIT).until(() -> standIn.mains().containsKey("b"));
     }
 
-    /** Starts the stand-in on the host as an operator would: over SSH, detached. */
     private void startByHand(Sshd host, String node) throws Exception {
-        String command = "setsid python3 " + StandIn.SCRIPT + " --host " + node + " --tick-file " + dir.resolve("ticks")
-                + " </dev/null >/dev/null 2>&1 &";
-        Process ssh = new ProcessBuilder(
-                        "ssh",
-                        "-i",
-                        host.clientKey().toString(),
-                        "-o",
-                        "BatchMode=yes",
-                        "-o",
-                        "UserKnownHostsFile=" + dir.resolve("known_hosts"),
-                        "-p",
-                        String.valueOf(host.port()),
-                        host.user() + "@127.0.0.1",
-                        command)
-                .redirectErrorStream(true)
-                .start();
-        String output = new String(ssh.getInputStream().readAllBytes());
-        assertEquals(0, ssh.waitFor(), output);
+        host.startByHand(standIn.byHand(node));
         await().atMost(WAIT).until(() -> !insideStandIns(host).isEmpty());
     }
 
