@@ -4,6 +4,7 @@ import io.asfc.agent.AgentDirs;
 import io.asfc.agent.Version;
 import io.asfc.agent.cluster.ConcurrentChangeException;
 import io.asfc.agent.membership.DuplicateNodeIdException;
+import io.asfc.agent.migration.AirflowCfgException;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkUnreachableException;
 import io.asfc.common.config.AsfcSettings;
@@ -41,6 +42,7 @@ import picocli.CommandLine.ScopeType;
             FailoverCommand.class,
             PauseCommand.class,
             ResumeCommand.class,
+            ImportAirflowCfgCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
         },
@@ -107,7 +109,7 @@ public final class AsfcCli implements Callable<Integer> {
 
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         PrintWriter err = cli.getErr();
-        if (e instanceof InvalidConfigException) {
+        if (e instanceof InvalidConfigException || e instanceof AirflowCfgException) {
             err.println("asfc-agent: " + e.getMessage());
             return ExitCode.BAD_CONFIG.code();
         }
