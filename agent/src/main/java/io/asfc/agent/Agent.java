@@ -9,6 +9,7 @@ import io.asfc.agent.election.Election;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.membership.Membership;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshClient;
 import io.asfc.agent.ssh.SshTarget;
@@ -47,8 +48,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of the daemon: the only class that constructs components, in the order
- * config → (embedded ZooKeeper) → Curator client → events → membership → election → supervisor →
- * controller, and closes them in exact reverse.
+ * config → metrics → (embedded ZooKeeper) → Curator client → events → membership → election →
+ * supervisor → controller, and closes them in exact reverse.
  */
 public final class Agent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -65,6 +66,7 @@ public final class Agent implements Closeable {
     private final AgentDirs dirs;
     private final ClientFactory clients;
     private final Clock clock;
+    private final Metrics metrics;
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
     private EventLog events;
@@ -84,6 +86,7 @@ public final class Agent implements Closeable {
         this.dirs = dirs;
         this.clients = clients;
         this.clock = clock;
+        this.metrics = new Metrics(settings, Version.get(), System::nanoTime);
     }
 
     /**
@@ -109,6 +112,7 @@ public final class Agent implements Closeable {
             embedded.start();
         }
         client = clients.start(settings.zookeeper(), settings.nodeId());
+        metrics.watch(client);
         if (!awaitZooKeeper()) {
             return false;
         }
@@ -116,9 +120,16 @@ public final class Agent implements Closeable {
         events = new EventLog(
                 client, paths, settings.nodeId(), settings.controller().eventsRetain(), clock);
         membership = new Membership(
-                client, paths, identity(), settings.controller().heartbeatInterval(), events, clock, System::nanoTime);
+                client,
+                paths,
+                identity(),
+                settings.controller().heartbeatInterval(),
+                events,
+                metrics,
+                clock,
+                System::nanoTime);
         FencedWriter writer = new FencedWriter(client, paths);
-        election = new Election(client, paths, settings.nodeId(), writer, events, clock);
+        election = new Election(client, paths, settings.nodeId(), writer, events, metrics, clock);
         supervisor = new Supervisor(
                 client,
                 paths,
@@ -129,6 +140,7 @@ public final class Agent implements Closeable {
                 HttpHealthProbe.fromSettings(settings.scheduler().health()),
                 events,
                 membership::reportScheduler,
+                metrics,
                 System::nanoTime);
         alerter = EmailAlerter.create(settings.cluster(), settings.nodeId(), settings.alerts());
         controller = new Controller(
@@ -145,11 +157,14 @@ public final class Agent implements Closeable {
                 alerter,
                 remoteScheduler(),
                 node -> SshTarget.of(settings, node),
+                metrics,
                 clock,
                 System::nanoTime);
         election.addRoleListener(lease -> membership.setRole(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
+        election.addRoleListener(lease -> metrics.role(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
         election.addRoleListener(controller::onRole);
         try {
+            metrics.loopsStarted();
             membership.start();
             supervisor.start();
             controller.start();
