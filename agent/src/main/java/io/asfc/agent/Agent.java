@@ -2,12 +2,15 @@ package io.asfc.agent;
 
 import io.asfc.agent.alerts.Alerter;
 import io.asfc.agent.alerts.EmailAlerter;
+import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.controller.Controller;
 import io.asfc.agent.controller.Policy;
 import io.asfc.agent.controller.Tuning;
 import io.asfc.agent.election.Election;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.http.HttpEndpoint;
+import io.asfc.agent.http.StatusView;
 import io.asfc.agent.membership.Membership;
 import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
@@ -35,6 +38,7 @@ import io.asfc.common.zk.AgentRecord.Role;
 import io.asfc.common.zk.AgentRecord.SchedulerState;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
@@ -48,8 +52,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of the daemon: the only class that constructs components, in the order
- * config → metrics → (embedded ZooKeeper) → Curator client → events → membership → election →
- * supervisor → controller, and closes them in exact reverse.
+ * config → metrics → (HTTP endpoint) → (embedded ZooKeeper) → Curator client → events → membership
+ * → election → supervisor → controller, and closes them in exact reverse. The HTTP endpoint comes
+ * first so that a port conflict fails before the agent joins its cluster.
  */
 public final class Agent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -67,6 +72,7 @@ public final class Agent implements Closeable {
     private final ClientFactory clients;
     private final Clock clock;
     private final Metrics metrics;
+    private HttpEndpoint http;
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
     private EventLog events;
@@ -96,6 +102,8 @@ public final class Agent implements Closeable {
      *
      * @return false when closed before it could finish starting
      * @throws io.asfc.agent.membership.DuplicateNodeIdException when another live agent has this node id
+     * @throws io.asfc.agent.http.HttpBindException when {@code asfc.http} is enabled and its address
+     *     cannot be listened on
      */
     public boolean start() {
         if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
@@ -107,6 +115,10 @@ public final class Agent implements Closeable {
                 settings.nodeId(),
                 settings.cluster(),
                 settings.source());
+        if (settings.http().enabled()) {
+            http = new HttpEndpoint(settings.http(), settings.nodeId(), metrics);
+            http.start();
+        }
         if (settings.zookeeper().isEmbedded()) {
             embedded = new EmbeddedZooKeeper(settings.zookeeper().embedded());
             embedded.start();
@@ -175,6 +187,14 @@ public final class Agent implements Closeable {
             Threads.checkInterrupted(e);
             throw new IllegalStateException("could not join cluster " + paths.cluster() + ": " + e, e);
         }
+        if (http != null) {
+            http.serveStatus(new StatusView(
+                    settings.nodeId(),
+                    election::isActive,
+                    membership::published,
+                    new ClusterReader(client, paths, settings.cluster(), clock),
+                    metrics));
+        }
         events.record(
                 "agent-started",
                 settings.nodeId() + " (asfc " + Version.get() + ", pid "
@@ -190,6 +210,11 @@ public final class Agent implements Closeable {
             return new CommandRunner(scheduler, output, stopper);
         }
         return new ChildRunner(scheduler, dirs.schedulerSession(settings.nodeId()), output, stopper, clock);
+    }
+
+    /** Where {@code /health}, {@code /status} and {@code /metrics} are served, when {@code asfc.http.enabled}. */
+    public Optional<InetSocketAddress> httpAddress() {
+        return Optional.ofNullable(http).map(HttpEndpoint::address);
     }
 
     /** Whether this agent currently holds leadership (a hint; fenced writes decide). */
@@ -283,6 +308,7 @@ public final class Agent implements Closeable {
         CloseableUtils.closeQuietly(membership);
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);
+        CloseableUtils.closeQuietly(http);
         LOG.info("asfc agent stopped: node {}", settings.nodeId());
         closed.countDown();
     }
