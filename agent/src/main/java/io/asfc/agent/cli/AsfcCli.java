@@ -3,6 +3,7 @@ package io.asfc.agent.cli;
 import io.asfc.agent.AgentDirs;
 import io.asfc.agent.Version;
 import io.asfc.agent.cluster.ConcurrentChangeException;
+import io.asfc.agent.http.HttpBindException;
 import io.asfc.agent.membership.DuplicateNodeIdException;
 import io.asfc.agent.migration.AirflowCfgException;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
@@ -120,6 +121,7 @@ public final class AsfcCli implements Callable<Integer> {
         if (e instanceof CliFailure
                 || e instanceof ConcurrentChangeException
                 || e instanceof DuplicateNodeIdException
+                || e instanceof HttpBindException
                 || e instanceof EmbeddedZooKeeper.EmbeddedZooKeeperException) {
             err.println("asfc-agent: " + e.getMessage());
             return ExitCode.FAILURE.code();

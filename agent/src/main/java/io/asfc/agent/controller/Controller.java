@@ -8,6 +8,8 @@ import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.LeadershipLostException;
 import io.asfc.agent.election.Lease;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.Loop;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshException;
 import io.asfc.agent.ssh.SshTarget;
@@ -110,6 +112,7 @@ public final class Controller implements Closeable {
     private final FencedWriter writer;
     private final EventLog events;
     private final Alerter alerter;
+    private final Metrics metrics;
     private final Enforcement enforcement;
     private final ExecutorService ssh;
     private final Clock clock;
@@ -143,6 +146,7 @@ public final class Controller implements Closeable {
             Alerter alerter,
             Optional<RemoteScheduler> remote,
             Function<String, SshTarget> targets,
+            Metrics metrics,
             Clock clock,
             LongSupplier nanoTime) {
         this.client = client;
@@ -153,7 +157,8 @@ public final class Controller implements Closeable {
         this.writer = writer;
         this.events = events;
         this.alerter = alerter;
-        this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets))
+        this.metrics = metrics;
+        this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets, metrics))
                 .orElse(null);
         this.ssh = Executors.newFixedThreadPool(
                 Math.max(2, Math.min(8, policy.nodes().size())), Threads.factory("asfc-ssh-%d", nodeId));
@@ -214,6 +219,7 @@ public final class Controller implements Closeable {
     }
 
     private void step() {
+        metrics.progress(Loop.CONTROLLER);
         Lease l = lease;
         if (l == null || state.get() != Lifecycle.STARTED) {
             return;
@@ -362,6 +368,7 @@ public final class Controller implements Closeable {
         missingSince.remove(node);
         fences.remove(node);
         assign(l, view, next.get(), why);
+        metrics.failover();
         events.record("failover", "from " + node + " to " + next.get() + ": " + why);
         alerter.raise(new Alert(
                 AlertKind.SCHEDULER_MOVED,
@@ -475,6 +482,7 @@ public final class Controller implements Closeable {
             String text = "stray scheduler on " + node + " (" + s.seen() + "): "
                     + s.stop().describe();
             LOG.warn(text);
+            metrics.strayStopped();
             events.record("stray-stopped", text);
             alerter.raise(new Alert(
                     AlertKind.STRAY_STOPPED,
@@ -695,6 +703,9 @@ public final class Controller implements Closeable {
             return;
         }
         assign(l, view, to, m.reason());
+        if (m.from() != null && !m.from().equals(to)) {
+            metrics.failover();
+        }
         events.record(
                 "scheduler-moved", (m.from() == null ? "" : "from " + m.from() + " ") + "to " + to + ": " + m.reason());
         alerter.raise(new Alert(

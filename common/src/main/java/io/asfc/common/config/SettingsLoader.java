@@ -88,7 +88,7 @@ public final class SettingsLoader {
                 ssh(r),
                 alerts(r),
                 new HttpSettings(
-                        r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 1, 65535)));
+                        r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 0, 65535)));
     }
 
     private ZkSettings zookeeper(ConfigReader r) {
