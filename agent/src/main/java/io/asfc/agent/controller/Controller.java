@@ -95,11 +95,17 @@ public final class Controller implements Closeable {
         }
     }
 
+    /** What a start over SSH returned: the pid it started (-1: not started), or why it failed. */
+    private record RemoteStart(long pid, String error) {}
+
     /** What the controller knows of an agentless node's scheduler. */
     private static final class RemoteRun {
         boolean running;
         long runningSince;
+        /** When the last start over SSH returned, and the pid it started (-1: none). */
         long startedAt = Long.MIN_VALUE;
+
+        long startedPid = -1;
         int failures;
     }
 
@@ -560,6 +566,13 @@ public final class Controller implements Closeable {
         if (started && !run.running && now - run.startedAt < settle) {
             return; // just started: give it a moment to appear
         }
+        if (started
+                && !run.running
+                && run.startedPid > 0
+                && look.alive(run.startedPid)
+                && now - run.startedAt < tuning.startTimeout().toNanos()) {
+            return; // the process it started lives but does not match the pattern yet (still starting)
+        }
         if (run.running || started) {
             run.failures++;
             streak++;
@@ -574,20 +587,27 @@ public final class Controller implements Closeable {
             return;
         }
         run.startedAt = now;
+        run.startedPid = -1;
         onSsh(
                 node,
                 () -> {
                     try {
-                        long pid = enforcement.startIfAssigned(l, node);
-                        return pid < 0 ? null : "started over SSH (pid " + pid + ")";
+                        return new RemoteStart(enforcement.startIfAssigned(l, node), null);
                     } catch (Exception e) {
-                        return "could not start over SSH: " + e.getMessage();
+                        return new RemoteStart(-1, e.getMessage());
                     }
                 },
-                text -> {
-                    if (text != null) {
-                        LOG.info("agentless {}: scheduler {}", node, text);
-                        events.record("scheduler-started", node + ": " + text);
+                start -> {
+                    // settle from when the start returned: an SSH round trip on a loaded host can
+                    // take longer than check-interval
+                    run.startedAt = nanoTime.getAsLong();
+                    run.startedPid = start.pid();
+                    if (start.error() != null) {
+                        LOG.info("agentless {}: could not start the scheduler over SSH: {}", node, start.error());
+                        events.record("scheduler-start-failed", node + ": could not start over SSH: " + start.error());
+                    } else if (start.pid() >= 0) {
+                        LOG.info("agentless {}: scheduler started over SSH (pid {})", node, start.pid());
+                        events.record("scheduler-started", node + ": started over SSH (pid " + start.pid() + ")");
                     }
                 });
     }
