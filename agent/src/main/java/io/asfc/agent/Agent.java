@@ -2,13 +2,17 @@ package io.asfc.agent;
 
 import io.asfc.agent.alerts.Alerter;
 import io.asfc.agent.alerts.EmailAlerter;
+import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.controller.Controller;
 import io.asfc.agent.controller.Policy;
 import io.asfc.agent.controller.Tuning;
 import io.asfc.agent.election.Election;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.http.HttpEndpoint;
+import io.asfc.agent.http.StatusView;
 import io.asfc.agent.membership.Membership;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshClient;
 import io.asfc.agent.ssh.SshTarget;
@@ -35,6 +39,7 @@ import io.asfc.common.zk.AgentRecord.Role;
 import io.asfc.common.zk.AgentRecord.SchedulerState;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
@@ -48,8 +53,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of the daemon: the only class that constructs components, in the order
- * config → (embedded ZooKeeper) → Curator client → events → membership → election → supervisor →
- * controller, and closes them in exact reverse.
+ * config → metrics → (HTTP endpoint) → (embedded ZooKeeper) → Curator client → events → membership
+ * → election → supervisor → controller, and closes them in exact reverse. The HTTP endpoint comes
+ * first so that a port conflict fails before the agent joins its cluster.
  */
 public final class Agent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -66,6 +72,8 @@ public final class Agent implements Closeable {
     private final AgentDirs dirs;
     private final ClientFactory clients;
     private final Clock clock;
+    private final Metrics metrics;
+    private HttpEndpoint http;
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
     private EventLog events;
@@ -85,6 +93,7 @@ public final class Agent implements Closeable {
         this.dirs = dirs;
         this.clients = clients;
         this.clock = clock;
+        this.metrics = new Metrics(settings, Version.get(), System::nanoTime);
     }
 
     /**
@@ -94,6 +103,8 @@ public final class Agent implements Closeable {
      *
      * @return false when closed before it could finish starting
      * @throws io.asfc.agent.membership.DuplicateNodeIdException when another live agent has this node id
+     * @throws io.asfc.agent.http.HttpBindException when {@code asfc.http} is enabled and its address
+     *     cannot be listened on
      */
     public boolean start() {
         if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
@@ -106,11 +117,16 @@ public final class Agent implements Closeable {
                 settings.cluster(),
                 settings.source());
         SecretFiles.permissionWarnings(settings).forEach(warning -> LOG.warn("{}", warning));
+        if (settings.http().enabled()) {
+            http = new HttpEndpoint(settings.http(), settings.nodeId(), metrics);
+            http.start();
+        }
         if (settings.zookeeper().isEmbedded()) {
             embedded = new EmbeddedZooKeeper(settings.zookeeper().embedded());
             embedded.start();
         }
         client = clients.start(settings.zookeeper(), settings.nodeId());
+        metrics.watch(client);
         if (!awaitZooKeeper()) {
             return false;
         }
@@ -118,9 +134,16 @@ public final class Agent implements Closeable {
         events = new EventLog(
                 client, paths, settings.nodeId(), settings.controller().eventsRetain(), clock);
         membership = new Membership(
-                client, paths, identity(), settings.controller().heartbeatInterval(), events, clock, System::nanoTime);
+                client,
+                paths,
+                identity(),
+                settings.controller().heartbeatInterval(),
+                events,
+                metrics,
+                clock,
+                System::nanoTime);
         FencedWriter writer = new FencedWriter(client, paths);
-        election = new Election(client, paths, settings.nodeId(), writer, events, clock);
+        election = new Election(client, paths, settings.nodeId(), writer, events, metrics, clock);
         supervisor = new Supervisor(
                 client,
                 paths,
@@ -131,6 +154,7 @@ public final class Agent implements Closeable {
                 HttpHealthProbe.fromSettings(settings.scheduler().health()),
                 events,
                 membership::reportScheduler,
+                metrics,
                 System::nanoTime);
         alerter = EmailAlerter.create(settings.cluster(), settings.nodeId(), settings.alerts());
         controller = new Controller(
@@ -147,11 +171,14 @@ public final class Agent implements Closeable {
                 alerter,
                 remoteScheduler(),
                 node -> SshTarget.of(settings, node),
+                metrics,
                 clock,
                 System::nanoTime);
         election.addRoleListener(lease -> membership.setRole(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
+        election.addRoleListener(lease -> metrics.role(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
         election.addRoleListener(controller::onRole);
         try {
+            metrics.loopsStarted();
             membership.start();
             supervisor.start();
             controller.start();
@@ -161,6 +188,14 @@ public final class Agent implements Closeable {
         } catch (Exception e) {
             Threads.checkInterrupted(e);
             throw new IllegalStateException("could not join cluster " + paths.cluster() + ": " + e, e);
+        }
+        if (http != null) {
+            http.serveStatus(new StatusView(
+                    settings.nodeId(),
+                    election::isActive,
+                    membership::published,
+                    new ClusterReader(client, paths, settings.cluster(), clock),
+                    metrics));
         }
         events.record(
                 "agent-started",
@@ -177,6 +212,11 @@ public final class Agent implements Closeable {
             return new CommandRunner(scheduler, output, stopper);
         }
         return new ChildRunner(scheduler, dirs.schedulerSession(settings.nodeId()), output, stopper, clock);
+    }
+
+    /** Where {@code /health}, {@code /status} and {@code /metrics} are served, when {@code asfc.http.enabled}. */
+    public Optional<InetSocketAddress> httpAddress() {
+        return Optional.ofNullable(http).map(HttpEndpoint::address);
     }
 
     /** Whether this agent currently holds leadership (a hint; fenced writes decide). */
@@ -273,6 +313,7 @@ public final class Agent implements Closeable {
         CloseableUtils.closeQuietly(membership);
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);
+        CloseableUtils.closeQuietly(http);
         LOG.info("asfc agent stopped: node {}", settings.nodeId());
         closed.countDown();
     }

@@ -75,6 +75,27 @@ final class Distribution {
         return home.resolve("lib").toString() + "/*";
     }
 
+    /**
+     * Runs ZooKeeper's own command line client (zkCli) from the distribution's jars against {@code
+     * connect}, unauthenticated, with {@code command} (e.g. {@code "get", "/path"}); its log goes under
+     * {@code dir}.
+     */
+    CommandResult zkCli(String connect, Path dir, String... command) throws IOException, InterruptedException {
+        Path logs = Files.createDirectories(dir.resolve("zkcli"));
+        List<String> line = new java.util.ArrayList<>(List.of(
+                java(),
+                "-Dlogback.configurationFile=" + home.resolve("conf/logback.xml"),
+                "-Dasfc.log.dir=" + logs,
+                "-Dasfc.log.name=zkcli",
+                "-cp",
+                classPath(),
+                "org.apache.zookeeper.ZooKeeperMain",
+                "-server",
+                connect));
+        line.addAll(List.of(command));
+        return Commands.run(line, dir, System.getenv(), LocalAgent.CLI_COMMAND_TIMEOUT);
+    }
+
     /** The java launcher of this test JVM, which the distribution is also run with. */
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -506,19 +506,7 @@ class ElectionIT {
     }
 
     private CommandResult zkCli(String... command) throws IOException, InterruptedException {
-        Path logs = Files.createDirectories(tempDir.resolve("zkcli"));
-        List<String> line = new ArrayList<>(List.of(
-                Distribution.java(),
-                "-Dlogback.configurationFile=" + dist.home().resolve("conf/logback.xml"),
-                "-Dasfc.log.dir=" + logs,
-                "-Dasfc.log.name=zkcli",
-                "-cp",
-                dist.classPath(),
-                "org.apache.zookeeper.ZooKeeperMain",
-                "-server",
-                zooKeeper.connectString()));
-        line.addAll(List.of(command));
-        return Commands.run(line, tempDir, System.getenv(), LocalAgent.CLI_COMMAND_TIMEOUT);
+        return dist.zkCli(zooKeeper.connectString(), tempDir, command);
     }
 
     /** The first line of the output that is a JSON object: zkCli prints a znode's data on one line. */

@@ -1,11 +1,30 @@
 package io.asfc.agent.alerts;
 
+/**
+ * What an {@link Alert} is about. The node of an alert says where, as listed per kind.
+ *
+ * <p>A <em>condition</em> lasts until it is recovered: it is mailed once while outstanding, then a
+ * RECOVERED mail follows. A <em>one-off</em> event (a stray stopped, a move, a leadership change) is
+ * mailed every time it happens; only the rate limit holds it back.
+ */
 public enum AlertKind {
+    /** The scheduler failed to start {@code alerts.retry-count-before-alerting} times in a row on the node. */
     START_FAILURES,
+    /** The controller moved the scheduler; the node is the one it left (null when it ran nowhere). */
     SCHEDULER_MOVED,
+    /** A scheduler found running on the node without an assignment was stopped. */
     STRAY_STOPPED,
+    /** The node could not be fenced (reached over SSH to make sure its scheduler is stopped). */
     UNFENCEABLE,
+    /** The node cannot be reached. */
     HOST_UNREACHABLE,
+    /** No node may run the scheduler; cluster-wide (no node). */
     NO_ELIGIBLE_NODE,
-    LEADERSHIP_CHANGE
+    /** The node's agent became the ACTIVE controller; only mailed when {@code alerts.on-leadership-change}. */
+    LEADERSHIP_CHANGE;
+
+    /** Whether this is a one-off event rather than a condition that lasts until recovered. */
+    public boolean oneOff() {
+        return this == SCHEDULER_MOVED || this == STRAY_STOPPED || this == LEADERSHIP_CHANGE;
+    }
 }

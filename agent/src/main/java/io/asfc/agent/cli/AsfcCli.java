@@ -3,7 +3,9 @@ package io.asfc.agent.cli;
 import io.asfc.agent.AgentDirs;
 import io.asfc.agent.Version;
 import io.asfc.agent.cluster.ConcurrentChangeException;
+import io.asfc.agent.http.HttpBindException;
 import io.asfc.agent.membership.DuplicateNodeIdException;
+import io.asfc.agent.migration.AirflowCfgException;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkUnreachableException;
 import io.asfc.common.config.AsfcSettings;
@@ -31,6 +33,7 @@ import picocli.CommandLine.ScopeType;
             VersionCommand.class,
             InitCommand.class,
             CheckConfigCommand.class,
+            SendTestEmailCommand.class,
             GetCurrentHostCommand.class,
             MetadataCommand.class,
             EventsCommand.class,
@@ -40,6 +43,7 @@ import picocli.CommandLine.ScopeType;
             FailoverCommand.class,
             PauseCommand.class,
             ResumeCommand.class,
+            ImportAirflowCfgCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
         },
@@ -106,7 +110,7 @@ public final class AsfcCli implements Callable<Integer> {
 
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         PrintWriter err = cli.getErr();
-        if (e instanceof InvalidConfigException) {
+        if (e instanceof InvalidConfigException || e instanceof AirflowCfgException) {
             err.println("asfc-agent: " + e.getMessage());
             return ExitCode.BAD_CONFIG.code();
         }
@@ -117,6 +121,7 @@ public final class AsfcCli implements Callable<Integer> {
         if (e instanceof CliFailure
                 || e instanceof ConcurrentChangeException
                 || e instanceof DuplicateNodeIdException
+                || e instanceof HttpBindException
                 || e instanceof EmbeddedZooKeeper.EmbeddedZooKeeperException) {
             err.println("asfc-agent: " + e.getMessage());
             return ExitCode.FAILURE.code();

@@ -77,7 +77,16 @@ final class CheckConfigCommand implements Callable<Integer> {
                                         ? ""
                                         : ", user " + mail.smtp().user() + " / "
                                                 + mail.smtp().password()));
-        row(out, "http", s.http().enabled() ? s.http().bind() + ":" + s.http().port() : "disabled");
+        row(
+                out,
+                "http",
+                !s.http().enabled()
+                        ? "disabled"
+                        : "http://" + s.http().bind() + ":"
+                                + (s.http().port() == 0
+                                        ? "<any free port>"
+                                        : s.http().port())
+                                + " (/health, /status, /metrics)");
         PrintWriter err = spec.commandLine().getErr();
         SecretFiles.permissionWarnings(s).forEach(warning -> err.println("asfc-agent: warning: " + warning));
         return ExitCode.OK.code();

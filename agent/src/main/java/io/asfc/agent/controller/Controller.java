@@ -8,6 +8,8 @@ import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.LeadershipLostException;
 import io.asfc.agent.election.Lease;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.Loop;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshException;
 import io.asfc.agent.ssh.SshTarget;
@@ -93,11 +95,17 @@ public final class Controller implements Closeable {
         }
     }
 
+    /** What a start over SSH returned: the pid it started (-1: not started), or why it failed. */
+    private record RemoteStart(long pid, String error) {}
+
     /** What the controller knows of an agentless node's scheduler. */
     private static final class RemoteRun {
         boolean running;
         long runningSince;
+        /** When the last start over SSH returned, and the pid it started (-1: none). */
         long startedAt = Long.MIN_VALUE;
+
+        long startedPid = -1;
         int failures;
     }
 
@@ -110,6 +118,7 @@ public final class Controller implements Closeable {
     private final FencedWriter writer;
     private final EventLog events;
     private final Alerter alerter;
+    private final Metrics metrics;
     private final Enforcement enforcement;
     private final ExecutorService ssh;
     private final Clock clock;
@@ -143,6 +152,7 @@ public final class Controller implements Closeable {
             Alerter alerter,
             Optional<RemoteScheduler> remote,
             Function<String, SshTarget> targets,
+            Metrics metrics,
             Clock clock,
             LongSupplier nanoTime) {
         this.client = client;
@@ -153,7 +163,8 @@ public final class Controller implements Closeable {
         this.writer = writer;
         this.events = events;
         this.alerter = alerter;
-        this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets))
+        this.metrics = metrics;
+        this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets, metrics))
                 .orElse(null);
         this.ssh = Executors.newFixedThreadPool(
                 Math.max(2, Math.min(8, policy.nodes().size())), Threads.factory("asfc-ssh-%d", nodeId));
@@ -214,6 +225,7 @@ public final class Controller implements Closeable {
     }
 
     private void step() {
+        metrics.progress(Loop.CONTROLLER);
         Lease l = lease;
         if (l == null || state.get() != Lifecycle.STARTED) {
             return;
@@ -362,6 +374,7 @@ public final class Controller implements Closeable {
         missingSince.remove(node);
         fences.remove(node);
         assign(l, view, next.get(), why);
+        metrics.failover();
         events.record("failover", "from " + node + " to " + next.get() + ": " + why);
         alerter.raise(new Alert(
                 AlertKind.SCHEDULER_MOVED,
@@ -475,6 +488,7 @@ public final class Controller implements Closeable {
             String text = "stray scheduler on " + node + " (" + s.seen() + "): "
                     + s.stop().describe();
             LOG.warn(text);
+            metrics.strayStopped();
             events.record("stray-stopped", text);
             alerter.raise(new Alert(
                     AlertKind.STRAY_STOPPED,
@@ -552,6 +566,13 @@ public final class Controller implements Closeable {
         if (started && !run.running && now - run.startedAt < settle) {
             return; // just started: give it a moment to appear
         }
+        if (started
+                && !run.running
+                && run.startedPid > 0
+                && look.alive(run.startedPid)
+                && now - run.startedAt < tuning.startTimeout().toNanos()) {
+            return; // the process it started lives but does not match the pattern yet (still starting)
+        }
         if (run.running || started) {
             run.failures++;
             streak++;
@@ -566,20 +587,27 @@ public final class Controller implements Closeable {
             return;
         }
         run.startedAt = now;
+        run.startedPid = -1;
         onSsh(
                 node,
                 () -> {
                     try {
-                        long pid = enforcement.startIfAssigned(l, node);
-                        return pid < 0 ? null : "started over SSH (pid " + pid + ")";
+                        return new RemoteStart(enforcement.startIfAssigned(l, node), null);
                     } catch (Exception e) {
-                        return "could not start over SSH: " + e.getMessage();
+                        return new RemoteStart(-1, e.getMessage());
                     }
                 },
-                text -> {
-                    if (text != null) {
-                        LOG.info("agentless {}: scheduler {}", node, text);
-                        events.record("scheduler-started", node + ": " + text);
+                start -> {
+                    // settle from when the start returned: an SSH round trip on a loaded host can
+                    // take longer than check-interval
+                    run.startedAt = nanoTime.getAsLong();
+                    run.startedPid = start.pid();
+                    if (start.error() != null) {
+                        LOG.info("agentless {}: could not start the scheduler over SSH: {}", node, start.error());
+                        events.record("scheduler-start-failed", node + ": could not start over SSH: " + start.error());
+                    } else if (start.pid() >= 0) {
+                        LOG.info("agentless {}: scheduler started over SSH (pid {})", node, start.pid());
+                        events.record("scheduler-started", node + ": started over SSH (pid " + start.pid() + ")");
                     }
                 });
     }
@@ -695,6 +723,9 @@ public final class Controller implements Closeable {
             return;
         }
         assign(l, view, to, m.reason());
+        if (m.from() != null && !m.from().equals(to)) {
+            metrics.failover();
+        }
         events.record(
                 "scheduler-moved", (m.from() == null ? "" : "from " + m.from() + " ") + "to " + to + ": " + m.reason());
         alerter.raise(new Alert(

@@ -3,6 +3,7 @@ package io.asfc.agent.controller;
 import io.asfc.agent.cluster.Znode;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.Lease;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshException;
 import io.asfc.agent.ssh.SshTarget;
@@ -48,18 +49,21 @@ final class Enforcement {
     private final FencedWriter writer;
     private final RemoteScheduler remote;
     private final Function<String, SshTarget> targets;
+    private final Metrics metrics;
 
     Enforcement(
             CuratorFramework client,
             ZkPaths paths,
             FencedWriter writer,
             RemoteScheduler remote,
-            Function<String, SshTarget> targets) {
+            Function<String, SshTarget> targets,
+            Metrics metrics) {
         this.client = client;
         this.paths = paths;
         this.writer = writer;
         this.remote = remote;
         this.targets = targets;
+        this.metrics = metrics;
     }
 
     /**
@@ -83,6 +87,7 @@ final class Enforcement {
                     look.describe(),
                     remote.stopExactly(target, look.trees().values()));
         } catch (SshException e) {
+            metrics.sshFailed(e.reason());
             return new Unreachable(node, e);
         }
     }
@@ -92,6 +97,7 @@ final class Enforcement {
         try {
             return new Fenced(node, remote.stopAll(targets.apply(node)), null);
         } catch (SshException e) {
+            metrics.sshFailed(e.reason());
             return new Fenced(node, null, e);
         }
     }
@@ -100,6 +106,7 @@ final class Enforcement {
         try {
             return new Looked(remote.look(targets.apply(node)), null);
         } catch (SshException e) {
+            metrics.sshFailed(e.reason());
             return new Looked(null, e);
         }
     }
@@ -116,7 +123,12 @@ final class Enforcement {
             return -1;
         }
         proveUnchanged(lease, a);
-        return remote.start(targets.apply(node));
+        try {
+            return remote.start(targets.apply(node));
+        } catch (SshException e) {
+            metrics.sshFailed(e.reason());
+            throw e;
+        }
     }
 
     /** Null when the node may be swept: this leadership holds and the node is not assigned. */

@@ -1,6 +1,8 @@
 package io.asfc.agent.election;
 
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.Loop;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.ActiveRecord;
@@ -40,6 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class Election implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Election.class);
     private static final long RETRY_MS = 1000;
+    private static final long PULSE_MS = 1000;
 
     private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final AtomicReference<Lease> current = new AtomicReference<>();
@@ -49,6 +52,7 @@ public final class Election implements Closeable {
     private final String nodeId;
     private final FencedWriter writer;
     private final EventLog events;
+    private final Metrics metrics;
     private final Clock clock;
     private final ScheduledExecutorService executor;
     private final LeaderLatch latch;
@@ -58,12 +62,19 @@ public final class Election implements Closeable {
     private volatile Lease last;
 
     public Election(
-            CuratorFramework client, ZkPaths paths, String nodeId, FencedWriter writer, EventLog events, Clock clock) {
+            CuratorFramework client,
+            ZkPaths paths,
+            String nodeId,
+            FencedWriter writer,
+            EventLog events,
+            Metrics metrics,
+            Clock clock) {
         this.client = client;
         this.paths = paths;
         this.nodeId = nodeId;
         this.writer = writer;
         this.events = events;
+        this.metrics = metrics;
         this.clock = clock;
         this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-election-%d", nodeId));
         this.latch = new LeaderLatch(client, paths.leader(), nodeId, LeaderLatch.CloseMode.NOTIFY_LEADER);
@@ -92,6 +103,8 @@ public final class Election implements Closeable {
                 },
                 executor);
         client.getConnectionStateListenable().addListener(connectionListener);
+        // the thread only runs callbacks: a pulse shows that it is free to run them
+        executor.scheduleWithFixedDelay(() -> metrics.progress(Loop.ELECTION), 0, PULSE_MS, TimeUnit.MILLISECONDS);
         latch.start();
     }
 

@@ -1,6 +1,8 @@
 package io.asfc.agent.membership;
 
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.Loop;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.process.ProcessTable;
@@ -42,14 +44,15 @@ public final class Membership implements Closeable {
     private final ZkPaths paths;
     private final Duration interval;
     private final EventLog events;
+    private final Metrics metrics;
     private final Clock clock;
     private final LongSupplier nanoTime;
     private final StuckDetector stuck;
     private final ScheduledExecutorService executor;
     private final String path;
 
-    // Only touched on the heartbeat thread (and in start(), before it runs).
-    private AgentRecord record;
+    // Only written on the heartbeat thread (and in start(), before it runs).
+    private volatile AgentRecord record;
     private SchedulerState scheduler = SchedulerState.STOPPED;
     private int version = -1;
 
@@ -63,6 +66,7 @@ public final class Membership implements Closeable {
             AgentRecord initial,
             Duration interval,
             EventLog events,
+            Metrics metrics,
             Clock clock,
             LongSupplier nanoTime) {
         this.client = client;
@@ -70,6 +74,7 @@ public final class Membership implements Closeable {
         this.record = initial;
         this.interval = interval;
         this.events = events;
+        this.metrics = metrics;
         this.clock = clock;
         this.nanoTime = nanoTime;
         this.stuck = new StuckDetector(interval.multipliedBy(STUCK_AFTER_INTERVALS));
@@ -84,8 +89,14 @@ public final class Membership implements Closeable {
             throw new IllegalStateException("membership can be started only once");
         }
         register();
+        metrics.heartbeatWritten();
         long ms = interval.toMillis();
         executor.scheduleWithFixedDelay(this::beat, ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** This agent's record as last written (or being written) to {@code agents/<node>}. */
+    public AgentRecord published() {
+        return record;
     }
 
     /** Publishes a role change at once. */
@@ -158,6 +169,7 @@ public final class Membership implements Closeable {
         if (state.get() != Lifecycle.STARTED) {
             return;
         }
+        metrics.progress(Loop.HEARTBEAT);
         try {
             record = next();
             byte[] data = Json.encode(record);
@@ -166,9 +178,11 @@ public final class Membership implements Closeable {
                         .withVersion(version)
                         .forPath(path, data)
                         .getVersion();
+                metrics.heartbeatWritten();
             } catch (KeeperException.NoNodeException e) {
                 client.create().withMode(CreateMode.EPHEMERAL).forPath(path, data);
                 version = 0;
+                metrics.heartbeatWritten();
                 LOG.info("re-created {} after a new ZooKeeper session", path);
                 events.record("agent-rejoined", record.node() + " re-registered after a new ZooKeeper session");
             } catch (KeeperException.BadVersionException e) {

@@ -32,10 +32,18 @@ public final class RemoteScheduler {
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final int STOP_ROUNDS = 3;
 
-    /** What one look at a node found: the scheduler's main processes and their trees. */
-    public record Look(List<ProcessInfo> schedulers, Map<Long, ProcessInfo> trees) {
+    /**
+     * What one look at a node found: the scheduler's main processes and their trees, and the pids of
+     * every process there.
+     */
+    public record Look(List<ProcessInfo> schedulers, Map<Long, ProcessInfo> trees, Set<Long> alive) {
         public boolean running() {
             return !schedulers.isEmpty();
+        }
+
+        /** Whether a process with this pid exists there (whatever it runs). */
+        public boolean alive(long pid) {
+            return alive.contains(pid);
         }
 
         /** e.g. "pid 123 (airflow scheduler)". */
@@ -216,7 +224,8 @@ public final class RemoteScheduler {
         List<ProcessInfo> schedulers = matcher.find(table, Set.of(self));
         return new Look(
                 schedulers,
-                matcher.trees(table, schedulers.stream().map(ProcessInfo::pid).toList(), Set.of(self)));
+                matcher.trees(table, schedulers.stream().map(ProcessInfo::pid).toList(), Set.of(self)),
+                table.all().stream().map(ProcessInfo::pid).collect(Collectors.toUnmodifiableSet()));
     }
 
     private static void record(String record, Map<Long, List<String>> args) {

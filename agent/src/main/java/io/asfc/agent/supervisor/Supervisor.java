@@ -2,6 +2,8 @@ package io.asfc.agent.supervisor;
 
 import io.asfc.agent.cluster.Znode;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.Loop;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.supervisor.health.HealthProbe;
 import io.asfc.agent.supervisor.health.HealthResult;
 import io.asfc.common.concurrent.Lifecycle;
@@ -59,6 +61,7 @@ public final class Supervisor implements Closeable {
     private final Optional<HealthProbe> health;
     private final EventLog events;
     private final Consumer<SchedulerState> reporter;
+    private final Metrics metrics;
     private final LongSupplier nanoTime;
     private final ScheduledExecutorService executor;
     private final ScheduledExecutorService healthExecutor;
@@ -99,6 +102,7 @@ public final class Supervisor implements Closeable {
             Optional<HealthProbe> health,
             EventLog events,
             Consumer<SchedulerState> reporter,
+            Metrics metrics,
             LongSupplier nanoTime) {
         this.client = client;
         this.paths = paths;
@@ -109,6 +113,7 @@ public final class Supervisor implements Closeable {
         this.health = health;
         this.events = events;
         this.reporter = reporter;
+        this.metrics = metrics;
         this.nanoTime = nanoTime;
         this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-supervisor-%d", nodeId));
         this.healthExecutor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-health-%d", nodeId));
@@ -158,6 +163,7 @@ public final class Supervisor implements Closeable {
         if (state.get() != Lifecycle.STARTED) {
             return;
         }
+        metrics.progress(Loop.SUPERVISOR);
         try {
             long generation = connectionGeneration.get();
             if (suspended || !client.getZookeeperClient().isConnected()) {
@@ -181,11 +187,15 @@ public final class Supervisor implements Closeable {
                 // Seen here, in order, whatever woke us: counted once, before any restart.
                 expectRunning = false;
                 diedSinceStart = true;
+                metrics.schedulerFailed();
                 failed("scheduler-died", nodeId + ": the scheduler exited on its own");
             }
             long actionsBefore = runnerActions;
             boolean mine =
                     assignment.present() && nodeId.equals(assignment.value().node());
+            if (!mine) {
+                metrics.schedulerNotAssigned(); // a failed scheduler is not restarted here: no restart to time
+            }
             if (status.running() && !mine) {
                 stopScheduler(assignment.absent() ? "no node is assigned" : describe(assignment.value()));
             } else if (!status.running() && mine) {
@@ -231,6 +241,7 @@ public final class Supervisor implements Closeable {
             }
             runnerActions++;
             runner.start();
+            metrics.schedulerStarted();
             expectRunning = true;
             runningSinceNanos = nanoTime.getAsLong();
             unhealthySinceNanos = null;
@@ -250,6 +261,7 @@ public final class Supervisor implements Closeable {
         long now = nanoTime.getAsLong();
         Long since = unhealthySinceNanos;
         if (since != null && now - since >= settings.health().unhealthyAfter().toNanos()) {
+            metrics.schedulerFailed();
             stopScheduler("unhealthy for " + Duration.ofNanos(now - since).toSeconds() + "s");
             failed("scheduler-unhealthy-restart", nodeId + ": restarting an unhealthy scheduler");
         } else if (failures > 0

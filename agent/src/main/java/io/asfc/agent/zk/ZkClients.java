@@ -4,6 +4,7 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.Modes.AclMode;
 import io.asfc.common.config.ZkSettings;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -54,6 +55,14 @@ public final class ZkClients {
         CuratorFramework client = builder.build();
         client.start();
         return client;
+    }
+
+    /**
+     * About the longest one Curator call blocks while ZooKeeper is away: each try waits up to the
+     * connection timeout for a connection, and the retries sleep in between.
+     */
+    public static Duration callBound(ZkSettings zk) {
+        return zk.connectionTimeout().multipliedBy(MAX_RETRIES + 1L).plusMillis((long) MAX_RETRIES * MAX_SLEEP_MS);
     }
 
     /** Waits for the first connection; throws {@link ZkUnreachableException} after the connection timeout. */

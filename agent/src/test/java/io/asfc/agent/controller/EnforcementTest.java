@@ -1,8 +1,12 @@
 package io.asfc.agent.controller;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.icegreen.greenmail.junit5.GreenMailExtension;
+import com.icegreen.greenmail.util.GreenMailUtil;
+import com.icegreen.greenmail.util.ServerSetupTest;
 import io.asfc.agent.testing.Sshd;
 import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
@@ -14,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +29,7 @@ import org.apache.zookeeper.KeeperException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,6 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EnforcementTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @RegisterExtension
+    static final GreenMailExtension mail =
+            new GreenMailExtension(ServerSetupTest.SMTP.createCopy("127.0.0.1").dynamicPort());
 
     @TempDir
     Path dir;
@@ -65,6 +75,49 @@ class EnforcementTest {
         if (server != null) {
             server.close();
         }
+    }
+
+    @Test
+    void strayStartedByHandIsStoppedAndMailed() throws Exception {
+        Sshd b = host("b");
+        Sshd c = host("c");
+        String ssh = sshConfig(Map.of("b", b, "c", c))
+                // check b over SSH at every sweep although its agent is alive: a child-mode agent
+                // does not see a scheduler that someone else started
+                + "asfc.controller.verify-agents-every = 1\n"
+                + mailConfig();
+        for (String node : List.of("a", "b")) {
+            agents.start(node, server.getConnectString(), config(node, ssh));
+        }
+        awaitRunning("a");
+        await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
+
+        // An operator starts a scheduler by hand on b (it has an agent) and on c (agentless).
+        startByHand(b, "b");
+        startByHand(c, "c");
+        await().atMost(WAIT)
+                .until(() -> insideStandIns(b).isEmpty() && insideStandIns(c).isEmpty());
+
+        await().atMost(WAIT).until(() -> Set.copyOf(mailSubjects())
+                .containsAll(Set.of(
+                        "[asfc] default: stray scheduler stopped on b",
+                        "[asfc] default: stray scheduler stopped on c")));
+        List<EventRecord> strays = events("stray-stopped");
+        assertTrue(
+                strays.stream().anyMatch(e -> e.detail().startsWith("stray scheduler on b ")),
+                () -> "events: " + strays);
+        assertTrue(
+                strays.stream().anyMatch(e -> e.detail().startsWith("stray scheduler on c ")),
+                () -> "events: " + strays);
+        String body = Arrays.stream(mail.getReceivedMessages())
+                .map(GreenMailUtil::getBody)
+                .filter(text -> text.contains("Where: node c"))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(body.contains("What the controller did: "), body);
+        // the assigned scheduler was left alone
+        assertTrue(agents.agentRecord("a").map(r -> r.scheduler().running()).orElse(false));
+        assertEquals(Optional.of("a"), agents.assignment().map(x -> x.node()));
     }
 
     @Test
@@ -124,6 +177,42 @@ class EnforcementTest {
                         .anyMatch(e -> e.detail().startsWith("a:") && e.detail().contains("stopped")),
                 () -> "events: " + eventsQuietly());
         await().atMost(WAIT).until(() -> standIn.mains().containsKey("b"));
+    }
+
+    private void startByHand(Sshd host, String node) throws Exception {
+        host.startByHand(standIn.byHand(node));
+        await().atMost(WAIT).until(() -> !insideStandIns(host).isEmpty());
+    }
+
+    /** Every stand-in process (main or helper) inside one host's pid namespace. */
+    private static List<ProcessInfo> insideStandIns(Sshd host) {
+        return host.processes().stream()
+                .filter(p -> p.cmdline().contains(StandIn.SCRIPT.toString()))
+                .toList();
+    }
+
+    private static String mailConfig() {
+        return """
+                asfc.alerts.email {
+                  enabled = true
+                  to = ["ops@localhost"]
+                  from = "asfc@localhost"
+                  smtp { host = "127.0.0.1", port = %d }
+                }
+                """
+                .formatted(mail.getSmtp().getPort());
+    }
+
+    private static List<String> mailSubjects() {
+        return Arrays.stream(mail.getReceivedMessages())
+                .map(m -> {
+                    try {
+                        return m.getSubject();
+                    } catch (jakarta.mail.MessagingException e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .toList();
     }
 
     private Sshd host(String node) throws Exception {

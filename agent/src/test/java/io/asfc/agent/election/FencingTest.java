@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.agent.testing.ZkProxy;
 import io.asfc.agent.zk.ZkClients;
@@ -174,6 +175,7 @@ class FencingTest {
                     node,
                     writer,
                     new EventLog(client, paths, node, 100, Clock.systemUTC()),
+                    new Metrics(settings.settings(node, proxy.connectString()), "test", System::nanoTime),
                     Clock.systemUTC());
             election.start();
         }

@@ -1,7 +1,6 @@
 package io.asfc.agent.ssh;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,11 +30,13 @@ class RemoteSchedulerTest {
 
     private Sshd host;
     private SshClient ssh;
+    private StandIn standIn;
 
     @BeforeEach
     void start() throws Exception {
         Sshd.assumeNamespacesAvailable();
         host = Sshd.startInOwnPidNamespace(dir.resolve("host"));
+        standIn = new StandIn(dir);
         ssh = new SshClient(settings("airflow scheduler").ssh());
     }
 
@@ -90,13 +91,6 @@ class RemoteSchedulerTest {
         return new SshTarget("c", "127.0.0.1", host.user(), host.port());
     }
 
-    /** Starts the stand-in on the host by hand, over SSH, detached (as an operator would). */
-    private void startStandIn(String... extra) throws Exception {
-        String command = "setsid python3 " + StandIn.SCRIPT + " --host c --tick-file " + dir.resolve("ticks") + " "
-                + String.join(" ", extra) + " </dev/null >/dev/null 2>&1 &";
-        assertEquals(0, ssh.exec(target(), command, null).exitCode());
-    }
-
     /** Processes of the stand-in inside the host's namespace. */
     private List<ProcessInfo> standIns() {
         return host.processes().stream()
@@ -108,7 +102,7 @@ class RemoteSchedulerTest {
     void findsAStrayAndStopsItsWholeTree() throws Exception {
         RemoteScheduler remote = remote("airflow scheduler");
         assertFalse(remote.look(target()).running(), "nothing runs yet");
-        startStandIn();
+        host.startByHand(standIn.byHand("c"));
         await().atMost(WAIT).until(() -> standIns().size() >= 3); // main, manager and workers
         RemoteScheduler.Look look =
                 await().atMost(WAIT).until(() -> remote.look(target()), RemoteScheduler.Look::running);
@@ -132,7 +126,7 @@ class RemoteSchedulerTest {
     @Test
     void aSchedulerIgnoringTermIsKilledAfterStopTimeout() throws Exception {
         RemoteScheduler remote = remote("airflow scheduler");
-        startStandIn("--ignore-term");
+        host.startByHand(standIn.byHand("c", "--ignore-term"));
         RemoteScheduler.Look look = await().atMost(WAIT)
                 .until(() -> remote.look(target()), l -> l.trees().size() >= 3);
         RemoteScheduler.Stop stop = remote.stopExactly(target(), look.trees().values());

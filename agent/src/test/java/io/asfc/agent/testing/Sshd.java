@@ -148,6 +148,32 @@ public final class Sshd implements AutoCloseable {
         return OpenSsh.keygen(dir.resolve("other_client_key_" + extraKeys.incrementAndGet()));
     }
 
+    /**
+     * Starts {@code command} on this host the way an operator would by hand: over OpenSSH's {@code
+     * ssh} with this host's client key, detached with {@code setsid}, output discarded. Returns once
+     * ssh has returned; fails if it did not exit 0.
+     */
+    public void startByHand(String command) throws IOException, InterruptedException {
+        Process ssh = new ProcessBuilder(
+                        "ssh",
+                        "-i",
+                        clientKey().toString(),
+                        "-o",
+                        "BatchMode=yes",
+                        "-o",
+                        "UserKnownHostsFile=" + knownHosts(),
+                        "-p",
+                        String.valueOf(port),
+                        user() + "@127.0.0.1",
+                        "setsid " + command + " </dev/null >/dev/null 2>&1 &")
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(ssh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (ssh.waitFor() != 0) {
+            throw new IOException("ssh to " + this + " exited " + ssh.exitValue() + ": " + output);
+        }
+    }
+
     /** Runs {@code command} in the namespace's PID and mount namespaces; {@link #close()} ends it. */
     public Process runInside(String... command) throws IOException {
         requireNamespace();

@@ -57,6 +57,12 @@ public final class StandIn {
                 + control(node) + " --tick-file " + dir.resolve("ticks") + " " + args + "\"\"\"\n";
     }
 
+    /** The command line that starts a stand-in for {@code node} by hand (no control file), plus {@code args}. */
+    public String byHand(String node, String... args) {
+        return "python3 " + SCRIPT + " --host " + node + " --tick-file " + dir.resolve("ticks")
+                + (args.length == 0 ? "" : " " + String.join(" ", args));
+    }
+
     public Path control(String node) {
         return dir.resolve(node + ".control");
     }

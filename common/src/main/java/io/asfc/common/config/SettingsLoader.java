@@ -90,7 +90,7 @@ public final class SettingsLoader {
                 ssh(r),
                 alerts(r),
                 new HttpSettings(
-                        r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 1, 65535)));
+                        r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 0, 65535)));
     }
 
     private ZkSettings zookeeper(ConfigReader r) {
@@ -192,11 +192,14 @@ public final class SettingsLoader {
     private AlertSettings alerts(ConfigReader r) {
         return new AlertSettings(
                 r.integer(k("alerts.retry-count-before-alerting"), 1, 1000),
+                r.bool(k("alerts.on-leadership-change")),
                 new AlertSettings.Email(
                         r.bool(k("alerts.email.enabled")),
                         r.stringList(k("alerts.email.to")),
                         r.string(k("alerts.email.from")),
                         r.string(k("alerts.email.subject-prefix")),
+                        r.positiveDuration(k("alerts.email.timeout")),
+                        r.integer(k("alerts.email.max-per-hour"), 1, 10_000),
                         new AlertSettings.Smtp(
                                 r.string(k("alerts.email.smtp.host")),
                                 r.integer(k("alerts.email.smtp.port"), 1, 65535),

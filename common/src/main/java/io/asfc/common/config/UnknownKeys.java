@@ -11,9 +11,6 @@ import java.util.Set;
 
 /** Finds keys in the user's config that asfc does not know, with a "did you mean" hint for typos. */
 final class UnknownKeys {
-    /** Keys that are documented in reference.conf but have no default there. */
-    private static final Set<String> UNSET_KNOWN = Set.of("asfc.node.id", "asfc.zookeeper.connect");
-
     /** Objects whose keys are chosen by the user. */
     private static final Set<String> FREE_MAPS =
             Set.of("asfc.scheduler.environment", "asfc.node-hosts", "asfc.ssh.hosts");
@@ -38,7 +35,7 @@ final class UnknownKeys {
     }
 
     private static boolean isKnown(String key, Config reference) {
-        if (UNSET_KNOWN.contains(key) || reference.hasPathOrNull(key)) {
+        if (reference.hasPathOrNull(key)) {
             return true;
         }
         List<String> parts = ConfigUtil.splitPath(key);
@@ -77,11 +74,6 @@ final class UnknownKeys {
                     return java.util.Optional.empty(); // the parent is a value, not a section
                 }
             }
-            UNSET_KNOWN.stream()
-                    .map(ConfigUtil::splitPath)
-                    .filter(p -> p.size() == parts.size()
-                            && p.subList(0, p.size() - 1).equals(parts.subList(0, parts.size() - 1)))
-                    .forEach(p -> known.add(p.get(p.size() - 1)));
         }
         return known.stream()
                 .filter(k -> distance(k, leaf) <= Math.max(1, Math.min(3, leaf.length() / 3)))

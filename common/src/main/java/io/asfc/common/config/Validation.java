@@ -15,6 +15,11 @@ import org.apache.zookeeper.common.PathUtils;
 final class Validation {
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.]{2,45}");
 
+    /** A plain address, local@domain: dot-atoms (RFC 5322) and host name labels; no display name. */
+    private static final Pattern EMAIL =
+            Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    + "@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
     private Validation() {}
 
     static AsfcSettings check(ConfigReader r, AsfcSettings s) {
@@ -23,18 +28,42 @@ final class Validation {
         nodes(r, s);
         zookeeper(r, s.zookeeper());
         scheduler(r, s.scheduler());
-        if (s.alerts().email().enabled()) {
-            if (s.alerts().email().to().isEmpty()) {
-                r.problem("asfc.alerts.email.to", "must name at least one recipient when email is enabled");
+        email(r, s.alerts().email());
+        return s;
+    }
+
+    private static void email(ConfigReader r, AlertSettings.Email mail) {
+        if (!mail.enabled()) {
+            return;
+        }
+        if (mail.to().isEmpty() && !r.hasProblem("asfc.alerts.email.to")) {
+            r.problem("asfc.alerts.email.to", "must name at least one recipient when email is enabled");
+        }
+        for (String to : mail.to()) {
+            address(r, "asfc.alerts.email.to", to);
+        }
+        if (mail.from().isBlank()) {
+            r.problem("asfc.alerts.email.from", "is required when email is enabled");
+        } else {
+            address(r, "asfc.alerts.email.from", mail.from());
+        }
+        if (mail.smtp().host().isBlank()) {
+            r.problem("asfc.alerts.email.smtp.host", "is required when email is enabled");
+        }
+        if (!r.hasProblem("asfc.alerts.email.smtp.password", "asfc.alerts.email.smtp.password-file")) {
+            if (mail.smtp().user().isBlank() && !mail.smtp().password().isEmpty()) {
+                r.problem("asfc.alerts.email.smtp.password", "is set, so smtp.user is required too");
             }
-            if (s.alerts().email().from().isBlank()) {
-                r.problem("asfc.alerts.email.from", "is required when email is enabled");
-            }
-            if (s.alerts().email().smtp().host().isBlank()) {
-                r.problem("asfc.alerts.email.smtp.host", "is required when email is enabled");
+            if (!mail.smtp().user().isBlank() && mail.smtp().password().isEmpty()) {
+                r.problem("asfc.alerts.email.smtp.password", "is required when smtp.user is set");
             }
         }
-        return s;
+    }
+
+    private static void address(ConfigReader r, String key, String address) {
+        if (!EMAIL.matcher(address).matches()) {
+            r.problem(key, "\"" + address + "\" is not a valid e-mail address (expected e.g. ops@example.com)");
+        }
     }
 
     private static void nodes(ConfigReader r, AsfcSettings s) {

@@ -83,6 +83,15 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void httpPortZeroMeansAnyFreePortButNegativeIsRefused() throws IOException {
+        AsfcSettings s = loader.load(write(MINIMAL + "asfc.http { enabled = true, port = 0 }\n"));
+        assertEquals(new HttpSettings(true, "127.0.0.1", 0), s.http());
+
+        ConfigProblem p = single(write(MINIMAL + "asfc.http.port = -1\n"));
+        assertEquals("asfc.http.port", p.key());
+    }
+
+    @Test
     void missingRequiredValueIsReported() throws IOException {
         ConfigProblem p = single(write("asfc.cluster = prod\n"));
 

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
@@ -143,9 +144,17 @@ class ProcessMatcherTest {
         @Test
         void findsEveryProcessOfTheStandInScheduler() throws IOException {
             Process standin = start("setsid", "python3", STANDIN.toString());
-            await().atMost(Duration.ofSeconds(10))
-                    .until(() -> ProcessTable.snapshot().tree(standin.pid()).size() >= 4);
-            ProcessTable table = ProcessTable.snapshot();
+            // Wait for one table in which the whole tree is up and titled: main, manager, processor and
+            // worker. (A pyenv shim's own short-lived helpers may be in the tree before that.)
+            AtomicReference<ProcessTable> up = new AtomicReference<>();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                ProcessTable t = ProcessTable.snapshot();
+                var tree = t.tree(standin.pid());
+                up.set(t);
+                return tree.size() == 4
+                        && tree.stream().allMatch(p -> p.cmdline().startsWith("airflow "));
+            });
+            ProcessTable table = up.get();
             List<Long> tree =
                     table.tree(standin.pid()).stream().map(ProcessInfo::pid).toList();
 

@@ -1,0 +1,99 @@
+package io.asfc.agent.alerts;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ch.qos.logback.classic.Level;
+import io.asfc.agent.testing.HungServer;
+import io.asfc.agent.testing.StandIn;
+import io.asfc.agent.testing.TestAgents;
+import io.asfc.common.process.ProcessInfo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An SMTP server that accepts and never answers must not hold up a failover. */
+class AlertsDuringFailoverTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private TestingServer server;
+    private TestAgents agents;
+    private StandIn standIn;
+    private HungServer smtp;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new TestingServer(true);
+        agents = new TestAgents(dir, server.getConnectString());
+        standIn = new StandIn(dir);
+        smtp = HungServer.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agents != null) {
+            agents.close();
+        }
+        for (ProcessInfo p : standIn == null ? List.<ProcessInfo>of() : standIn.all()) {
+            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        if (smtp != null) {
+            smtp.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void hungSmtpServerDoesNotDelayTheFailover() throws Exception {
+        try (LogCapture logs = LogCapture.of(Level.DEBUG, EmailAlerter.class.getName())) {
+            agents.start("a", server.getConnectString(), config("a"));
+            await().atMost(WAIT).until(() -> running("a"));
+            agents.start("b", server.getConnectString(), config("b"));
+            await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
+            // a's leadership alert is stuck on the SMTP server, which accepted and never speaks.
+            await().atMost(WAIT).until(() -> smtp.accepted() >= 1);
+
+            // a's agent dies: b becomes ACTIVE (its own alert hangs too) and takes the scheduler over.
+            agents.client("a").close();
+            await().atMost(WAIT).until(() -> running("b"));
+            await().atMost(WAIT).until(() -> smtp.accepted() >= 2);
+
+            // Every send is still in flight (the SMTP timeout is 5 minutes): nothing was mailed or
+            // refused, and the failover did not wait for any of it.
+            assertEquals(0, logs.count(Level.WARN, "alert mailed"), logs::everything);
+            assertEquals(0, logs.count(Level.WARN, "not accepted"), logs::everything);
+            assertEquals("b", agents.assignment().orElseThrow().node());
+        }
+    }
+
+    private boolean running(String node) throws Exception {
+        return agents.agentRecord(node).map(r -> r.scheduler().running()).orElse(false);
+    }
+
+    private String config(String node) {
+        return StandIn.FAST_TIMINGS + standIn.config(node, "") + "\nasfc.nodes = [a, b]\n"
+                + """
+                asfc.alerts {
+                  on-leadership-change = true
+                  email {
+                    enabled = true
+                    to = ["ops@localhost"]
+                    from = "asfc@localhost"
+                    timeout = 5m
+                    smtp { host = "127.0.0.1", port = %d }
+                  }
+                }
+                """
+                        .formatted(smtp.port());
+    }
+}
