@@ -3,6 +3,8 @@ package io.asfc.agent.alerts;
 import com.sanctionco.jmail.JMail;
 import io.asfc.common.config.AlertSettings;
 import io.asfc.common.config.Modes.SmtpTransport;
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.simplejavamail.api.mailer.Mailer;
@@ -14,7 +16,7 @@ import org.simplejavamail.mailer.MailerBuilder;
 /** Sends mail over SMTP with simplejavamail, on the calling thread; each SMTP step is bounded by the timeout. */
 final class SmtpSender implements MailSender {
     private final Mailer mailer;
-    private final String from;
+    private final InternetAddress from;
     private final List<String> to;
 
     static SmtpSender create(AlertSettings.Email email) {
@@ -44,7 +46,12 @@ final class SmtpSender implements MailSender {
             builder = builder.withProperty("mail.smtp.starttls.enable", "false");
         }
         this.mailer = tuning.apply(builder).buildMailer();
-        this.from = email.from();
+        try {
+            // "ops@example.com" or "Airflow <ops@example.com>", as config validation allows
+            this.from = new InternetAddress(email.from(), true);
+        } catch (AddressException e) {
+            throw new IllegalArgumentException("alerts.email.from: " + e.getMessage(), e);
+        }
         this.to = List.copyOf(email.to());
     }
 
@@ -52,7 +59,7 @@ final class SmtpSender implements MailSender {
     public void send(String subject, String body) {
         try {
             mailer.sendMail(EmailBuilder.startingBlank()
-                            .from(from)
+                            .from(from.getPersonal(), from.getAddress())
                             .toMultiple(to)
                             .withSubject(subject)
                             .withPlainText(body)

@@ -104,7 +104,7 @@ final class SchedulerMapping {
         rawNote(start);
         out.comment("It stays a command (mode = command): it is not the plain \"airflow scheduler\" that asfc could"
                 + " run as its child. asfc runs it detached, then tells whether a scheduler runs by process-pattern"
-                + " (processes whose command line matches \"airflow (scheduler|executor|worker|serve-logs)\"), as"
+                + " (processes whose command line matches \"airflow (scheduler|executor)|airflow worker -- LocalExecutor\"), as"
                 + " the Python tool did with ps -eaf | grep 'airflow scheduler'.");
         fixes(fixed);
         if (SUDO.matcher(start.value()).find()) {

@@ -103,6 +103,30 @@ class EmailAlerterTest {
     }
 
     @Test
+    void senderMayCarryADisplayName() throws Exception {
+        AlertSettings base = settings(greenMail.getSmtp().getPort(), 20);
+        AlertSettings named = new AlertSettings(
+                5,
+                false,
+                new AlertSettings.Email(
+                        true,
+                        base.email().to(),
+                        "Airflow Alerts <" + base.email().from() + ">",
+                        "[asfc]",
+                        base.email().timeout(),
+                        20,
+                        base.email().smtp()));
+        alerter = new EmailAlerter("prod", "a", named, SmtpSender.create(named.email()), clock);
+
+        alerter.raise(STRAY);
+
+        jakarta.mail.internet.InternetAddress from =
+                (jakarta.mail.internet.InternetAddress) awaitMails(1).get(0).getFrom()[0];
+        assertEquals("Airflow Alerts", from.getPersonal());
+        assertEquals(base.email().from(), from.getAddress());
+    }
+
+    @Test
     void clusterWideAlertSaysSo() {
         alerter = alerter(20);
 

@@ -121,6 +121,45 @@ class EnforcementTest {
     }
 
     @Test
+    void unreachableHostGivesOneEventAndOneMailPerOutage() throws Exception {
+        Sshd c = host("c");
+        // b has no agent and its SSH port is closed: every sweep fails to reach it
+        String ssh = sshConfig(Map.of("c", c)) + mailConfig() + "asfc.http { enabled = true, port = 0 }\n";
+        var a = agents.start("a", server.getConnectString(), config("a", ssh));
+        awaitRunning("a");
+        String metrics = "http://" + a.httpAddress().orElseThrow().getHostString() + ":"
+                + a.httpAddress().orElseThrow().getPort() + "/metrics";
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+
+        // at least three sweeps have found b unreachable
+        await().atMost(WAIT).until(() -> refusals(http, metrics) >= 3);
+        await().atMost(WAIT).until(() -> mailSubjects().contains("[asfc] default: host b is unreachable"));
+
+        List<EventRecord> outages = events("host-unreachable");
+        assertEquals(1, outages.size(), () -> "one event per outage: " + outages);
+        assertTrue(outages.get(0).detail().startsWith("b: connection refused"), outages::toString);
+        assertEquals(
+                1,
+                mailSubjects().stream()
+                        .filter(s -> s.contains("host b is unreachable"))
+                        .count(),
+                () -> "one mail per outage: " + mailSubjects());
+    }
+
+    /** {@code asfc_ssh_failures_total{reason="connection_refused"}} as the agent serves it. */
+    private static double refusals(java.net.http.HttpClient http, String url) throws Exception {
+        String body = http.send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+        return body.lines()
+                .filter(l -> l.startsWith("asfc_ssh_failures_total{reason=\"connection_refused\"}"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    @Test
     void agentlessNodeRunsTheSchedulerOverSsh() throws Exception {
         Sshd c = host("c");
         String ssh = sshConfig(Map.of("c", c));

@@ -7,6 +7,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.apache.zookeeper.common.PathUtils;
@@ -19,6 +20,9 @@ final class Validation {
     private static final Pattern EMAIL =
             Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
                     + "@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
+    /** An address with a display name: {@code Airflow <ops@example.com>}; group 1 is the address. */
+    private static final Pattern NAMED = Pattern.compile("[^<>\"]*<([^<>]+)>\\s*");
 
     private Validation() {}
 
@@ -61,8 +65,13 @@ final class Validation {
     }
 
     private static void address(ConfigReader r, String key, String address) {
-        if (!EMAIL.matcher(address).matches()) {
-            r.problem(key, "\"" + address + "\" is not a valid e-mail address (expected e.g. ops@example.com)");
+        Matcher named = NAMED.matcher(address);
+        String bare = named.matches() ? named.group(1) : address;
+        if (!EMAIL.matcher(bare).matches()) {
+            r.problem(
+                    key,
+                    "\"" + address + "\" is not a valid e-mail address (expected e.g. ops@example.com or"
+                            + " \"Airflow <ops@example.com>\")");
         }
     }
 

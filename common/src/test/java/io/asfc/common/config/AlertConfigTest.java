@@ -51,6 +51,15 @@ class AlertConfigTest {
     }
 
     @Test
+    void senderMayCarryADisplayName() throws IOException {
+        AlertSettings alerts = loader.load(
+                        write(ENABLED + "asfc.alerts.email.from = \"Airflow 100% <airflow@example.com>\"\n"))
+                .alerts();
+
+        assertEquals("Airflow 100% <airflow@example.com>", alerts.email().from());
+    }
+
+    @Test
     void enabledEmailLoadsEveryKey() throws IOException {
         AlertSettings alerts = loader.load(write(ENABLED
                         + "asfc.alerts { on-leadership-change = true, email { timeout = 3s, max-per-hour = 5 } }\n"))

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ProcessMatcherTest {
-    private static final Pattern DEFAULT = Pattern.compile("airflow (scheduler|executor|worker|serve-logs)");
+    private static final Pattern DEFAULT =
+            Pattern.compile("airflow (scheduler|executor)|airflow worker -- LocalExecutor");
 
     /** A host described in a fake /proc: the agent (pid 20) runs a helper shell (pid 30). */
     @Nested
@@ -51,9 +52,11 @@ class ProcessMatcherTest {
             process(42, 41, 40, 'S', 520, "airflow scheduler - DagFileProcessor /dags/x.py");
             process(43, 40, 40, 'S', 530, "airflow worker -- LocalExecutor");
             process(44, 40, 40, 'Z', 540, "airflow worker -- LocalExecutor");
-            // unrelated, and an older log server
+            // unrelated: an editor, and a Celery worker (Airflow 1.x and 2.x) with its own log server
             process(50, 1, 50, 'S', 10, "vim notes.txt");
             process(60, 1, 60, 'S', 100, "airflow serve-logs");
+            process(61, 1, 61, 'S', 110, "/venv/bin/python /venv/bin/airflow worker");
+            process(62, 1, 62, 'S', 120, "/venv/bin/python /venv/bin/airflow celery worker");
             table = ProcessTable.snapshot(proc);
         }
 
@@ -61,7 +64,7 @@ class ProcessMatcherTest {
         void findsEveryTitleOfTheSchedulerTreeOldestFirst() throws IOException {
             describeHost();
 
-            assertEquals(List.of(60L, 40L, 41L, 42L, 43L), pids(matcher.find(table, Set.of(HELPER))));
+            assertEquals(List.of(40L, 41L, 42L, 43L), pids(matcher.find(table, Set.of(HELPER))));
         }
 
         @Test

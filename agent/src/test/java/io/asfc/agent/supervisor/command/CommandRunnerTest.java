@@ -46,7 +46,7 @@ class CommandRunnerTest {
     private static final Path STANDIN = Path.of(System.getProperty("user.dir"))
             .resolve("../integration-tests/src/main/standin/airflow_standin.py")
             .normalize();
-    private static final String DEFAULT_PATTERN = "airflow (scheduler|executor|worker|serve-logs)";
+    private static final String DEFAULT_PATTERN = "airflow (scheduler|executor)|airflow worker -- LocalExecutor";
     private static final List<String> TITLES = List.of(
             "airflow scheduler ",
             "airflow scheduler -- DagFileProcessorManager",
@@ -332,7 +332,7 @@ class CommandRunnerTest {
         private final String start;
         private String stop;
         private String check;
-        private String pattern = DEFAULT_PATTERN + ".*" + Pattern.quote(tmp.toString());
+        private String pattern = "(?:" + DEFAULT_PATTERN + ").*" + Pattern.quote(tmp.toString());
         private Path pidFile;
         private Path virtualenv;
         private Map<String, String> environment = Map.of();
