@@ -19,8 +19,11 @@ import io.asfc.agent.testing.TestPki;
 import io.asfc.agent.testing.TlsZooKeeper;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.SettingsLoader;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,8 +45,8 @@ import org.slf4j.LoggerFactory;
 /**
  * No secret reaches a log, a command's output or a settings record's {@code toString()}. An agent
  * starts over TLS with every secret set (in the config and in files), elects itself, assigns the
- * scheduler and stops, with every logger at TRACE; then {@code check-config} and {@code metadata}
- * run on the same config. All of that is searched for the clear text of each secret.
+ * scheduler and stops, with every logger at TRACE; then {@code check-config}, {@code metadata} and
+ * {@code send-test-email} (to an SMTP port that refuses) run on the same config. All of that is searched for the clear text of each secret.
  */
 class SecretsNeverLoggedTest {
     private static final List<String> LOGGERS =
@@ -97,6 +100,7 @@ class SecretsNeverLoggedTest {
         agents.stop("a");
         String checkConfig = cli(config, "check-config");
         String metadata = cli(config, "metadata");
+        String testEmail = cli(config, "send-test-email");
         AsfcSettings settings = new SettingsLoader(dir, () -> "a").load(config);
         stopCapture();
 
@@ -105,6 +109,7 @@ class SecretsNeverLoggedTest {
                 .append(logs)
                 .append(checkConfig)
                 .append(metadata)
+                .append(testEmail)
                 .append(settings)
                 .append(settings.zookeeper())
                 .append(settings.zookeeper().client())
@@ -116,6 +121,7 @@ class SecretsNeverLoggedTest {
         assertTrue(checkConfig.startsWith("exit 0"), checkConfig);
         assertTrue(checkConfig.contains("password file " + dir.resolve("zk.password")), checkConfig);
         assertTrue(metadata.startsWith("exit 0"), metadata);
+        assertTrue(testEmail.startsWith("exit 1"), "nothing listens on the SMTP port: " + testEmail);
         Map<String, String> leaked = secrets.entrySet().stream()
                 .filter(e -> everything.indexOf(e.getValue()) >= 0)
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> around(everything, e.getValue())));
@@ -152,7 +158,8 @@ class SecretsNeverLoggedTest {
                   ssh { enabled = true, identity-files = ["%s"], passphrase = "%s", known-hosts = "%s" }
                   alerts.email {
                     enabled = true, to = ["ops@example.com"], from = "asfc@example.com"
-                    smtp { user = mailer, password = "%s" }
+                    timeout = 2s
+                    smtp { host = "127.0.0.1", port = %d, user = mailer, password = "%s" }
                   }
                 }
                 """
@@ -166,8 +173,16 @@ class SecretsNeverLoggedTest {
                                 key,
                                 secrets.get("ssh.passphrase"),
                                 dir.resolve("known_hosts"),
+                                closedPort(),
                                 secrets.get("alerts.email.smtp.password")));
         return config;
+    }
+
+    /** A loopback port nothing listens on: the SMTP server of this test refuses every connection. */
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     private static String cli(Path config, String command) {
