@@ -224,7 +224,8 @@ final class Observer implements AutoCloseable {
 
     /**
      * Whether the cluster has settled: for the last {@code stable}, every sample saw one and the same scheduler
-     * process; ZooKeeper names one ACTIVE agent, lists exactly {@code agents}, and assigns the node that runs it.
+     * process, on a host whose agent is among {@code agents}; ZooKeeper names one ACTIVE agent, lists exactly {@code
+     * agents}, and assigns the node that runs it.
      */
     boolean settled(java.util.Set<String> agents, Duration stable) {
         long now = System.nanoTime();
@@ -243,7 +244,8 @@ final class Observer implements AutoCloseable {
         return oneAndTheSame
                 && r.get().active().isPresent()
                 && r.get().roles().keySet().equals(agents)
-                && r.get().assigned().filter(first.host()::equals).isPresent();
+                && r.get().assigned().filter(first.host()::equals).isPresent()
+                && agents.contains(first.host()); // not a stale assignment to a host whose agent is gone
     }
 
     /** The figures of the samples between {@code fromNanos} and {@code toNanos}. */

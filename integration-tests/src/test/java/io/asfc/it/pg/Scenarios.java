@@ -30,6 +30,8 @@ final class Scenarios {
     private final Faults faults;
     private final Tunings t;
     private final long startNanos;
+    /** Observations of the running scenario that are not failures, for its outcome. */
+    private final List<String> notes = new ArrayList<>();
 
     Scenarios(ProvingGround pg, long startNanos) {
         this.pg = pg;
@@ -41,24 +43,31 @@ final class Scenarios {
     /** Every scenario once, in an order that needs no special setup between them. */
     List<Scenario> quick() {
         return List.of(
-                new Scenario("scheduler-kill", this::schedulerKill),
-                new Scenario("failover-manual", this::manualFailover),
-                new Scenario("active-agent-kill", this::activeAgentKill),
-                new Scenario("scheduler-agent-kill", this::schedulerAgentKill),
-                new Scenario("graceful-handover", this::gracefulHandover),
-                new Scenario("agent-freeze", this::agentFreeze),
-                new Scenario("host-crash", this::hostCrash),
-                new Scenario("partition-zookeeper", () -> partition(Partition.ZOOKEEPER, "partition-zookeeper")),
-                new Scenario("partition-ssh", this::partitionSsh),
-                new Scenario(
+                scenario("scheduler-kill", this::schedulerKill),
+                scenario("failover-manual", this::manualFailover),
+                scenario("active-agent-kill", this::activeAgentKill),
+                scenario("scheduler-agent-kill", this::schedulerAgentKill),
+                scenario("graceful-handover", this::gracefulHandover),
+                scenario("agent-freeze", this::agentFreeze),
+                scenario("host-crash", this::hostCrash),
+                scenario("partition-zookeeper", () -> partition(Partition.ZOOKEEPER, "partition-zookeeper")),
+                scenario("partition-ssh", this::partitionSsh),
+                scenario(
                         "partition-zookeeper-and-ssh",
                         () -> partition(Partition.ZOOKEEPER_AND_SSH, "partition-zookeeper-and-ssh")),
-                new Scenario(
-                        "partition-one-way", () -> partition(Partition.ONE_WAY_FROM_ZOOKEEPER, "partition-one-way")),
-                new Scenario("zk-leader-kill", this::zkLeaderKill),
-                new Scenario("zk-minority-kill", this::zkMinorityKill),
-                new Scenario("zk-quorum-loss", this::zkQuorumLoss),
-                new Scenario("failover-under-faults", this::failoverUnderFaults));
+                scenario("partition-one-way", () -> partition(Partition.ONE_WAY_FROM_ZOOKEEPER, "partition-one-way")),
+                scenario("zk-leader-kill", this::zkLeaderKill),
+                scenario("zk-minority-kill", this::zkMinorityKill),
+                scenario("zk-quorum-loss", this::zkQuorumLoss),
+                scenario("failover-under-faults", this::failoverUnderFaults));
+    }
+
+    /** A scenario whose notes start empty, even after one that failed half-way. */
+    private Scenario scenario(String name, Body body) {
+        return new Scenario(name, () -> {
+            notes.clear();
+            return body.run();
+        });
     }
 
     Outcome schedulerKill() throws Exception {
@@ -73,6 +82,7 @@ final class Scenarios {
         String to = next(from);
         long at = faults.failover(to, to);
         long end = settleAndWatch(all());
+        expectOn(to, "failover --to " + to);
         return outcome(
                 "failover-manual", "bin/asfc-agent failover --to " + to + " (from " + from + ")", at, at, end, 1);
     }
@@ -80,10 +90,15 @@ final class Scenarios {
     Outcome activeAgentKill() throws Exception {
         String scheduler = pg.schedulerNode();
         String active = pg.activeNode();
-        if (active.equals(scheduler)) { // setup: the scheduler must run on another host than the ACTIVE agent
+        if (active.equals(scheduler)) { // setup: the scheduler should run on another host than the ACTIVE agent
             faults.failover(next(scheduler), next(scheduler));
             settle(all());
             scheduler = pg.schedulerNode();
+        }
+        boolean apart = !active.equals(scheduler);
+        if (!apart) {
+            notes.add("setup: failover --to " + next(active) + " left the scheduler on " + scheduler
+                    + ", so it ran on the killed agent's host");
         }
         long at = faults.killAgent(active);
         long end = settleAndWatch(allBut(active));
@@ -93,7 +108,7 @@ final class Scenarios {
                 at,
                 at,
                 end,
-                0);
+                apart ? 0 : 1);
     }
 
     Outcome schedulerAgentKill() throws Exception {
@@ -221,6 +236,7 @@ final class Scenarios {
         faults.partition(third, Partition.SSH);
         long at = faults.failover(to, to);
         long end = settleAndWatch(all());
+        expectOn(to, "failover --to " + to);
         faults.heal(third);
         return outcome(
                 "failover-under-faults",
@@ -238,7 +254,8 @@ final class Scenarios {
         long bound = t.l1Bound().toMillis();
         Optional<Long> recovery = w.recoveryMillis(recoveryFrom);
         List<String> problems = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
+        List<String> notes = new ArrayList<>(this.notes);
+        this.notes.clear();
         if (w.overlapSamples() > 0) {
             problems.add("S1: schedulers on two hosts for " + w.overlapMillis() + " ms: " + w.overlaps());
         }
@@ -276,6 +293,14 @@ final class Scenarios {
                 bound,
                 List.copyOf(problems),
                 List.copyOf(notes));
+    }
+
+    /** Notes it when the scheduler does not run on {@code node}, where {@code what} should have put it. */
+    private void expectOn(String node, String what) {
+        String actual = pg.schedulerNode();
+        if (!actual.equals(node)) {
+            notes.add(what + " exited 0, but the scheduler runs on " + actual);
+        }
     }
 
     /** Waits until the cluster settled with exactly {@code agents} registered. */
