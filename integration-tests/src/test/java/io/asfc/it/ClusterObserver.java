@@ -20,7 +20,7 @@ import org.apache.zookeeper.data.Stat;
  * Reads an asfc cluster's znodes straight from ZooKeeper with its own Curator client, independently of the agents
  * and of {@code bin/asfc-agent}. Each {@link #read()} is a fresh set of reads, never a cache.
  */
-final class ClusterObserver implements AutoCloseable {
+public final class ClusterObserver implements AutoCloseable {
 
     /** The default cluster under the default root. */
     static final String CLUSTER = "/airflow/failover/default";
@@ -35,7 +35,7 @@ final class ClusterObserver implements AutoCloseable {
         this.client = client;
     }
 
-    static ClusterObserver connect(String connectString) throws InterruptedException {
+    public static ClusterObserver connect(String connectString) throws InterruptedException {
         CuratorFramework client = CuratorFrameworkFactory.newClient(
                 connectString,
                 SESSION_TIMEOUT_MILLIS,
@@ -54,7 +54,7 @@ final class ClusterObserver implements AutoCloseable {
     }
 
     /** What the cluster's znodes say now. */
-    ClusterView read() throws Exception {
+    public ClusterView read() throws Exception {
         Optional<JsonNode> active = json(path("active"), new Stat());
         Stat epochStat = new Stat();
         Optional<JsonNode> epoch = json(path("epoch"), epochStat);
@@ -88,7 +88,7 @@ final class ClusterObserver implements AutoCloseable {
     }
 
     /** The JSON in the znode at {@code relative} under the cluster (e.g. {@code scheduler}), if it exists. */
-    Optional<JsonNode> znode(String relative) throws Exception {
+    public Optional<JsonNode> znode(String relative) throws Exception {
         return json(path(relative), new Stat());
     }
 
@@ -120,7 +120,7 @@ final class ClusterObserver implements AutoCloseable {
      * @param agentSessions the ZooKeeper session that owns each {@code agents/<node>}
      * @param latch the leader latch's participant nodes
      */
-    record ClusterView(
+    public record ClusterView(
             JsonNode active,
             long epochVersion,
             JsonNode epoch,
@@ -156,7 +156,7 @@ final class ClusterObserver implements AutoCloseable {
          * The node that is ACTIVE by both accounts: {@code active} names it, and its own record says ACTIVE, and no
          * other record says ACTIVE.
          */
-        Optional<String> soleActive() {
+        public Optional<String> soleActive() {
             Optional<String> named = activeNode();
             return named.isPresent() && withRole("ACTIVE").equals(List.of(named.get())) ? named : Optional.empty();
         }

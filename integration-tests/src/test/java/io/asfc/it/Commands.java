@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs external commands with a deadline, capturing their output. */
-final class Commands {
+public final class Commands {
 
     private Commands() {}
 
@@ -19,7 +19,8 @@ final class Commands {
      * Output goes to files rather than pipes, so a daemon that the command leaves behind cannot hold the capture
      * open. A command that overruns is killed and fails the test with what it printed so far.
      */
-    static CommandResult run(List<String> command, Path workDir, Map<String, String> environment, Duration timeout)
+    public static CommandResult run(
+            List<String> command, Path workDir, Map<String, String> environment, Duration timeout)
             throws IOException, InterruptedException {
         Path stdout = Files.createTempFile("asfc-it-", ".stdout");
         Path stderr = Files.createTempFile("asfc-it-", ".stderr");
@@ -46,7 +47,7 @@ final class Commands {
     }
 
     /** The last {@code lines} lines of {@code file}, or a note saying why there are none. */
-    static String tail(Path file, int lines) {
+    public static String tail(Path file, int lines) {
         if (!Files.isRegularFile(file)) {
             return "(" + file + " does not exist)\n";
         }

@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * The binary distribution built by the agent module, unpacked into a directory, with logs and pid file kept in
  * that directory too. Runs {@code bin/asfc-agent} the way a user would.
  */
-final class Distribution {
+public final class Distribution {
 
     static final String TARBALL_PROPERTY = "asfc.dist.tarball";
     static final String SCRIPT = "bin/asfc-agent";
@@ -39,7 +39,7 @@ final class Distribution {
     }
 
     /** Unpacks the tarball named by the {@value #TARBALL_PROPERTY} system property into {@code dir}. */
-    static Distribution unpack(Path dir) throws IOException, InterruptedException {
+    public static Distribution unpack(Path dir) throws IOException, InterruptedException {
         String property = System.getProperty(TARBALL_PROPERTY);
         assertTrue(
                 property != null && !property.isBlank(),
@@ -66,12 +66,12 @@ final class Distribution {
     }
 
     /** Where the distribution was unpacked ({@code ASFC_HOME}). */
-    Path home() {
+    public Path home() {
         return home;
     }
 
     /** The distribution's {@code lib/} as a class path, for running its jars (ZooKeeper, zkCli) directly. */
-    String classPath() {
+    public String classPath() {
         return home.resolve("lib").toString() + "/*";
     }
 
@@ -97,7 +97,7 @@ final class Distribution {
     }
 
     /** The java launcher of this test JVM, which the distribution is also run with. */
-    static String java() {
+    public static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
@@ -140,6 +140,15 @@ final class Distribution {
      */
     CommandResult run(Map<String, String> overrides, Duration timeout, String... args)
             throws IOException, InterruptedException {
+        return run(List.of(), overrides, timeout, args);
+    }
+
+    /**
+     * Runs {@code bin/asfc-agent} as {@link #run(Map, Duration, String...)} does, behind {@code prefix}: e.g. an
+     * {@code nsenter} into one host of the proving ground.
+     */
+    public CommandResult run(List<String> prefix, Map<String, String> overrides, Duration timeout, String... args)
+            throws IOException, InterruptedException {
         Map<String, String> environment = new HashMap<>(System.getenv());
         environment.keySet().removeIf(key -> key.startsWith("ASFC_"));
         environment.put("JAVA_HOME", System.getProperty("java.home"));
@@ -148,7 +157,9 @@ final class Distribution {
         environment.put("ASFC_START_TIMEOUT", "60");
         environment.put("ASFC_STOP_TIMEOUT", "30");
         environment.putAll(overrides);
-        List<String> command = Stream.concat(Stream.of(home.resolve(SCRIPT).toString()), Stream.of(args))
+        List<String> command = Stream.of(
+                        prefix.stream(), Stream.of(home.resolve(SCRIPT).toString()), Stream.of(args))
+                .flatMap(s -> s)
                 .toList();
         return Commands.run(command, workDir, environment, timeout);
     }

@@ -16,23 +16,33 @@ import java.util.Map;
  * that overlap in time are two schedulers working at once, seen from the inside (S1), and the time between one run's
  * last tick and the next run's first is how long no scheduler worked.
  */
-final class TickLog {
+public final class TickLog {
 
     private TickLog() {}
 
     /** The ticks of one scheduler process: from its first to its last, in wall-clock ms. */
-    record Run(String host, long pid, long firstMillis, long lastMillis, int ticks) {
+    public record Run(String host, long pid, long firstMillis, long lastMillis, int ticks) {
         boolean overlaps(Run other) {
             return firstMillis <= other.lastMillis && other.firstMillis <= lastMillis;
         }
     }
 
     /** The runs in the tick file, by first tick; empty when there is no file. Torn lines are skipped. */
-    static List<Run> runs(Path file) throws IOException {
+    public static List<Run> runs(Path file) throws IOException {
+        return runs(file, Long.MAX_VALUE);
+    }
+
+    /**
+     * The runs in the tick file, as {@link #runs(Path)}, where a run is the ticks of one pid on one host (pids are
+     * per PID namespace, so two hosts may use the same), and a silence longer than {@code silenceMillis} ends a run:
+     * a host that was rebooted may give the same pid to another process.
+     */
+    public static List<Run> runs(Path file, long silenceMillis) throws IOException {
         if (!Files.isRegularFile(file)) {
             return List.of();
         }
-        Map<Long, Run> byPid = new LinkedHashMap<>();
+        Map<String, Run> open = new LinkedHashMap<>();
+        List<Run> runs = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             String[] f = line.trim().split(" ");
             if (f.length != 3) {
@@ -46,23 +56,30 @@ final class TickLog {
             } catch (NumberFormatException e) {
                 continue; // a line being written as the file was read
             }
-            byPid.merge(
-                    pid,
-                    new Run(f[0], pid, at, at, 1),
-                    (a, b) -> new Run(
-                            a.host(),
-                            pid,
-                            Math.min(a.firstMillis(), b.firstMillis()),
-                            Math.max(a.lastMillis(), b.lastMillis()),
-                            a.ticks() + 1));
+            String key = f[0] + " " + pid;
+            Run run = open.get(key);
+            if (run != null && at - run.lastMillis() > silenceMillis) {
+                runs.add(run);
+                run = null;
+            }
+            open.put(
+                    key,
+                    run == null
+                            ? new Run(f[0], pid, at, at, 1)
+                            : new Run(
+                                    f[0],
+                                    pid,
+                                    Math.min(run.firstMillis(), at),
+                                    Math.max(run.lastMillis(), at),
+                                    run.ticks() + 1));
         }
-        List<Run> runs = new ArrayList<>(byPid.values());
+        runs.addAll(open.values());
         runs.sort(Comparator.comparingLong(Run::firstMillis));
         return runs;
     }
 
     /** Every pair of runs (of different processes) that overlap in time. */
-    static List<String> overlaps(List<Run> runs) {
+    public static List<String> overlaps(List<Run> runs) {
         List<String> found = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) {
             for (int j = i + 1; j < runs.size(); j++) {

@@ -1,0 +1,302 @@
+package io.asfc.it.pg;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.asfc.it.ClusterObserver;
+import io.asfc.it.ClusterObserver.ClusterView;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The proving ground's witness. One thread samples every host's process table every {@link #PROCESS_INTERVAL} (a
+ * scan of the root's {@code /proc}, each scheduler process attributed to the host whose PID namespace it is in);
+ * another reads the agents' roles and the assignment from ZooKeeper every {@link #ROLE_INTERVAL}. Every sample is
+ * kept; {@link #window} turns a stretch of them into figures.
+ */
+final class Observer implements AutoCloseable {
+
+    /** The pause between two process samples; a scan takes a few ms, so samples are well under 50 ms apart. */
+    static final Duration PROCESS_INTERVAL = Duration.ofMillis(10);
+
+    static final Duration ROLE_INTERVAL = Duration.ofMillis(100);
+    /** The sampling period promised by the issue; longer gaps between samples are counted and reported. */
+    static final Duration PROMISED_PERIOD = Duration.ofMillis(50);
+
+    /** A process and its start time (clock ticks since boot): together they never name another process. */
+    record Identity(long pid, long startTicks) {}
+
+    /** A scheduler main process and the host it runs on. */
+    record Main(String host, Identity id) {}
+
+    /** One look at every host's process table. */
+    record Sample(long atNanos, List<Main> mains) {
+        List<String> hosts() {
+            return mains.stream().map(Main::host).distinct().sorted().toList();
+        }
+    }
+
+    /** One look at ZooKeeper: the sole ACTIVE agent (if exactly one), every agent's role, the assigned node. */
+    record Roles(long atNanos, Optional<String> active, Map<String, String> roles, Optional<String> assigned) {}
+
+    private static final Path PROC = Path.of("/proc");
+    /** The title {@code airflow_standin.py} gives its main process; helpers have other titles and {@code --role}. */
+    private static final String MAIN_TITLE = "airflow scheduler";
+
+    private static final String HELPER_FLAG = "\0--role\0";
+
+    private final String marker;
+    private final Supplier<Map<String, String>> hostsByNamespace;
+    private final ClusterObserver cluster;
+    private final List<Sample> samples = new ArrayList<>();
+    private final List<Roles> roles = new ArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong scanErrors = new AtomicLong();
+    private final AtomicLong roleErrors = new AtomicLong();
+    private final Thread processSampler;
+    private final Thread roleSampler;
+
+    private Observer(String marker, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
+        this.marker = marker;
+        this.hostsByNamespace = hostsByNamespace;
+        this.cluster = cluster;
+        this.processSampler = daemon("pg-observer-processes", this::sampleProcesses);
+        this.roleSampler = daemon("pg-observer-roles", this::sampleRoles);
+    }
+
+    /**
+     * Starts sampling the stand-in processes whose command line contains {@code marker}, each attributed to the host
+     * that {@code hostsByNamespace} maps its PID namespace to, and the roles that {@code cluster} reads.
+     */
+    static Observer start(String marker, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
+        Observer observer = new Observer(marker, hostsByNamespace, cluster);
+        observer.processSampler.start();
+        observer.roleSampler.start();
+        return observer;
+    }
+
+    private void sampleProcesses() {
+        raisePriority();
+        while (!closed.get()) {
+            try {
+                List<Main> mains = scan(hostsByNamespace.get());
+                synchronized (samples) {
+                    samples.add(new Sample(System.nanoTime(), List.copyOf(mains)));
+                }
+                Thread.sleep(PROCESS_INTERVAL.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                scanErrors.incrementAndGet(); // counted and reported
+            }
+        }
+    }
+
+    /**
+     * The scheduler main processes of every host: processes in a host's PID namespace whose title is the stand-in's
+     * main title ({@code airflow scheduler}, not a helper's {@code --role}) and whose command line holds the marker.
+     * Only a namespace link is read for the other processes of this machine, which keeps a scan to a few ms.
+     */
+    private List<Main> scan(Map<String, String> hosts) throws IOException {
+        Map<Long, String[]> candidates = new HashMap<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, Observer::isPidDirectory)) {
+            for (Path dir : dirs) {
+                String host = Host.namespaceOf(dir).map(hosts::get).orElse(null);
+                if (host == null) {
+                    continue;
+                }
+                try {
+                    String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
+                    String[] argv = cmdline.split("\0");
+                    if (argv.length > 1
+                            && argv[0].equals(MAIN_TITLE)
+                            && cmdline.contains(marker)
+                            && !cmdline.contains(HELPER_FLAG)) {
+                        candidates.put(Long.parseLong(dir.getFileName().toString()), new String[] {host, cmdline});
+                    }
+                } catch (IOException e) {
+                    // the process ended while it was being read
+                }
+            }
+        }
+        List<Main> mains = new ArrayList<>();
+        for (Map.Entry<Long, String[]> c : candidates.entrySet()) {
+            long pid = c.getKey();
+            try {
+                String stat = Files.readString(PROC.resolve(pid + "/stat"), StandardCharsets.US_ASCII);
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                String[] parent = candidates.get(Long.parseLong(f[1]));
+                boolean forkOfMain = parent != null && parent[1].equals(c.getValue()[1]); // not yet exec'd a helper
+                if (!f[0].startsWith("Z") && !forkOfMain) {
+                    mains.add(new Main(c.getValue()[0], new Identity(pid, Long.parseLong(f[19]))));
+                }
+            } catch (IOException | RuntimeException e) {
+                // the process ended while it was being read
+            }
+        }
+        return mains;
+    }
+
+    /**
+     * Gives the sampling thread a higher CPU priority (nice -10): on a loaded machine the scan must still come every
+     * few tens of ms, or an overlap could hide between two samples.
+     */
+    private static void raisePriority() {
+        try {
+            String tid = Files.readSymbolicLink(Path.of("/proc/thread-self"))
+                    .getFileName()
+                    .toString();
+            Sh.attempt("renice", "-n", "-10", "-p", tid);
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or renice missing: sample at normal priority
+        }
+    }
+
+    private static boolean isPidDirectory(Path path) {
+        String n = path.getFileName().toString();
+        return !n.isEmpty() && n.chars().allMatch(Character::isDigit);
+    }
+
+    private void sampleRoles() {
+        while (!closed.get()) {
+            try {
+                long at = System.nanoTime();
+                ClusterView view = cluster.read();
+                Map<String, String> byNode = new TreeMap<>();
+                view.agents()
+                        .forEach((node, record) ->
+                                byNode.put(node, record.path("role").asText()));
+                Optional<String> assigned = cluster.znode("scheduler")
+                        .map(s -> s.path("node"))
+                        .filter(n -> !n.isNull())
+                        .map(JsonNode::asText);
+                synchronized (roles) {
+                    roles.add(new Roles(at, view.soleActive(), byNode, assigned));
+                }
+                Thread.sleep(ROLE_INTERVAL.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                roleErrors.incrementAndGet(); // ZooKeeper down or unreachable: counted and reported
+            }
+        }
+    }
+
+    List<Sample> samples() {
+        synchronized (samples) {
+            return List.copyOf(samples);
+        }
+    }
+
+    List<Roles> roles() {
+        synchronized (roles) {
+            return List.copyOf(roles);
+        }
+    }
+
+    Optional<Sample> latest() {
+        synchronized (samples) {
+            return samples.isEmpty() ? Optional.empty() : Optional.of(samples.get(samples.size() - 1));
+        }
+    }
+
+    Optional<Roles> latestRoles() {
+        synchronized (roles) {
+            return roles.isEmpty() ? Optional.empty() : Optional.of(roles.get(roles.size() - 1));
+        }
+    }
+
+    /** The host that runs the only scheduler now, if exactly one does. */
+    Optional<String> schedulerHost() {
+        return latest().map(Sample::hosts).filter(h -> h.size() == 1).map(h -> h.get(0));
+    }
+
+    /**
+     * Whether the cluster has settled: for the last {@code stable}, every sample saw one and the same scheduler
+     * process, on a host whose agent is among {@code agents}; ZooKeeper names one ACTIVE agent, lists exactly {@code
+     * agents}, and assigns the node that runs it.
+     */
+    boolean settled(java.util.Set<String> agents, Duration stable) {
+        long now = System.nanoTime();
+        List<Sample> recent = samples().stream()
+                .filter(s -> now - s.atNanos() <= stable.toNanos())
+                .toList();
+        Optional<Roles> r = latestRoles()
+                .filter(x -> now - x.atNanos() < Duration.ofSeconds(1).toNanos());
+        if (recent.size() < 5 || r.isEmpty()) {
+            return false;
+        }
+        Main first = recent.get(0).mains().size() == 1 ? recent.get(0).mains().get(0) : null;
+        boolean oneAndTheSame = first != null
+                && recent.stream()
+                        .allMatch(s -> s.mains().size() == 1 && s.mains().get(0).equals(first));
+        return oneAndTheSame
+                && r.get().active().isPresent()
+                && r.get().roles().keySet().equals(agents)
+                && r.get().assigned().filter(first.host()::equals).isPresent()
+                && agents.contains(first.host()); // not a stale assignment to a host whose agent is gone
+    }
+
+    /** The figures of the samples between {@code fromNanos} and {@code toNanos}. */
+    Window window(long fromNanos, long toNanos) {
+        List<Sample> all = samples();
+        List<Sample> in = all.stream()
+                .filter(s -> s.atNanos() >= fromNanos && s.atNanos() <= toNanos)
+                .toList();
+        Optional<Sample> before =
+                all.stream().filter(s -> s.atNanos() < fromNanos).reduce((a, b) -> b);
+        List<Roles> rolesIn =
+                roles().stream().filter(r -> r.atNanos() <= toNanos).toList();
+        return new Window(fromNanos, toNanos, before, in, rolesIn);
+    }
+
+    long scanErrors() {
+        return scanErrors.get();
+    }
+
+    long roleErrors() {
+        return roleErrors.get();
+    }
+
+    /** How many consecutive process samples were further apart than {@link #PROMISED_PERIOD}, and the longest. */
+    String samplingSummary() {
+        List<Sample> all = samples();
+        long over = 0;
+        long longest = 0;
+        for (int i = 1; i < all.size(); i++) {
+            long d = all.get(i).atNanos() - all.get(i - 1).atNanos();
+            longest = Math.max(longest, d);
+            if (d > PROMISED_PERIOD.toNanos()) {
+                over++;
+            }
+        }
+        return all.size() + " process samples, " + over + " intervals over " + PROMISED_PERIOD.toMillis()
+                + " ms, longest " + longest / 1_000_000 + " ms; " + roles().size() + " role samples; "
+                + scanErrors.get() + " failed scans, " + roleErrors.get() + " failed role reads";
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            processSampler.interrupt();
+            roleSampler.interrupt();
+        }
+    }
+}

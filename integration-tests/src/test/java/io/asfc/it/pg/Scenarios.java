@@ -1,0 +1,337 @@
+package io.asfc.it.pg;
+
+import io.asfc.it.pg.Faults.Partition;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The proving ground's scenarios. Each injects one fault (or, for {@code failover-under-faults}, an operator's
+ * failover during two faults), waits until the cluster has settled, and measures the stretch from the fault to
+ * then. The caller restores the baseline (every host, server and agent up) between scenarios.
+ */
+final class Scenarios {
+
+    /** One scenario: a name for the report, and what it does. */
+    record Scenario(String name, Body body) {}
+
+    @FunctionalInterface
+    interface Body {
+        Outcome run() throws Exception;
+    }
+
+    /** How long the quick suite's lost quorum lasts, as the issue asks. */
+    static final Duration QUORUM_LOSS = Duration.ofSeconds(30);
+
+    private final ProvingGround pg;
+    private final Faults faults;
+    private final Tunings t;
+    private final long startNanos;
+    /** Observations of the running scenario that are not failures, for its outcome. */
+    private final List<String> notes = new ArrayList<>();
+
+    Scenarios(ProvingGround pg, long startNanos) {
+        this.pg = pg;
+        this.faults = new Faults(pg);
+        this.t = pg.tunings();
+        this.startNanos = startNanos;
+    }
+
+    /** Every scenario once, in an order that needs no special setup between them. */
+    List<Scenario> quick() {
+        return List.of(
+                scenario("scheduler-kill", this::schedulerKill),
+                scenario("failover-manual", this::manualFailover),
+                scenario("active-agent-kill", this::activeAgentKill),
+                scenario("scheduler-agent-kill", this::schedulerAgentKill),
+                scenario("graceful-handover", this::gracefulHandover),
+                scenario("agent-freeze", this::agentFreeze),
+                scenario("host-crash", this::hostCrash),
+                scenario("partition-zookeeper", () -> partition(Partition.ZOOKEEPER, "partition-zookeeper")),
+                scenario("partition-ssh", this::partitionSsh),
+                scenario(
+                        "partition-zookeeper-and-ssh",
+                        () -> partition(Partition.ZOOKEEPER_AND_SSH, "partition-zookeeper-and-ssh")),
+                scenario("partition-one-way", () -> partition(Partition.ONE_WAY_FROM_ZOOKEEPER, "partition-one-way")),
+                scenario("zk-leader-kill", this::zkLeaderKill),
+                scenario("zk-minority-kill", this::zkMinorityKill),
+                scenario("zk-quorum-loss", this::zkQuorumLoss),
+                scenario("failover-under-faults", this::failoverUnderFaults));
+    }
+
+    /** A scenario whose notes start empty, even after one that failed half-way. */
+    private Scenario scenario(String name, Body body) {
+        return new Scenario(name, () -> {
+            notes.clear();
+            return body.run();
+        });
+    }
+
+    Outcome schedulerKill() throws Exception {
+        String node = pg.schedulerNode();
+        long at = faults.killScheduler(node);
+        long end = settleAndWatch(all());
+        return outcome("scheduler-kill", "kill -9 of the scheduler on " + node, at, at, end, null);
+    }
+
+    Outcome manualFailover() throws Exception {
+        String from = pg.schedulerNode();
+        String to = next(from);
+        long at = faults.failover(to, to);
+        long end = settleAndWatch(all());
+        expectOn(to, "failover --to " + to);
+        return outcome(
+                "failover-manual", "bin/asfc-agent failover --to " + to + " (from " + from + ")", at, at, end, 1);
+    }
+
+    Outcome activeAgentKill() throws Exception {
+        String scheduler = pg.schedulerNode();
+        String active = pg.activeNode();
+        if (active.equals(scheduler)) { // setup: the scheduler should run on another host than the ACTIVE agent
+            faults.failover(next(scheduler), next(scheduler));
+            settle(all());
+            scheduler = pg.schedulerNode();
+        }
+        boolean apart = !active.equals(scheduler);
+        if (!apart) {
+            notes.add("setup: failover --to " + next(active) + " left the scheduler on " + scheduler
+                    + ", so it ran on the killed agent's host");
+        }
+        long at = faults.killAgent(active);
+        long end = settleAndWatch(allBut(active));
+        return outcome(
+                "active-agent-kill",
+                "kill -9 of the ACTIVE agent " + active + " (scheduler on " + scheduler + ")",
+                at,
+                at,
+                end,
+                apart ? 0 : 1);
+    }
+
+    Outcome schedulerAgentKill() throws Exception {
+        String node = pg.schedulerNode();
+        long at = faults.killAgent(node);
+        long end = settleAndWatch(allBut(node));
+        return outcome(
+                "scheduler-agent-kill", "kill -9 of " + node + "'s agent, which runs the scheduler", at, at, end, 1);
+    }
+
+    Outcome gracefulHandover() throws Exception {
+        String node = pg.schedulerNode();
+        long at = faults.stopAgent(node);
+        long end = settleAndWatch(allBut(node));
+        return outcome(
+                "graceful-handover",
+                "bin/asfc-agent stop (SIGTERM) of " + node + "'s agent, which runs the scheduler",
+                at,
+                at,
+                end,
+                1);
+    }
+
+    Outcome agentFreeze() throws Exception {
+        String node = pg.schedulerNode();
+        Duration hold = t.sessionTimeout().plusSeconds(2);
+        long at = faults.freezeAgent(node, hold);
+        long end = settleAndWatch(all());
+        return outcome(
+                "agent-freeze",
+                "SIGSTOP of " + node + "'s agent (runs the scheduler) for " + Tunings.ms(hold) + ", then SIGCONT",
+                at,
+                at,
+                end,
+                1);
+    }
+
+    Outcome hostCrash() throws Exception {
+        String node = pg.schedulerNode();
+        long at = faults.crashHost(node);
+        long end = settleAndWatch(allBut(node));
+        return outcome(
+                "host-crash",
+                "crash of " + node + ", which runs the scheduler (SIGKILL of its PID namespace, link down)",
+                at,
+                at,
+                end,
+                1);
+    }
+
+    Outcome partition(Partition kind, String name) throws Exception {
+        String node = pg.schedulerNode();
+        long at = faults.partition(node, kind);
+        settle(allBut(node));
+        faults.heal(node);
+        long end = settleAndWatch(all());
+        String how =
+                switch (kind) {
+                    case ZOOKEEPER -> "cut off from ZooKeeper (both ways)";
+                    case ONE_WAY_FROM_ZOOKEEPER -> "deaf to ZooKeeper (packets from the servers dropped, its own sent)";
+                    case ZOOKEEPER_AND_SSH -> "cut off from ZooKeeper and SSH (only self-fencing can stop it)";
+                    case SSH -> "unreachable over SSH";
+                };
+        return outcome(name, node + ", which runs the scheduler, " + how + " until another runs it", at, at, end, 1);
+    }
+
+    Outcome partitionSsh() throws Exception {
+        String scheduler = pg.schedulerNode();
+        String active = pg.activeNode();
+        String target = ProvingGround.NODES.stream()
+                .filter(n -> !n.equals(scheduler) && !n.equals(active))
+                .findFirst()
+                .orElse(next(scheduler));
+        // Long enough for sweeps that check the agent's host over SSH (every verify-agents-every polls).
+        Duration hold =
+                t.pollInterval().multipliedBy(4).plus(t.sshConnectTimeout()).plusSeconds(1);
+        long at = faults.partition(target, Partition.SSH);
+        Thread.sleep(hold.toMillis());
+        faults.heal(target);
+        long end = settleAndWatch(all());
+        return outcome(
+                "partition-ssh",
+                target + " unreachable over SSH for " + Tunings.ms(hold) + " (scheduler on " + scheduler + ")",
+                at,
+                at,
+                end,
+                0);
+    }
+
+    Outcome zkLeaderKill() throws Exception {
+        long at = System.nanoTime();
+        ZkEnsemble.Server killed = faults.killZkLeader();
+        pg.zk().awaitQuorum(Duration.ofSeconds(60));
+        long end = settleAndWatch(all());
+        return outcome("zk-leader-kill", "kill -9 of the ZooKeeper leader " + killed, at, at, end, 0);
+    }
+
+    Outcome zkMinorityKill() throws Exception {
+        long at = System.nanoTime();
+        ZkEnsemble.Server killed = faults.killZkFollower();
+        Thread.sleep(t.sessionTimeout().toMillis()); // the fault lasts a session timeout
+        long end = settleAndWatch(all());
+        return outcome("zk-minority-kill", "kill -9 of the ZooKeeper follower " + killed, at, at, end, 0);
+    }
+
+    Outcome zkQuorumLoss() throws Exception {
+        long at = System.nanoTime();
+        long restored = faults.loseQuorum(QUORUM_LOSS);
+        long end = settleAndWatch(all());
+        return outcome(
+                "zk-quorum-loss",
+                "kill -9 of 2 of 3 ZooKeeper servers for " + Tunings.ms(QUORUM_LOSS)
+                        + ", then restarted (recovery from the restored quorum)",
+                at,
+                restored,
+                end,
+                1);
+    }
+
+    Outcome failoverUnderFaults() throws Exception {
+        String from = pg.schedulerNode();
+        String to = next(from);
+        String third = next(to);
+        ZkEnsemble.Server killed = faults.killZkFollower();
+        faults.partition(third, Partition.SSH);
+        long at = faults.failover(to, to);
+        long end = settleAndWatch(all());
+        expectOn(to, "failover --to " + to);
+        faults.heal(third);
+        return outcome(
+                "failover-under-faults",
+                "failover --to " + to + " (from " + from + ") while ZooKeeper " + killed + " is down and " + third
+                        + " is unreachable over SSH",
+                at,
+                at,
+                end,
+                1);
+    }
+
+    private Outcome outcome(
+            String name, String fault, long faultAt, long recoveryFrom, long settledAt, Integer expectedRestarts) {
+        Window w = pg.observer().window(faultAt, settledAt);
+        long bound = t.l1Bound().toMillis();
+        Optional<Long> recovery = w.recoveryMillis(recoveryFrom);
+        List<String> problems = new ArrayList<>();
+        List<String> notes = new ArrayList<>(this.notes);
+        this.notes.clear();
+        if (w.overlapSamples() > 0) {
+            problems.add("S1: schedulers on two hosts for " + w.overlapMillis() + " ms: " + w.overlaps());
+        }
+        if (recovery.isEmpty()) {
+            problems.add("no single scheduler at the end");
+        } else if (recovery.get() > bound) {
+            problems.add(
+                    "L1: the scheduler ran again after " + recovery.get() + " ms, over the bound of " + bound + " ms");
+        }
+        if (expectedRestarts != null && w.restarts() > expectedRestarts) {
+            String what = w.restarts() + " scheduler restarts, " + expectedRestarts + " expected";
+            if (name.equals("active-agent-kill")) { // the contract: a controller failover restarts nothing
+                problems.add(what);
+            } else {
+                notes.add(what);
+            }
+        }
+        if (w.longestSampleIntervalMillis() > Observer.PROMISED_PERIOD.toMillis()) {
+            notes.add("longest interval between process samples: " + w.longestSampleIntervalMillis() + " ms");
+        }
+        return new Outcome(
+                name,
+                fault,
+                (faultAt - startNanos) / 1_000_000,
+                recovery.orElse(null),
+                w.newActiveMillis(faultAt).orElse(null),
+                w.gapMillis(),
+                w.overlapMillis(),
+                w.overlapSamples(),
+                w.restarts(),
+                expectedRestarts,
+                w.schedulerPath(),
+                w.activePath(),
+                w.finalRoles(),
+                bound,
+                List.copyOf(problems),
+                List.copyOf(notes));
+    }
+
+    /** Notes it when the scheduler does not run on {@code node}, where {@code what} should have put it. */
+    private void expectOn(String node, String what) {
+        String actual = pg.schedulerNode();
+        if (!actual.equals(node)) {
+            notes.add(what + " exited 0, but the scheduler runs on " + actual);
+        }
+    }
+
+    /** Waits until the cluster settled with exactly {@code agents} registered. */
+    private long settle(Set<String> agents) {
+        return pg.awaitSettled(agents, t.l1Bound().plusSeconds(45));
+    }
+
+    /**
+     * Waits until the cluster settled, then keeps watching for a session timeout and a second more: what a fault
+     * leaves behind (a session that expires only now, an agent that rejoins) happens inside the scenario's window.
+     * Returns the end of the window.
+     */
+    private long settleAndWatch(Set<String> agents) throws InterruptedException {
+        settle(agents);
+        Thread.sleep(t.sessionTimeout().plusSeconds(1).toMillis()); // an observation period, not a wait for a condition
+        return System.nanoTime();
+    }
+
+    private static Set<String> all() {
+        return Set.copyOf(ProvingGround.NODES);
+    }
+
+    private static Set<String> allBut(String node) {
+        Set<String> nodes = new TreeSet<>(ProvingGround.NODES);
+        nodes.remove(node);
+        return nodes;
+    }
+
+    /** The node after {@code node} in {@code nodes} order, round. */
+    private static String next(String node) {
+        List<String> nodes = ProvingGround.NODES;
+        return nodes.get((nodes.indexOf(node) + 1) % nodes.size());
+    }
+}

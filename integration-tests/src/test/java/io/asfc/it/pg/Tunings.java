@@ -1,0 +1,75 @@
+package io.asfc.it.pg;
+
+import java.time.Duration;
+
+/**
+ * The configuration every agent of the proving ground runs with, and the L1 bound it implies: after any single
+ * fault a scheduler runs again within session timeout + fence time + start time.
+ *
+ * @param sessionTimeout {@code zookeeper.session-timeout}
+ * @param selfFenceAfter {@code zookeeper.self-fence-after}
+ * @param takeoverGrace {@code controller.takeover-grace}
+ * @param pollInterval {@code controller.poll-interval}
+ * @param heartbeatInterval {@code controller.heartbeat-interval}
+ * @param sshConnectTimeout {@code ssh.connect-timeout}
+ * @param sshCommandTimeout {@code ssh.command-timeout}
+ * @param stopTimeout {@code scheduler.stop-timeout}
+ * @param restartSleep {@code scheduler.restart-sleep}
+ * @param startAllowance not a setting: how long the stand-in scheduler may take to start and be seen, on a loaded
+ *     two-core machine
+ */
+record Tunings(
+        Duration sessionTimeout,
+        Duration selfFenceAfter,
+        Duration takeoverGrace,
+        Duration pollInterval,
+        Duration heartbeatInterval,
+        Duration sshConnectTimeout,
+        Duration sshCommandTimeout,
+        Duration stopTimeout,
+        Duration restartSleep,
+        Duration startAllowance) {
+
+    static final Tunings DEFAULT = new Tunings(
+            Duration.ofSeconds(4),
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            Duration.ofMillis(500),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(2),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(3));
+
+    /**
+     * The L1 bound: the session timeout plus one ZooKeeper tick (sessions expire on ticks); the fence time, which is
+     * the longer of takeover-grace (an unreachable host) and one bounded SSH call (connect + command timeout, a stop
+     * over SSH); and the start time (restart-sleep plus the start allowance).
+     */
+    Duration l1Bound() {
+        Duration sshCall = sshConnectTimeout.plus(sshCommandTimeout);
+        Duration fence = takeoverGrace.compareTo(sshCall) > 0 ? takeoverGrace : sshCall;
+        return sessionTimeout
+                .plus(ZkEnsemble.TICK)
+                .plus(fence)
+                .plus(restartSleep)
+                .plus(startAllowance);
+    }
+
+    /** The {@code asfc.conf} lines these tunings set, for the report. */
+    String describe() {
+        return "zookeeper.session-timeout = " + ms(sessionTimeout) + ", zookeeper.self-fence-after = "
+                + ms(selfFenceAfter) + ", controller.takeover-grace = " + ms(takeoverGrace)
+                + ", controller.poll-interval = " + ms(pollInterval) + ", controller.heartbeat-interval = "
+                + ms(heartbeatInterval) + ", controller.on-unfenceable = proceed, ssh.connect-timeout = "
+                + ms(sshConnectTimeout) + ", ssh.command-timeout = " + ms(sshCommandTimeout)
+                + ", scheduler.mode = child, scheduler.stop-timeout = " + ms(stopTimeout)
+                + ", scheduler.restart-sleep = " + ms(restartSleep) + "; ZooKeeper tickTime = "
+                + ms(ZkEnsemble.TICK);
+    }
+
+    static String ms(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+}
