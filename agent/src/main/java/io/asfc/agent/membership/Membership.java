@@ -174,10 +174,11 @@ public final class Membership implements Closeable {
             record = next();
             byte[] data = Json.encode(record);
             try {
-                version = client.setData()
-                        .withVersion(version)
-                        .forPath(path, data)
-                        .getVersion();
+                Stat written = client.setData().withVersion(version).forPath(path, data);
+                version = written.getVersion();
+                if (written.getEphemeralOwner() != sessionId()) {
+                    takeOver(written, data);
+                }
                 metrics.heartbeatWritten();
             } catch (KeeperException.NoNodeException e) {
                 client.create().withMode(CreateMode.EPHEMERAL).forPath(path, data);
@@ -195,6 +196,32 @@ public final class Membership implements Closeable {
             Threads.checkInterrupted(e);
             LOG.warn("heartbeat of {} failed: {}", path, e.toString());
         }
+    }
+
+    /**
+     * Our node still belongs to this agent's previous session: Curator gave up on that session and
+     * opened a new one while ZooKeeper had no quorum, and the ensemble keeps the old one alive until
+     * it times out there. The node would then vanish, and the ACTIVE controller would take this
+     * agent for gone. Move it to the current session at once, in one transaction, so that it never
+     * disappears.
+     */
+    private void takeOver(Stat old, byte[] data) throws Exception {
+        client.transaction()
+                .forOperations(
+                        client.transactionOp()
+                                .delete()
+                                .withVersion(old.getVersion())
+                                .forPath(path),
+                        client.transactionOp()
+                                .create()
+                                .withMode(CreateMode.EPHEMERAL)
+                                .forPath(path, data));
+        version = 0;
+        LOG.info(
+                "moved {} from the previous ZooKeeper session 0x{} to the current one",
+                path,
+                Long.toHexString(old.getEphemeralOwner()));
+        events.record("agent-rejoined", record.node() + " re-registered under its new ZooKeeper session");
     }
 
     private void reclaimOrComplain() throws Exception {

@@ -15,8 +15,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,6 +72,44 @@ class MembershipTest {
         await().atMost(WAIT).until(() -> agents.published().stream()
                 .anyMatch(r -> r.node().equals("a")
                         && r.pid() == ProcessHandle.current().pid()));
+    }
+
+    @Test
+    void nodeHeldByAnotherSessionAtTheExpectedVersionIsMovedToTheAgentsSession() throws Exception {
+        // As after a quorum loss: Curator opened a new session while the ensemble kept the old one,
+        // whose node the agent's heartbeat (same version) would keep writing until it vanished.
+        agents.start("a");
+        String path = agents.paths().agent("a");
+        await().atMost(WAIT).until(() -> agents.observer().checkExists().forPath(path) != null);
+        long agentSession =
+                agents.client("a").getZookeeperClient().getZooKeeper().getSessionId();
+        try (CuratorFramework old = CuratorFrameworkFactory.newClient(
+                server.getConnectString(), new org.apache.curator.retry.RetryOneTime(100))) {
+            old.start();
+            old.blockUntilConnected();
+            Stat stat = old.checkExists().forPath(path);
+            byte[] data = old.getData().forPath(path);
+            old.transaction()
+                    .forOperations(
+                            old.transactionOp()
+                                    .delete()
+                                    .withVersion(stat.getVersion())
+                                    .forPath(path),
+                            old.transactionOp()
+                                    .create()
+                                    .withMode(CreateMode.EPHEMERAL)
+                                    .forPath(path, data));
+            // bring the old session's node to the version the agent expects to write next
+            for (int v = 0; v < stat.getVersion(); v++) {
+                old.setData().forPath(path, data);
+            }
+
+            await().atMost(WAIT).until(() -> old.checkExists().forPath(path).getEphemeralOwner() == agentSession);
+        }
+        // the old session is gone; the node is not
+        await().during(Duration.ofSeconds(1))
+                .atMost(WAIT)
+                .until(() -> agents.observer().checkExists().forPath(path) != null);
     }
 
     @Test
