@@ -254,12 +254,23 @@ public final class Agent implements Closeable {
                         asked,
                         granted);
             }
-            if (settings.zookeeper().selfFenceAfter().toMillis() >= granted) {
+            // The client notices a silent ensemble only after 2/3 of the session timeout (then
+            // SUSPENDED), and self-fences self-fence-after later. Without a confirmed SSH fence,
+            // another host takes over after the session expired plus takeover-grace.
+            long selfFence = settings.zookeeper().selfFenceAfter().toMillis();
+            long grace = settings.controller().takeoverGrace().toMillis();
+            if (granted * 2 / 3 + selfFence >= granted + grace) {
                 LOG.error(
-                        "self-fence-after ({}ms) is not shorter than the granted session timeout ({}ms): another"
-                                + " host may take over before this one stops its scheduler",
-                        settings.zookeeper().selfFenceAfter().toMillis(),
-                        granted);
+                        "a host cut off from ZooKeeper stops its scheduler about {}ms after its last contact"
+                                + " (2/3 of the granted session timeout {}ms, then self-fence-after {}ms), but"
+                                + " another host may start one after {}ms (the session timeout plus takeover-grace"
+                                + " {}ms) when it cannot be fenced over SSH: keep self-fence-after below {}ms",
+                        granted * 2 / 3 + selfFence,
+                        granted,
+                        selfFence,
+                        granted + grace,
+                        grace,
+                        granted / 3 + grace);
             }
         } catch (Exception e) {
             Threads.checkInterrupted(e);
