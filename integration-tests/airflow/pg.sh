@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+#
+# A throwaway PostgreSQL server for the real-Airflow tests, from Debian's postgresql package.
+#
+#   integration-tests/airflow/pg.sh start DIR PORT   # initdb in DIR, listen on 127.0.0.1:PORT,
+#                                                    # create role and database "airflow" (trust)
+#   integration-tests/airflow/pg.sh stop DIR         # pg_ctl stop -m fast (exit 0 if not running)
+#
+# The server listens on loopback only; its socket and log are in DIR. Run as root, the server runs
+# as the "postgres" user (initdb refuses root), so DIR must be one the postgres user can reach:
+# this script creates DIR and gives it to postgres. Airflow's URL is then
+#   postgresql+psycopg2://airflow@127.0.0.1:PORT/airflow
+#
+# Environment: PG_BIN (default: the newest /usr/lib/postgresql/*/bin).
+# Exit codes: 0 ok, 1 failure, 2 usage.
+
+set -o errexit -o nounset -o pipefail
+
+readonly NAME=pg.sh
+
+usage() {
+  echo "usage: $NAME start DIR PORT | stop DIR" >&2
+  exit 2
+}
+
+fail() {
+  echo "$NAME: $*" >&2
+  exit 1
+}
+
+pg_bin() {
+  if [[ -n ${PG_BIN:-} ]]; then
+    echo "$PG_BIN"
+    return
+  fi
+  local newest
+  newest=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+  [[ -n $newest ]] || fail "no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)"
+  echo "$newest"
+}
+
+# Runs a command as the postgres user when we are root, as ourselves otherwise.
+as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+[[ $# -ge 2 ]] || usage
+command=$1
+dir=$2
+bin=$(pg_bin)
+
+case $command in
+  start)
+    [[ $# -eq 3 && $3 =~ ^[0-9]+$ ]] || usage
+    port=$3
+    mkdir -p -- "$dir"
+    dir=$(readlink -f -- "$dir")
+    if [[ $(id -u) -eq 0 ]]; then
+      chown postgres: -- "$dir"
+    fi
+    if [[ ! -f $dir/data/PG_VERSION ]]; then
+      as_owner "$bin/initdb" --pgdata="$dir/data" --username=airflow --auth=trust --encoding=UTF8 \
+        --no-sync >"$dir/initdb.log" 2>&1 || fail "initdb failed; see $dir/initdb.log"
+    fi
+    as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/postgres.log" --wait --timeout=60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off" start >/dev/null ||
+      fail "the server did not start; see $dir/postgres.log"
+    if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U airflow -d postgres -tAc \
+      "select 1 from pg_database where datname = 'airflow'" | grep -q 1; then
+      as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U airflow airflow || fail "createdb airflow failed"
+    fi
+    echo "postgresql+psycopg2://airflow@127.0.0.1:$port/airflow"
+    ;;
+  stop)
+    [[ $# -eq 2 ]] || usage
+    [[ -f $dir/data/postmaster.pid ]] || exit 0
+    as_owner "$bin/pg_ctl" --pgdata="$dir/data" --mode=fast --wait --timeout=60 stop >/dev/null ||
+      fail "pg_ctl stop failed; see $dir/postgres.log"
+    ;;
+  *)
+    usage
+    ;;
+esac
