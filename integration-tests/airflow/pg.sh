@@ -2,13 +2,14 @@
 #
 # A throwaway PostgreSQL server for the real-Airflow tests, from Debian's postgresql package.
 #
-#   integration-tests/airflow/pg.sh start DIR PORT   # initdb in DIR, listen on 127.0.0.1:PORT,
-#                                                    # create role and database "airflow" (trust)
+#   integration-tests/airflow/pg.sh start DIR PORT [DB...]  # initdb in DIR, listen on 127.0.0.1:PORT,
+#                                                           # role "airflow" (trust), databases DB...
+#                                                           # (default: airflow)
 #   integration-tests/airflow/pg.sh stop DIR         # pg_ctl stop -m fast (exit 0 if not running)
 #
 # The server listens on loopback only; its socket and log are in DIR. Run as root, the server runs
 # as the "postgres" user (initdb refuses root), so DIR must be one the postgres user can reach:
-# this script creates DIR and gives it to postgres. Airflow's URL is then
+# this script creates DIR and gives it to postgres. It prints Airflow's URL for the first DB:
 #   postgresql+psycopg2://airflow@127.0.0.1:PORT/airflow
 #
 # Environment: PG_BIN (default: the newest /usr/lib/postgresql/*/bin).
@@ -19,7 +20,7 @@ set -o errexit -o nounset -o pipefail
 readonly NAME=pg.sh
 
 usage() {
-  echo "usage: $NAME start DIR PORT | stop DIR" >&2
+  echo "usage: $NAME start DIR PORT [DB...] | stop DIR" >&2
   exit 2
 }
 
@@ -55,8 +56,11 @@ bin=$(pg_bin)
 
 case $command in
   start)
-    [[ $# -eq 3 && $3 =~ ^[0-9]+$ ]] || usage
+    [[ $# -ge 3 && $3 =~ ^[0-9]+$ ]] || usage
     port=$3
+    shift 3
+    databases=("$@")
+    ((${#databases[@]})) || databases=(airflow)
     mkdir -p -- "$dir"
     dir=$(readlink -f -- "$dir")
     if [[ $(id -u) -eq 0 ]]; then
@@ -69,11 +73,14 @@ case $command in
     as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/postgres.log" --wait --timeout=60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off" start >/dev/null ||
       fail "the server did not start; see $dir/postgres.log"
-    if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U airflow -d postgres -tAc \
-      "select 1 from pg_database where datname = 'airflow'" | grep -q 1; then
-      as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U airflow airflow || fail "createdb airflow failed"
-    fi
-    echo "postgresql+psycopg2://airflow@127.0.0.1:$port/airflow"
+    for db in "${databases[@]}"; do
+      [[ $db =~ ^[a-z][a-z0-9_]*$ ]] || fail "bad database name $db"
+      if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U airflow -d postgres -tAc \
+        "select 1 from pg_database where datname = '$db'" | grep -q 1; then
+        as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U airflow "$db" || fail "createdb $db failed"
+      fi
+    done
+    echo "postgresql+psycopg2://airflow@127.0.0.1:$port/${databases[0]}"
     ;;
   stop)
     [[ $# -eq 2 ]] || usage

@@ -1,0 +1,475 @@
+package io.asfc.it.airflow;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.asfc.it.CommandResult;
+import io.asfc.it.Commands;
+import io.asfc.it.Distribution;
+import io.asfc.it.airflow.ProcTree.Identity;
+import io.asfc.it.airflow.ProcTree.Proc;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * One agent from the built distribution (embedded ZooKeeper, child mode) supervises a real {@code airflow scheduler}
+ * with the LocalExecutor on a throwaway PostgreSQL, for each supported Airflow line. The venvs come from the lock
+ * files in {@code integration-tests/airflow} through {@code venv.sh} and are kept between runs (under {@code
+ * ~/.cache/asfc-it/airflow}, or {@code -Dasfc.airflow.venvs=DIR}).
+ *
+ * <p>It checks that the agent sees the scheduler (and its health server) and that {@code is-scheduler-running
+ * --local} agrees; that asfc's default process-pattern matches what it must in the real tree; that a SIGKILL of the
+ * scheduler's main process brings a new one and leaves nothing of the old tree; and that stopping the agent leaves
+ * nothing of the tree. It skips when PyPI, Python's venv or PostgreSQL is missing, except under {@code CI=true}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AirflowProcessesIT {
+
+    /** asfc's default scheduler.process-pattern (reference.conf). */
+    private static final Pattern DEFAULT_PATTERN =
+            Pattern.compile("airflow (scheduler|executor)|airflow worker -- LocalExecutor");
+
+    private static final Duration VENV_TIMEOUT = Duration.ofMinutes(20);
+    private static final Duration PG_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration MIGRATE_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration DAEMON_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration CLI_TIMEOUT = Duration.ofMinutes(1);
+    /** From the agent's start to a scheduler that runs and answers on its health server (Airflow imports slowly). */
+    private static final Duration RUNNING_TIMEOUT = Duration.ofMinutes(3);
+    /** After a SIGKILL of the main process: a new main, and the old tree gone. */
+    private static final Duration RESTART_TIMEOUT = Duration.ofMinutes(2);
+    /** scheduler.stop-timeout given to the agent; the tree must be gone within it plus some slack. */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    @TempDir
+    static Path tempDir;
+
+    private Path scripts;
+    private Path venvs;
+    private Path pgDir;
+    private int pgPort;
+    private Distribution dist;
+    private final Map<String, Duration> figures = new LinkedHashMap<>();
+    /** Every scheduler process ever seen, so that cleanup can end any left behind (by pid and start time). */
+    private final Set<Identity> seen = new HashSet<>();
+
+    @BeforeAll
+    void startPostgres() throws Exception {
+        requireOrSkip(Files.isDirectory(Path.of("/proc/self")), "needs Linux /proc");
+        scripts = Path.of(System.getProperty("user.dir")).resolve("airflow");
+        assertTrue(Files.isRegularFile(scripts.resolve("venv.sh")), "no venv.sh in " + scripts);
+        venvs = Path.of(System.getProperty(
+                "asfc.airflow.venvs",
+                Path.of(System.getProperty("user.home"), ".cache/asfc-it/airflow")
+                        .toString()));
+        requireOrSkip(
+                Files.isDirectory(Path.of("/usr/lib/postgresql")),
+                "PostgreSQL is not installed (apt-get install postgresql); Airflow's LocalExecutor refuses SQLite");
+        // Not under tempDir: as root the server runs as "postgres", which cannot enter JUnit's 0700 directory.
+        pgDir = Files.createTempDirectory(Path.of("/tmp"), "asfc-airflow-pg-");
+        pgPort = freePort();
+        CommandResult pg = Commands.run(
+                List.of(
+                        scripts.resolve("pg.sh").toString(),
+                        "start",
+                        pgDir.toString(),
+                        Integer.toString(pgPort),
+                        "airflow2",
+                        "airflow3"),
+                tempDir,
+                System.getenv(),
+                PG_TIMEOUT);
+        requireOrSkip(pg.exitCode() == 0, "could not start PostgreSQL:\n" + pg.describe());
+        dist = Distribution.unpack(tempDir);
+    }
+
+    @AfterAll
+    void stopPostgres() throws Exception {
+        killLeftovers();
+        if (pgDir != null) {
+            CommandResult stop = Commands.run(
+                    List.of(scripts.resolve("pg.sh").toString(), "stop", pgDir.toString()),
+                    tempDir,
+                    System.getenv(),
+                    PG_TIMEOUT);
+            deleteTree(pgDir);
+            assertEquals(0, stop.exitCode(), stop::describe);
+        }
+        System.out.println("AirflowProcessesIT figures:");
+        figures.forEach((what, took) -> System.out.printf("  %-58s %6d ms%n", what, took.toMillis()));
+    }
+
+    @ParameterizedTest(name = "Airflow {0}.x")
+    @ValueSource(strings = {"2", "3"})
+    void schedulerTreeIsSupervisedRestartedAndStoppedWhole(String line) throws Exception {
+        Path venv = venv(line);
+        Path dir = Files.createDirectories(tempDir.resolve("airflow-" + line));
+        int healthPort = freePort();
+        Map<String, String> airflowEnv = airflowEnvironment(dir, healthPort);
+        airflowEnv.put(
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+                "postgresql+psycopg2://airflow@127.0.0.1:" + pgPort + "/airflow" + line);
+
+        long migrateStarted = System.nanoTime();
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.putAll(airflowEnv);
+        CommandResult migrate = Commands.run(
+                List.of(venv.resolve("bin/airflow").toString(), "db", "migrate"), dir, env, MIGRATE_TIMEOUT);
+        assertEquals(0, migrate.exitCode(), migrate::describe);
+        figures.put("Airflow " + line + ": airflow db migrate (PostgreSQL)", since(migrateStarted));
+
+        Agent agent = new Agent(dist, dir.resolve("agent"), venv, airflowEnv, healthPort);
+        try {
+            long started = System.nanoTime();
+            CommandResult start = agent.run(DAEMON_TIMEOUT, "start");
+            assertEquals(0, start.exitCode(), () -> start.describe() + agent.logTails());
+            Proc main = awaitMain(agent, Optional.empty(), RUNNING_TIMEOUT);
+            awaitHealthy(healthPort);
+            figures.put("Airflow " + line + ": agent start -> scheduler healthy", since(started));
+
+            CommandResult running = agent.run(CLI_TIMEOUT, "is-scheduler-running", "--local");
+            assertEquals(0, running.exitCode(), () -> running.describe() + agent.logTails());
+
+            List<Proc> tree = awaitTree(line, main);
+            System.out.printf("AirflowProcessesIT: Airflow %s.x scheduler tree:%n%s%n", line, ProcTree.describe(tree));
+            checkPatternAgainst(line, tree);
+
+            // SIGKILL of the main process: a new main, and nothing of the old tree left.
+            Set<Identity> oldTree = ProcTree.ids(tree);
+            long killed = System.nanoTime();
+            assertTrue(ProcessHandle.of(main.pid())
+                    .map(ProcessHandle::destroyForcibly)
+                    .orElse(false));
+            Proc next = awaitMain(agent, Optional.of(main.id()), RESTART_TIMEOUT);
+            figures.put("Airflow " + line + ": kill -9 of main -> new main", since(killed));
+            await("the killed scheduler's tree to be gone")
+                    .atMost(RESTART_TIMEOUT)
+                    .pollInterval(POLL)
+                    .until(() -> ProcTree.scan().among(oldTree).isEmpty());
+            figures.put("Airflow " + line + ": kill -9 of main -> old tree gone", since(killed));
+            awaitHealthy(healthPort);
+            figures.put("Airflow " + line + ": kill -9 of main -> healthy again", since(killed));
+            List<Proc> newTree = awaitTree(line, next);
+
+            // Stopping the agent stops the whole tree, and the session it ran in.
+            ProcTree before = ProcTree.scan();
+            Set<Identity> last = ProcTree.ids(newTree);
+            last.addAll(ProcTree.ids(before.session(next.sid())));
+            long stopping = System.nanoTime();
+            CommandResult stop = agent.run(DAEMON_TIMEOUT, "stop");
+            assertEquals(0, stop.exitCode(), () -> stop.describe() + agent.logTails());
+            List<Proc> left = ProcTree.scan().among(last);
+            assertEquals(List.of(), left, () -> "left after the agent stopped:\n" + ProcTree.describe(left));
+            figures.put("Airflow " + line + ": agent stop (scheduler tree first)", since(stopping));
+        } finally {
+            agent.stopQuietly();
+            killLeftovers();
+        }
+    }
+
+    /** Builds or reuses the venv of {@code line}; skips (fails under CI=true) when it cannot be built. */
+    private Path venv(String line) throws IOException, InterruptedException {
+        Path venv = venvs.resolve("airflow-" + line);
+        long started = System.nanoTime();
+        CommandResult built = Commands.run(
+                List.of(scripts.resolve("venv.sh").toString(), line, venv.toString()),
+                tempDir,
+                System.getenv(),
+                VENV_TIMEOUT);
+        String said =
+                built.stdout().lines().filter(l -> l.startsWith("venv.sh:")).reduce("", (a, b) -> b);
+        System.out.printf("AirflowProcessesIT: %s%n", said);
+        requireOrSkip(
+                built.exitCode() == 0,
+                "could not build the Airflow " + line + " venv (PyPI unreachable?):\n" + tail(built.describe()));
+        figures.put(
+                "Airflow " + line + ": venv.sh (" + (said.contains("reusing") ? "reused" : "built") + ")",
+                since(started));
+        return venv;
+    }
+
+    private static Map<String, String> airflowEnvironment(Path dir, int healthPort) throws IOException {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("AIRFLOW_HOME", Files.createDirectories(dir.resolve("home")).toString());
+        env.put(
+                "AIRFLOW__CORE__DAGS_FOLDER",
+                Files.createDirectories(dir.resolve("dags")).toString());
+        env.put("AIRFLOW__CORE__EXECUTOR", "LocalExecutor");
+        env.put("AIRFLOW__CORE__PARALLELISM", "4"); // Airflow 2 forks one worker per slot (32 by default)
+        env.put("AIRFLOW__CORE__LOAD_EXAMPLES", "False");
+        env.put("AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "True");
+        env.put("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST", "127.0.0.1");
+        env.put("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT", Integer.toString(healthPort));
+        env.put("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", Integer.toString(freePort()));
+        return env;
+    }
+
+    /**
+     * The scheduler's main process: the child of the agent's watchdog shell (the scheduler session's leader) that
+     * runs {@code airflow scheduler}, other than {@code not}.
+     */
+    private Proc awaitMain(Agent agent, Optional<Identity> not, Duration timeout) {
+        Proc[] found = new Proc[1];
+        await("a scheduler main process under the agent")
+                .atMost(timeout)
+                .pollInterval(POLL)
+                .until(() -> {
+                    ProcTree procs = ProcTree.scan();
+                    long agentPid = agent.pid();
+                    for (Proc child : procs.treeOf(agentPid)) {
+                        if (child.ppid() != agentPid || !child.title().contains("asfc-scheduler-watchdog")) {
+                            continue;
+                        }
+                        Optional<Proc> main = procs.treeOf(child.pid()).stream()
+                                .filter(p ->
+                                        p.ppid() == child.pid() && p.title().contains("airflow scheduler"))
+                                .filter(p -> not.map(n -> !n.equals(p.id())).orElse(true))
+                                .findFirst();
+                        if (main.isPresent()) {
+                            found[0] = main.get();
+                            return true;
+                        }
+                    }
+                    return false;
+                });
+        seen.add(found[0].id());
+        return found[0];
+    }
+
+    /** The main's tree once its LocalExecutor workers are up. */
+    private List<Proc> awaitTree(String line, Proc main) {
+        List<List<Proc>> tree = new ArrayList<>(List.of(List.of()));
+        await("Airflow " + line + ".x's LocalExecutor workers under main " + main.pid())
+                .atMost(RUNNING_TIMEOUT)
+                .pollInterval(POLL)
+                .until(() -> {
+                    List<Proc> now = ProcTree.scan().treeOf(main.pid());
+                    tree.set(0, now);
+                    return now.stream().anyMatch(p -> p.title().startsWith("airflow worker -- LocalExecutor"));
+                });
+        seen.addAll(ProcTree.ids(tree.get(0)));
+        return tree.get(0);
+    }
+
+    /** What the default process-pattern must match in the real tree, and what it must leave to the tree stop. */
+    private static void checkPatternAgainst(String line, List<Proc> tree) {
+        for (Proc p : tree) {
+            boolean matches = DEFAULT_PATTERN.matcher(p.title()).find();
+            boolean logServer = p.title().startsWith("gunicorn:") || p.title().startsWith("airflow serve-logs");
+            if (logServer) {
+                assertTrue(!matches, () -> "the default pattern matches the log server " + p.describe());
+            } else {
+                assertTrue(matches, () -> "Airflow " + line + ".x: the default pattern misses " + p.describe());
+            }
+        }
+        for (String other : List.of(
+                "airflow celery worker",
+                "airflow webserver",
+                "airflow api-server",
+                "airflow triggerer",
+                "airflow dag-processor",
+                "airflow serve-logs")) {
+            assertTrue(!DEFAULT_PATTERN.matcher(other).find(), () -> "the default pattern matches " + other);
+        }
+    }
+
+    private static void awaitHealthy(int port) {
+        await("the scheduler's health server on 127.0.0.1:" + port + " to answer 200")
+                .atMost(RUNNING_TIMEOUT)
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptionsInstanceOf(IOException.class)
+                .until(() -> status("http://127.0.0.1:" + port + "/health") == 200);
+    }
+
+    private static int status(String url) throws IOException {
+        HttpURLConnection connection =
+                (HttpURLConnection) URI.create(url).toURL().openConnection();
+        connection.setConnectTimeout(2_000);
+        connection.setReadTimeout(2_000);
+        try {
+            return connection.getResponseCode();
+        } finally {
+            connection.disconnect();
+        }
+    }
+
+    /** SIGKILL for every scheduler process seen that is still alive (by pid and start time). */
+    private void killLeftovers() throws IOException {
+        for (Proc p : ProcTree.scan().among(seen)) {
+            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** One agent with its own conf, pid and log directories, configured for the scheduler of one venv. */
+    private final class Agent {
+        private final Path conf;
+        private final Path run;
+        private final Path logs;
+        private final Set<Long> pids = new HashSet<>();
+
+        Agent(Distribution dist, Path dir, Path venv, Map<String, String> airflowEnv, int healthPort)
+                throws IOException {
+            conf = Files.createDirectories(dir.resolve("conf"));
+            run = Files.createDirectories(dir.resolve("run"));
+            logs = Files.createDirectories(dir.resolve("logs"));
+            Files.copy(
+                    dist.home().resolve("conf/logback.xml"),
+                    conf.resolve("logback.xml"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            StringBuilder environment = new StringBuilder();
+            airflowEnv.forEach((k, v) -> environment
+                    .append("      \"")
+                    .append(k)
+                    .append("\" = \"")
+                    .append(v)
+                    .append("\"\n"));
+            String hocon =
+                    """
+                    asfc {
+                      node.id = a
+                      zookeeper {
+                        connect = embedded
+                        embedded { port = %d, data-dir = "%s" }
+                      }
+                      ssh.enabled = false
+                      scheduler {
+                        mode = child
+                        start-command = "exec %s scheduler"
+                        stop-timeout = %ds
+                        restart-sleep = 200ms
+                        environment {
+                    %s    }
+                        health {
+                          url = "http://127.0.0.1:%d/health"
+                          format = status-code
+                          interval = 1s
+                          timeout = 2s
+                        }
+                      }
+                    }
+                    """
+                            .formatted(
+                                    freePort(),
+                                    dir.resolve("zookeeper"),
+                                    venv.resolve("bin/airflow"),
+                                    STOP_TIMEOUT.toSeconds(),
+                                    environment,
+                                    healthPort);
+            Files.writeString(conf.resolve("asfc.conf"), hocon, StandardCharsets.UTF_8);
+        }
+
+        CommandResult run(Duration timeout, String... args) throws IOException, InterruptedException {
+            CommandResult result = dist.run(
+                    List.of(),
+                    Map.of(
+                            "ASFC_CONF_DIR", conf.toString(),
+                            "ASFC_PID_DIR", run.toString(),
+                            "ASFC_LOG_DIR", logs.toString(),
+                            "ASFC_STOP_TIMEOUT", Long.toString(STOP_TIMEOUT.toSeconds() + 30)),
+                    timeout,
+                    args);
+            recordedPid().ifPresent(pids::add);
+            return result;
+        }
+
+        long pid() throws IOException {
+            return recordedPid().orElseThrow(() -> new AssertionError("no agent pid file in " + run));
+        }
+
+        private Optional<Long> recordedPid() throws IOException {
+            Path file = run.resolve("asfc-agent.pid");
+            if (!Files.isRegularFile(file)) {
+                return Optional.empty();
+            }
+            String text = Files.readString(file, StandardCharsets.UTF_8).trim();
+            return text.matches("\\d+") ? Optional.of(Long.parseLong(text)) : Optional.empty();
+        }
+
+        String logTails() {
+            StringBuilder tails = new StringBuilder();
+            for (String name : List.of("asfc-agent.log", "asfc-agent.out", "scheduler-a.out")) {
+                tails.append("\n--- last lines of ")
+                        .append(logs.resolve(name))
+                        .append(":\n")
+                        .append(Commands.tail(logs.resolve(name), 40));
+            }
+            return tails.toString();
+        }
+
+        void stopQuietly() {
+            try {
+                run(DAEMON_TIMEOUT, "stop");
+            } catch (IOException | AssertionError e) {
+                System.out.println("AirflowProcessesIT: cleanup stop of the agent: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (long pid : pids) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    private static Duration since(long nanos) {
+        return Duration.ofNanos(System.nanoTime() - nanos);
+    }
+
+    private static String tail(String text) {
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Skips with {@code reason}, except under CI=true, where it fails. */
+    private static void requireOrSkip(boolean condition, String reason) {
+        if (condition) {
+            return;
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            fail(reason + " (CI=true: this must not be skipped)");
+        }
+        assumeTrue(false, reason);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
