@@ -7,10 +7,8 @@ import ch.qos.logback.classic.Level;
 import io.asfc.agent.testing.HungServer;
 import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
-import io.asfc.common.process.ProcessInfo;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,8 +40,8 @@ class AlertsDuringFailoverTest {
         if (agents != null) {
             agents.close();
         }
-        for (ProcessInfo p : standIn == null ? List.<ProcessInfo>of() : standIn.all()) {
-            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        if (standIn != null) {
+            standIn.killAll();
         }
         if (smtp != null) {
             smtp.close();

@@ -74,7 +74,7 @@ class SupervisionBenchmark {
                 samples.add((System.nanoTime() - start) / 1_000_000);
             }
         } finally {
-            standIn.all().forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
+            standIn.killAll();
         }
         return samples;
     }

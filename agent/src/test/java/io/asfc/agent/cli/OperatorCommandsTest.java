@@ -52,9 +52,7 @@ class OperatorCommandsTest {
     @AfterEach
     void stop() throws Exception {
         agents.close();
-        for (ProcessInfo p : standIn.all()) {
-            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
-        }
+        standIn.killAll();
         server.close();
     }
 

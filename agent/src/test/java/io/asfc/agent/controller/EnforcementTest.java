@@ -68,8 +68,8 @@ class EnforcementTest {
         if (agents != null) {
             agents.close();
         }
-        for (ProcessInfo p : standIn == null ? List.<ProcessInfo>of() : standIn.all()) {
-            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        if (standIn != null) {
+            standIn.killAll();
         }
         hosts.forEach(Sshd::close);
         if (server != null) {

@@ -70,9 +70,7 @@ class HttpEndpointTest {
     @AfterEach
     void stop() throws Exception {
         agents.close();
-        for (ProcessInfo p : standIn.all()) {
-            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
-        }
+        standIn.killAll();
         server.close();
     }
 

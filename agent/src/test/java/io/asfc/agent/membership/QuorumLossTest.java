@@ -45,7 +45,7 @@ class QuorumLossTest {
     @AfterEach
     void stop() throws Exception {
         agents.close();
-        standIn.all().forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
+        standIn.killAll();
         cluster.close();
     }
 

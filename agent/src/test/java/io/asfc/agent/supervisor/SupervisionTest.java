@@ -50,9 +50,7 @@ class SupervisionTest {
     @AfterEach
     void stop() throws Exception {
         agents.close();
-        for (ProcessInfo p : standIn.all()) {
-            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
-        }
+        standIn.killAll();
         for (ZkProxy proxy : proxies.values()) {
             proxy.close();
         }

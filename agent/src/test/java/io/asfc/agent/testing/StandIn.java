@@ -82,6 +82,11 @@ public final class StandIn {
                 .collect(Collectors.toMap(p -> nodeOf(p.cmdline()), p -> p, (a, b) -> a));
     }
 
+    /** SIGKILL for every process of this test's stand-in trees that is still alive (test cleanup). */
+    public void killAll() {
+        all().forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
+    }
+
     /** Every process of this test's stand-in trees (main, manager, processor, worker). */
     public List<ProcessInfo> all() {
         return ProcessTable.snapshot().matching(p -> p.cmdline().contains(SCRIPT.toString())).stream()
