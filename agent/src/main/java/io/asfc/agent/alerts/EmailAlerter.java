@@ -106,7 +106,7 @@ public final class EmailAlerter implements Alerter {
                 LOG.debug("not mailed (alerts.on-leadership-change = false): {}", alert);
                 return;
             }
-            if (!alert.kind().oneOff() && !outstanding.raise(alert)) {
+            if (!outstanding.raise(alert)) {
                 LOG.debug("already outstanding, not mailed again: {}", alert);
                 return;
             }

@@ -11,7 +11,7 @@ final class LoggingAlerter implements Alerter {
 
     @Override
     public void raise(Alert alert) {
-        if (alert != null && (alert.kind().oneOff() || outstanding.raise(alert))) {
+        if (alert != null && outstanding.raise(alert)) {
             LOG.info(
                     "alert (e-mail disabled, not sent): {}: {} {}",
                     AlertMail.shortText(alert.kind(), alert.node()),

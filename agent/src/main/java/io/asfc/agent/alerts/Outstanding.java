@@ -8,9 +8,12 @@ import java.util.concurrent.ConcurrentMap;
 final class Outstanding {
     private final ConcurrentMap<String, Alert> alerts = new ConcurrentHashMap<>();
 
-    /** Records the alert; false when one with its key is outstanding already (a repeat). */
+    /**
+     * Records a condition; false when one with its key is outstanding already (a repeat). A one-off
+     * event ({@link AlertKind#oneOff()}) is never recorded, so it is never a repeat.
+     */
     boolean raise(Alert alert) {
-        return alerts.putIfAbsent(alert.key(), alert) == null;
+        return alert.kind().oneOff() || alerts.putIfAbsent(alert.key(), alert) == null;
     }
 
     /** Clears the outstanding alert with this key and returns it, if there is one. */
