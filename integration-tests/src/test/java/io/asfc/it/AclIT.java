@@ -4,10 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,45 +22,29 @@ class AclIT {
     @TempDir
     Path dir;
 
-    private Distribution dist;
-    private StandaloneZooKeeper zooKeeper;
-    private LocalAgent agent;
+    private OneAgent cluster;
 
     @BeforeEach
     void start() throws Exception {
-        dist = Distribution.unpack(dir);
-        zooKeeper = StandaloneZooKeeper.start(dist, Files.createDirectories(dir.resolve("zookeeper")));
+        cluster = OneAgent.prepare(dir);
     }
 
     @AfterEach
-    void stop() throws Exception {
-        List<String> problems = new ArrayList<>();
-        if (agent != null) {
-            agent.stopForCleanup(problems);
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
         }
-        if (zooKeeper != null) {
-            zooKeeper.close();
-        }
-        assertTrue(problems.isEmpty(), problems::toString);
     }
 
     @Test
     void unauthenticatedZkCliCannotSetOrDeleteTheZnodes() throws Exception {
-        agent = LocalAgent.create(
-                dist,
-                "a",
-                List.of("a"),
-                zooKeeper.connectString(),
-                Duration.ofSeconds(6),
-                Files.createDirectories(dir.resolve("a")),
+        LocalAgent agent = cluster.start(
                 """
                 asfc.zookeeper {
                   auth { user = "asfc", password = "s3cret-zk" }
                   acl = creator
                 }
                 """);
-        CommandResult started = agent.start();
-        assertEquals(0, started.exitCode(), started::describe);
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> zkCli("get", ROOT + "/scheduler").stdout().contains("\"node\":\"a\""));
 
@@ -97,6 +79,6 @@ class AclIT {
     }
 
     private CommandResult zkCli(String... command) throws Exception {
-        return dist.zkCli(zooKeeper.connectString(), dir, command);
+        return cluster.dist().zkCli(cluster.connectString(), dir, command);
     }
 }

@@ -8,10 +8,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,42 +36,25 @@ class HttpIT {
 
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private Distribution dist;
-    private StandaloneZooKeeper zooKeeper;
-    private LocalAgent agent;
+    private OneAgent cluster;
     private int port;
 
     @BeforeEach
     void start() throws Exception {
-        dist = Distribution.unpack(dir);
-        zooKeeper = StandaloneZooKeeper.start(dist, Files.createDirectories(dir.resolve("zookeeper")));
+        cluster = OneAgent.prepare(dir);
         port = Network.freePort();
     }
 
     @AfterEach
-    void stop() throws Exception {
-        List<String> problems = new ArrayList<>();
-        if (agent != null) {
-            agent.stopForCleanup(problems);
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
         }
-        if (zooKeeper != null) {
-            zooKeeper.close();
-        }
-        assertTrue(problems.isEmpty(), problems::toString);
     }
 
     @Test
     void metricsAreServedAndHealthTurns503WhenZooKeeperIsGone() throws Exception {
-        agent = LocalAgent.create(
-                dist,
-                "a",
-                List.of("a"),
-                zooKeeper.connectString(),
-                Duration.ofSeconds(6),
-                Files.createDirectories(dir.resolve("a")),
-                "asfc.http { enabled = true, port = " + port + " }\n");
-        CommandResult started = agent.start();
-        assertEquals(0, started.exitCode(), started::describe);
+        cluster.start("asfc.http { enabled = true, port = " + port + " }\n");
         await().atMost(WAIT).ignoreExceptions().until(() -> get("/health").statusCode() == 200);
 
         HttpResponse<String> metrics = get("/metrics");
@@ -86,8 +67,7 @@ class HttpIT {
         assertTrue(metrics.body().contains("asfc_role{role=\"active\"} 1.0"), metrics::body);
         assertTrue(status.body().contains("\"role\" : \"ACTIVE\""), status::body);
 
-        zooKeeper.close();
-        zooKeeper = null;
+        cluster.stopZooKeeper();
         await().atMost(WAIT).until(() -> get("/health").statusCode() == 503);
         HttpResponse<String> down = get("/health");
         assertTrue(down.body().contains("\"status\" : \"DOWN\""), down::body);
