@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -39,6 +40,9 @@ public final class TestAgents implements Closeable {
     private final String connect;
     private final Duration session;
     private final Map<String, Agent> agents = new ConcurrentHashMap<>();
+    /** Every agent ever started here, so that close() closes each even if a test lost track of one. */
+    private final List<Agent> created = new CopyOnWriteArrayList<>();
+
     private final Map<String, CuratorFramework> clients = new ConcurrentHashMap<>();
     private final CuratorFramework observer;
     private final ZkPaths paths = new ZkPaths("/airflow/failover", "default");
@@ -115,8 +119,13 @@ public final class TestAgents implements Closeable {
         return start(node, connectString, "");
     }
 
-    /** Starts an agent with extra HOCON config, e.g. a scheduler start-command. */
+    /**
+     * Starts an agent with extra HOCON config, e.g. a scheduler start-command. An agent that fails to start is
+     * closed at once, and does not take the place of a running agent with the same node id: that one would otherwise
+     * never be closed, and would go on running (and logging) through every later test in this JVM.
+     */
     public Agent start(String node, String connectString, String extra) {
+        CuratorFramework previousClient = clients.get(node);
         Agent agent = new Agent(
                 settings(node, connectString, extra),
                 new AgentDirs(dir.resolve("logs"), dir.resolve("run")),
@@ -126,8 +135,19 @@ public final class TestAgents implements Closeable {
                     return client;
                 },
                 Clock.systemUTC());
-        agents.put(node, agent);
-        agent.start();
+        Agent previous = agents.put(node, agent); // before start(): close() must reach an agent still starting
+        created.add(agent);
+        try {
+            agent.start();
+        } catch (RuntimeException | Error e) {
+            CloseableUtils.closeQuietly(agent);
+            agents.remove(node, agent);
+            if (previous != null) {
+                agents.putIfAbsent(node, previous);
+                clients.put(node, previousClient);
+            }
+            throw e;
+        }
         return agent;
     }
 
@@ -158,6 +178,11 @@ public final class TestAgents implements Closeable {
 
     public Optional<ActiveRecord> active() throws Exception {
         return read(paths.active(), ActiveRecord.class);
+    }
+
+    /** The control znode: pause flag and the last operator request with its result. */
+    public Optional<io.asfc.common.zk.ControlRecord> control() throws Exception {
+        return read(paths.control(), io.asfc.common.zk.ControlRecord.class);
     }
 
     public long epoch() throws Exception {
@@ -201,7 +226,7 @@ public final class TestAgents implements Closeable {
 
     @Override
     public void close() {
-        agents.values().forEach(CloseableUtils::closeQuietly);
+        created.forEach(CloseableUtils::closeQuietly); // Agent.close() is idempotent
         agents.clear();
         CloseableUtils.closeQuietly(observer);
     }
