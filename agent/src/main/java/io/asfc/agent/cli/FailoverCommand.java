@@ -26,7 +26,9 @@ import picocli.CommandLine.Spec;
         description = {
             "Move the scheduler gracefully: the ACTIVE controller stops it on its node, waits until",
             "that node reports it stopped, then assigns the new node. Without --to, the next eligible",
-            "node in asfc.nodes order. Waits and shows progress until it runs on the new node."
+            "node in asfc.nodes order. Waits and shows progress until it runs on the new node.",
+            "Exits 1 when the request is refused, or when the node named with --to stopped being",
+            "eligible during the move and the scheduler went to another node instead."
         })
 final class FailoverCommand implements Callable<Integer> {
     private static final long POLL_MS = 200;
@@ -117,6 +119,9 @@ final class FailoverCommand implements Callable<Integer> {
                 String result = control.value().result();
                 if (result.startsWith("refused")) {
                     throw new CliFailure("the ACTIVE controller " + result);
+                }
+                if (to != null && result.startsWith("moved to ") && !result.equals("moved to " + to)) {
+                    throw new CliFailure("the ACTIVE controller " + result + ", not to " + to);
                 }
                 String target = assignment.present() ? assignment.value().node() : null;
                 if (target != null && settings.isAgentless(target)) {

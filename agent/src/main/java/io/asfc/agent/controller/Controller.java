@@ -712,30 +712,42 @@ public final class Controller implements Closeable {
                 return; // S1: wait until nobody runs it, by reports newer than the unassignment
             }
         }
-        String to = m.to() != null && policy.eligible(view, m.to()) && !busy.contains(m.to())
-                ? m.to()
-                : policy.order(view).stream()
-                        .filter(n -> policy.eligible(view, n) && !busy.contains(n))
-                        .findFirst()
-                        .orElse(null);
+        String to;
+        String reason = m.reason();
+        if (m.to() != null && policy.eligible(view, m.to())) {
+            if (busy.contains(m.to())) {
+                // SSH work on the target is in flight (a sweep, a look): wait for it, which wakes this loop, rather
+                // than assign another node than the one chosen (or named by the operator).
+                return;
+            }
+            to = m.to();
+        } else {
+            to = policy.order(view).stream()
+                    .filter(n -> policy.eligible(view, n) && !busy.contains(n))
+                    .findFirst()
+                    .orElse(null);
+            if (m.to() != null) {
+                reason += " (" + m.to() + " is no longer eligible: " + policy.whyNot(view, m.to()) + ")";
+            }
+        }
         if (to == null) {
-            noEligible(m.reason());
+            noEligible(reason);
             return;
         }
-        assign(l, view, to, m.reason());
+        assign(l, view, to, reason);
         if (m.from() != null && !m.from().equals(to)) {
             metrics.failover();
         }
         events.record(
-                "scheduler-moved", (m.from() == null ? "" : "from " + m.from() + " ") + "to " + to + ": " + m.reason());
+                "scheduler-moved", (m.from() == null ? "" : "from " + m.from() + " ") + "to " + to + ": " + reason);
         alerter.raise(new Alert(
                 AlertKind.SCHEDULER_MOVED,
                 m.from(),
-                "the scheduler moved" + (m.from() == null ? "" : " from " + m.from()) + ": " + m.reason(),
+                "the scheduler moved" + (m.from() == null ? "" : " from " + m.from()) + ": " + reason,
                 "assigned it to " + to + " once nobody ran it"));
         pending = null;
         if (m.requestId() != null) {
-            answer(l, ClusterView.read(client, paths), "moved to " + to);
+            answer(l, ClusterView.read(client, paths), "moved to " + to + (to.equals(m.to()) ? "" : ": " + reason));
         }
     }
 

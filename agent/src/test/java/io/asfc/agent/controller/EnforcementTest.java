@@ -10,6 +10,7 @@ import com.icegreen.greenmail.util.ServerSetupTest;
 import io.asfc.agent.testing.Sshd;
 import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
+import io.asfc.agent.testing.ZkProxy;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.zk.EventRecord;
 import io.asfc.common.zk.Json;
@@ -188,6 +189,40 @@ class EnforcementTest {
                 .forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
         await().atMost(WAIT).until(() -> insideMains(c).stream().anyMatch(p -> p.pid() != first.pid()));
         assertTrue(events("scheduler-died").stream().anyMatch(e -> e.detail().startsWith("c:")));
+    }
+
+    /**
+     * A move waits for SSH work in flight on its target instead of assigning another node. Over a slow link, c's
+     * checks keep it busy most of the time; the move must still end on c, the node the operator named.
+     */
+    @Test
+    void moveToAnAgentlessNodeWaitsForItsSshCheckInsteadOfPickingAnother() throws Exception {
+        Sshd c = host("c");
+        try (ZkProxy slow = new ZkProxy(c.port())) {
+            slow.latency(Duration.ofMillis(60));
+            String slowPort =
+                    slow.connectString().substring(slow.connectString().lastIndexOf(':') + 1);
+            String ssh =
+                    sshConfig(Map.of("c", c)).replace("c { port = " + c.port() + " }", "c { port = " + slowPort + " }");
+            // known_hosts names the host with its port: c's key, under the forwarder's port
+            Files.writeString(
+                    dir.resolve("known_hosts"),
+                    c.hostKeyLine().replace("]:" + c.port() + " ", "]:" + slowPort + " ") + "\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            for (String node : List.of("a", "b")) {
+                agents.start(node, server.getConnectString(), config(node, ssh));
+            }
+            awaitRunning("a");
+
+            io.asfc.agent.cluster.ControlWriter.update(
+                    agents.observer(), agents.paths(), r -> r.withRequest("c", "req-slow", java.time.Instant.now()));
+            await().atMost(WAIT)
+                    .until(() -> agents.control().map(r -> r.result() != null).orElse(false));
+
+            assertEquals("moved to c", agents.control().orElseThrow().result(), "the move went where it was asked to");
+            assertEquals("c", agents.assignment().orElseThrow().node());
+            await().atMost(WAIT).until(() -> insideMains(c).size() == 1);
+        }
     }
 
     @Test

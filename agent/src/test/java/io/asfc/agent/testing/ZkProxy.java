@@ -12,15 +12,17 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP forwarder between a ZooKeeper client and server that a test can cut, like a crashed or
- * partitioned host: {@link #cut()} drops every connection and refuses new ones, so the session
- * expires on the server after its timeout; {@link #restore()} lets connections through again.
+ * A TCP forwarder between a ZooKeeper client and server (or any client and TCP server, e.g. sshd)
+ * that a test can cut, like a crashed or partitioned host: {@link #cut()} drops every connection
+ * and refuses new ones, so the session expires on the server after its timeout; {@link #restore()}
+ * lets connections through again. {@link #latency} makes it a slow link.
  */
 public final class ZkProxy implements Closeable {
     private final InetSocketAddress target;
     private final int port;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
+    private volatile long latencyMillis;
 
     public ZkProxy(int targetPort) throws IOException {
         this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort);
@@ -31,6 +33,11 @@ public final class ZkProxy implements Closeable {
 
     public String connectString() {
         return "127.0.0.1:" + port;
+    }
+
+    /** Holds every chunk of data, in both directions, this long before forwarding it (0: none). */
+    public void latency(java.time.Duration latency) {
+        this.latencyMillis = latency.toMillis();
     }
 
     /** Drops every connection and refuses new ones. */
@@ -96,8 +103,14 @@ public final class ZkProxy implements Closeable {
                             OutputStream out = to.getOutputStream()) {
                         int n;
                         while ((n = in.read(buffer)) >= 0) {
+                            long latency = latencyMillis;
+                            if (latency > 0) {
+                                Thread.sleep(latency); // the slow link itself, not a wait for a condition
+                            }
                             out.write(buffer, 0, n);
                         }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     } catch (IOException e) {
                         // one side closed: close both below
                     } finally {
