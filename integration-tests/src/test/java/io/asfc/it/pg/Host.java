@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -124,9 +125,17 @@ final class Host implements AutoCloseable {
 
     /** Runs {@code argv} on this host and waits for it, at most {@code timeout}. */
     CommandResult run(Duration timeout, String... argv) throws IOException, InterruptedException {
+        return run(timeout, Map.of(), argv);
+    }
+
+    /** Runs {@code argv} on this host with {@code environment} added to this JVM's, at most {@code timeout}. */
+    CommandResult run(Duration timeout, Map<String, String> environment, String... argv)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(enter());
         command.addAll(List.of(argv));
-        return Commands.run(command, dir, System.getenv(), timeout);
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.putAll(environment);
+        return Commands.run(command, dir, env, timeout);
     }
 
     /**

@@ -41,8 +41,8 @@ final class HostAgent {
 
     /**
      * Writes the agent's configuration: node {@code node} of the scheduler {@code hosts} (node id → host), with the
-     * ZooKeeper ensemble at {@code connect}, SSH with the proving ground's keys, and the stand-in scheduler started as
-     * {@code startCommand}.
+     * ZooKeeper ensemble at {@code connect}, SSH with the proving ground's keys, and the scheduler started as {@code
+     * startCommand}; {@code extraConf} (HOCON) is appended, and may override any of it.
      */
     static HostAgent create(
             Distribution dist,
@@ -52,7 +52,8 @@ final class HostAgent {
             String connect,
             Keys keys,
             Tunings t,
-            String startCommand)
+            String startCommand,
+            String extraConf)
             throws IOException {
         HostAgent agent = new HostAgent(dist, host, node);
         Files.createDirectories(agent.confDir);
@@ -102,23 +103,24 @@ final class HostAgent {
                   }
                 }
                 """
-                        .formatted(
-                                node,
-                                String.join(", ", hosts.keySet()),
-                                nodeHosts,
-                                connect,
-                                Tunings.ms(t.sessionTimeout()),
-                                Tunings.ms(t.selfFenceAfter()),
-                                startCommand,
-                                Tunings.ms(t.restartSleep()),
-                                Tunings.ms(t.stopTimeout()),
-                                Tunings.ms(t.pollInterval()),
-                                Tunings.ms(t.heartbeatInterval()),
-                                Tunings.ms(t.takeoverGrace()),
-                                keys.clientKey(),
-                                keys.knownHosts(),
-                                Tunings.ms(t.sshConnectTimeout()),
-                                Tunings.ms(t.sshCommandTimeout()));
+                                .formatted(
+                                        node,
+                                        String.join(", ", hosts.keySet()),
+                                        nodeHosts,
+                                        connect,
+                                        Tunings.ms(t.sessionTimeout()),
+                                        Tunings.ms(t.selfFenceAfter()),
+                                        startCommand,
+                                        Tunings.ms(t.restartSleep()),
+                                        Tunings.ms(t.stopTimeout()),
+                                        Tunings.ms(t.pollInterval()),
+                                        Tunings.ms(t.heartbeatInterval()),
+                                        Tunings.ms(t.takeoverGrace()),
+                                        keys.clientKey(),
+                                        keys.knownHosts(),
+                                        Tunings.ms(t.sshConnectTimeout()),
+                                        Tunings.ms(t.sshCommandTimeout()))
+                        + extraConf;
         Files.writeString(agent.confDir.resolve("asfc.conf"), conf, StandardCharsets.UTF_8);
         return agent;
     }

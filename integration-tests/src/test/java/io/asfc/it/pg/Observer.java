@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -56,7 +57,7 @@ final class Observer implements AutoCloseable {
 
     private static final String HELPER_FLAG = "\0--role\0";
 
-    private final String marker;
+    private final Predicate<String> isMain;
     private final Supplier<Map<String, String>> hostsByNamespace;
     private final ClusterObserver cluster;
     private final List<Sample> samples = new ArrayList<>();
@@ -67,8 +68,9 @@ final class Observer implements AutoCloseable {
     private final Thread processSampler;
     private final Thread roleSampler;
 
-    private Observer(String marker, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
-        this.marker = marker;
+    private Observer(
+            Predicate<String> isMain, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
+        this.isMain = isMain;
         this.hostsByNamespace = hostsByNamespace;
         this.cluster = cluster;
         this.processSampler = daemon("pg-observer-processes", this::sampleProcesses);
@@ -76,11 +78,14 @@ final class Observer implements AutoCloseable {
     }
 
     /**
-     * Starts sampling the stand-in processes whose command line contains {@code marker}, each attributed to the host
-     * that {@code hostsByNamespace} maps its PID namespace to, and the roles that {@code cluster} reads.
+     * Starts sampling the scheduler main processes, those whose command line ({@code /proc/<pid>/cmdline}, arguments
+     * separated by NUL) {@code isMain} accepts, each attributed to the host that {@code hostsByNamespace} maps its PID
+     * namespace to, and the roles that {@code cluster} reads. A fork of a main that has not exec'd (same command
+     * line as its parent) is not a main of its own.
      */
-    static Observer start(String marker, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
-        Observer observer = new Observer(marker, hostsByNamespace, cluster);
+    static Observer start(
+            Predicate<String> isMain, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
+        Observer observer = new Observer(isMain, hostsByNamespace, cluster);
         observer.processSampler.start();
         observer.roleSampler.start();
         return observer;
@@ -104,9 +109,18 @@ final class Observer implements AutoCloseable {
     }
 
     /**
-     * The scheduler main processes of every host: processes in a host's PID namespace whose title is the stand-in's
-     * main title ({@code airflow scheduler}, not a helper's {@code --role}) and whose command line holds the marker.
-     * Only a namespace link is read for the other processes of this machine, which keeps a scan to a few ms.
+     * The main process of the stand-in scheduler whose command line holds {@code marker}: its title is {@code airflow
+     * scheduler}, and it is not a helper (those have other titles and {@code --role}).
+     */
+    static Predicate<String> standInMain(String marker) {
+        return cmdline ->
+                cmdline.startsWith(MAIN_TITLE + "\0") && cmdline.contains(marker) && !cmdline.contains(HELPER_FLAG);
+    }
+
+    /**
+     * The scheduler main processes of every host: processes in a host's PID namespace whose command line {@link
+     * #isMain} accepts. Only a namespace link is read for the other processes of this machine, which keeps a scan to
+     * a few ms.
      */
     private List<Main> scan(Map<String, String> hosts) throws IOException {
         Map<Long, String[]> candidates = new HashMap<>();
@@ -118,11 +132,7 @@ final class Observer implements AutoCloseable {
                 }
                 try {
                     String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
-                    String[] argv = cmdline.split("\0");
-                    if (argv.length > 1
-                            && argv[0].equals(MAIN_TITLE)
-                            && cmdline.contains(marker)
-                            && !cmdline.contains(HELPER_FLAG)) {
+                    if (isMain.test(cmdline)) {
                         candidates.put(Long.parseLong(dir.getFileName().toString()), new String[] {host, cmdline});
                     }
                 } catch (IOException e) {

@@ -22,8 +22,9 @@ import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The proving ground: three scheduler hosts {@code a}, {@code b}, {@code c} (198.18.0.11–13), each running the real
- * agent from the built distribution with the stand-in scheduler, and three ZooKeeper hosts (198.18.0.21–23) running
- * a real ensemble, all on one {@link Bridge}, watched by an {@link Observer}. Every namespace is named
+ * agent from the built distribution with the {@link Workload}'s scheduler (the stand-in, or a real Airflow), three
+ * ZooKeeper hosts (198.18.0.21–23) running a real ensemble, and any host the workload adds (198.18.0.31 on), all on
+ * one {@link Bridge}, watched by an {@link Observer}. Every namespace is named
  * {@code asfcpg-<pid of this JVM>-…}. {@link #close()} removes everything, and runs from a shutdown hook too, so
  * that Ctrl-C cleans up as well.
  */
@@ -37,27 +38,38 @@ final class ProvingGround implements AutoCloseable {
 
     private final Path dir;
     private final Tunings tunings;
+    private final Workload workload;
     private final String prefix = PREFIX + ProcessHandle.current().pid();
     private final Map<String, Host> schedulerHosts = new LinkedHashMap<>();
     private final Map<String, HostAgent> agents = new LinkedHashMap<>();
     private final List<Host> zkHosts = new ArrayList<>();
+    private final List<Host> otherHosts = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook = new Thread(this::close, "pg-cleanup");
     private Bridge bridge;
     private ZkEnsemble zk;
     private ClusterObserver cluster;
     private Observer observer;
-    private Path ticks;
+    private Keys keys;
 
-    private ProvingGround(Path dir, Tunings tunings) {
+    private ProvingGround(Path dir, Tunings tunings, Workload workload) {
         this.dir = dir;
         this.tunings = tunings;
+        this.workload = workload;
     }
 
-    /** Builds the proving ground under {@code dir} and waits until one scheduler runs; cleans up if that fails. */
+    /** Builds the proving ground with the stand-in scheduler; see {@link #build(Path, Tunings, Workload)}. */
     static ProvingGround build(Path dir, Tunings tunings) throws IOException, InterruptedException {
+        return build(dir, tunings, new Workload.StandIn());
+    }
+
+    /**
+     * Builds the proving ground under {@code dir} for {@code workload} and waits until one scheduler runs; cleans up
+     * if that fails. The proving ground closes the workload.
+     */
+    static ProvingGround build(Path dir, Tunings tunings, Workload workload) throws IOException, InterruptedException {
         removeLeftovers();
-        ProvingGround pg = new ProvingGround(Files.createDirectories(dir), tunings);
+        ProvingGround pg = new ProvingGround(Files.createDirectories(dir), tunings, workload);
         Runtime.getRuntime().addShutdownHook(pg.shutdownHook);
         boolean built = false;
         try {
@@ -73,11 +85,7 @@ final class ProvingGround implements AutoCloseable {
 
     private void setUp() throws IOException, InterruptedException {
         Distribution dist = Distribution.unpack(dir);
-        Keys keys = Keys.generate(dir.resolve("keys"));
-        Path source = Path.of(System.getProperty("user.dir")).resolve("src/main/standin/airflow_standin.py");
-        Path standin = Files.copy(
-                source, Files.createDirectories(dir.resolve("standin")).resolve("airflow_standin.py"));
-        ticks = dir.resolve("ticks");
+        keys = Keys.generate(dir.resolve("keys"));
         bridge = Bridge.create(prefix);
         for (int i = 0; i < NODES.size(); i++) {
             String node = NODES.get(i);
@@ -92,19 +100,47 @@ final class ProvingGround implements AutoCloseable {
                     bridge, prefix, name, Bridge.SUBNET_PREFIX + (21 + i), keys, dir.resolve("hosts/" + name)));
         }
         zk = ZkEnsemble.start(dist, bridge, zkHosts);
+        workload.prepare(this);
         for (Map.Entry<String, Host> e : schedulerHosts.entrySet()) {
-            String start = "exec %s %s --host %s --tick-file %s".formatted(Host.PYTHON, standin, e.getKey(), ticks);
+            String node = e.getKey();
             agents.put(
-                    e.getKey(),
+                    node,
                     HostAgent.create(
-                            dist, e.getValue(), e.getKey(), schedulerHosts, zk.connectString(), keys, tunings, start));
+                            dist,
+                            e.getValue(),
+                            node,
+                            schedulerHosts,
+                            zk.connectString(),
+                            keys,
+                            tunings,
+                            workload.startCommand(node),
+                            workload.extraConf(node)));
         }
         cluster = ClusterObserver.connect(zk.portalConnectString());
-        observer = Observer.start(standin.toString(), this::hostsByNamespace, cluster);
+        observer = Observer.start(workload.isMain(), this::hostsByNamespace, cluster);
         for (HostAgent agent : agents.values()) {
             agent.start();
         }
-        awaitSettled(Set.copyOf(NODES), Duration.ofSeconds(90));
+        awaitSettled(Set.copyOf(NODES), workload.settleTimeout());
+    }
+
+    /**
+     * Adds host {@code name} at 198.18.0.{@code lastOctet} to the bridge, for a workload's own services (e.g. a
+     * database); it is closed with the proving ground.
+     */
+    Host addHost(String name, int lastOctet) throws IOException {
+        Host host =
+                Host.create(bridge, prefix, name, Bridge.SUBNET_PREFIX + lastOctet, keys, dir.resolve("hosts/" + name));
+        otherHosts.add(host);
+        return host;
+    }
+
+    Bridge bridge() {
+        return bridge;
+    }
+
+    Workload workload() {
+        return workload;
     }
 
     Tunings tunings() {
@@ -115,8 +151,9 @@ final class ProvingGround implements AutoCloseable {
         return dir;
     }
 
+    /** The stand-in's tick file; only for the stand-in workload. */
     Path ticks() {
-        return ticks;
+        return ((Workload.StandIn) workload).ticks();
     }
 
     Observer observer() {
@@ -204,6 +241,9 @@ final class ProvingGround implements AutoCloseable {
             h.linkUp();
             h.flushIptables();
         }
+        for (Host h : otherHosts) {
+            h.flushIptables();
+        }
         for (Host h : zkHosts) {
             h.flushIptables();
         }
@@ -222,7 +262,7 @@ final class ProvingGround implements AutoCloseable {
                 a.start();
             }
         }
-        awaitSettled(Set.copyOf(NODES), Duration.ofSeconds(60));
+        awaitSettled(Set.copyOf(NODES), workload.settleTimeout());
     }
 
     String logTails() {
@@ -288,8 +328,10 @@ final class ProvingGround implements AutoCloseable {
         if (zk != null) {
             zk.close();
         }
+        workload.close();
         schedulerHosts.values().forEach(Host::close);
         zkHosts.forEach(Host::close);
+        otherHosts.forEach(Host::close);
         if (bridge != null) {
             bridge.close();
         }

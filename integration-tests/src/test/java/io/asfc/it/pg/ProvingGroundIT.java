@@ -162,7 +162,7 @@ class ProvingGroundIT {
     }
 
     /** Skips (or, where CI=true, fails) when this machine cannot build the proving ground, saying why. */
-    private static void requireEnvironment() {
+    static void requireEnvironment() {
         if (!isRoot()) {
             unavailable(
                     "the proving ground needs root (network, PID, UTS and mount namespaces, iptables); tests run as "
@@ -189,7 +189,7 @@ class ProvingGroundIT {
         }
     }
 
-    private static void unavailable(String reason) {
+    static void unavailable(String reason) {
         if ("true".equals(System.getenv("CI"))) {
             Assertions.fail(reason + " (CI=true, so this is a failure, not a skip)");
         }
@@ -218,7 +218,7 @@ class ProvingGroundIT {
         };
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

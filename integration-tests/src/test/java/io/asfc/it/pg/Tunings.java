@@ -43,6 +43,22 @@ record Tunings(
             Duration.ofSeconds(3));
 
     /**
+     * For a real Airflow: the same, but Airflow's scheduler gets 10 s to shut down on SIGTERM (it stops its executor
+     * and log server first), and it takes seconds to import before it runs.
+     */
+    static final Tunings AIRFLOW = new Tunings(
+            DEFAULT.sessionTimeout,
+            DEFAULT.selfFenceAfter,
+            DEFAULT.takeoverGrace,
+            DEFAULT.pollInterval,
+            DEFAULT.heartbeatInterval,
+            DEFAULT.sshConnectTimeout,
+            DEFAULT.sshCommandTimeout,
+            Duration.ofSeconds(10),
+            DEFAULT.restartSleep,
+            Duration.ofSeconds(20));
+
+    /**
      * The L1 bound: the session timeout plus one ZooKeeper tick (sessions expire on ticks); the fence time, which is
      * the longer of takeover-grace (an unreachable host) and one bounded SSH call (connect + command timeout, a stop
      * over SSH); and the start time (restart-sleep plus the start allowance).

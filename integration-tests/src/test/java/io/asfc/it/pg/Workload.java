@@ -1,0 +1,67 @@
+package io.asfc.it.pg;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Predicate;
+
+/**
+ * What the proving ground's scheduler hosts run under their agents: the stand-in scheduler ({@link StandIn}), or a
+ * real Airflow ({@link AirflowWorkload}). The proving ground builds the bridge, the ZooKeeper ensemble and the
+ * scheduler hosts, then asks the workload to {@link #prepare} what else it needs, then starts the agents.
+ */
+interface Workload extends AutoCloseable {
+
+    /** Sets up what the schedulers need (a script, a database host, ...), once the hosts and ZooKeeper are up. */
+    void prepare(ProvingGround pg) throws IOException, InterruptedException;
+
+    /** {@code scheduler.start-command} of the agent on {@code node}. */
+    String startCommand(String node);
+
+    /** HOCON appended to {@code node}'s {@code asfc.conf} (it may override what the proving ground wrote). */
+    default String extraConf(String node) {
+        return "";
+    }
+
+    /** Which command lines ({@code /proc/<pid>/cmdline}, NUL-separated) are scheduler main processes. */
+    Predicate<String> isMain();
+
+    /** How long the whole cluster may take to settle after it was built or restored. */
+    default Duration settleTimeout() {
+        return Duration.ofSeconds(90);
+    }
+
+    /** Stops what {@link #prepare} started; the proving ground's hosts are closed after it. */
+    @Override
+    default void close() {}
+
+    /** The stand-in scheduler, {@code airflow_standin.py}, which appends a tick to one shared file while it runs. */
+    final class StandIn implements Workload {
+        private Path script;
+        private Path ticks;
+
+        @Override
+        public void prepare(ProvingGround pg) throws IOException {
+            Path source = Path.of(System.getProperty("user.dir")).resolve("src/main/standin/airflow_standin.py");
+            script = Files.copy(
+                    source, Files.createDirectories(pg.dir().resolve("standin")).resolve("airflow_standin.py"));
+            ticks = pg.dir().resolve("ticks");
+        }
+
+        @Override
+        public String startCommand(String node) {
+            return "exec %s %s --host %s --tick-file %s".formatted(Host.PYTHON, script, node, ticks);
+        }
+
+        @Override
+        public Predicate<String> isMain() {
+            return Observer.standInMain(script.toString());
+        }
+
+        /** The file every stand-in appends its ticks to. */
+        Path ticks() {
+            return ticks;
+        }
+    }
+}
