@@ -19,6 +19,9 @@ Options:
                          real crash does), "hang" stops ticking and turns health to 503, "ok" resumes
   --fail-at-start        exit with status 2 at once
   --ignore-term          ignore SIGTERM everywhere (to test the SIGKILL escalation)
+  --worker-ignores-term  the worker behaves like Airflow 3.3's LocalExecutor workers: it ignores
+                         SIGTERM, lives on when orphaned, and ends only when its main tells it to
+                         (SIGUSR1 here, standing in for the LocalExecutor's stop message on SIGTERM)
   --daemon               fork into the background and return at once (like `airflow scheduler -D`)
   --pid-file FILE        write the main pid here (with --daemon, before the parent returns)
 """
@@ -42,20 +45,28 @@ SCRIPT = os.path.abspath(__file__)
 PYTHON = os.path.realpath("/proc/self/exe")
 TITLED = "ASFC_STANDIN_TITLED"
 
-state = {"hung": False, "stopping": False}
+state = {"hung": False, "stopping": False, "worker_ignores_term": False}
 children = []
 
 
-def spawn(title, role, own_group, ignore_term):
+def spawn(title, role, own_group, ignore_term, worker_ignores_term=False):
     args = [title, SCRIPT, "--role", role] + (["--ignore-term"] if ignore_term else [])
+    args += ["--worker-ignores-term"] if worker_ignores_term else []
     kwargs = {"executable": PYTHON, "stdin": subprocess.DEVNULL}
     if own_group:
         kwargs["preexec_fn"] = os.setpgrp
     return subprocess.Popen(args, **kwargs)
 
 
-def helper(role, ignore_term):
+def helper(role, ignore_term, worker_ignores_term):
     """Manager, processor and worker: live until told to stop (or killed)."""
+    if worker_ignores_term:
+        # Airflow 3.3's workers inherit the scheduler's SIGTERM handler, which returns at once outside
+        # the main process; they block on their task queue, whose write end they hold themselves.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGUSR1, lambda *_: os._exit(0))
+        while True:
+            signal.pause()
     if ignore_term:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:
@@ -103,6 +114,8 @@ def stop_children_and_exit(*_):
     for child in children:
         try:
             os.kill(child.pid, signal.SIGTERM)
+            if state["worker_ignores_term"]:
+                os.kill(child.pid, signal.SIGUSR1)
         except ProcessLookupError:
             pass
     os._exit(0)
@@ -128,7 +141,8 @@ def main(opts):
         os.replace(opts.pid_file + ".tmp", opts.pid_file)
     signal.signal(signal.SIGTERM, signal.SIG_IGN if opts.ignore_term else stop_children_and_exit)
     children.append(spawn(TITLE_MANAGER, "manager", True, opts.ignore_term))
-    children.append(spawn(TITLE_WORKER, "worker", False, opts.ignore_term))
+    state["worker_ignores_term"] = opts.worker_ignores_term
+    children.append(spawn(TITLE_WORKER, "worker", False, opts.ignore_term, opts.worker_ignores_term))
     if opts.health_port:
         Health.fmt = opts.health_format
         server = http.server.ThreadingHTTPServer(("127.0.0.1", opts.health_port), Health)
@@ -159,6 +173,7 @@ def parse(argv):
     p.add_argument("--control")
     p.add_argument("--fail-at-start", action="store_true")
     p.add_argument("--ignore-term", action="store_true")
+    p.add_argument("--worker-ignores-term", action="store_true")
     p.add_argument("--daemon", action="store_true")
     p.add_argument("--pid-file")
     return p.parse_args(argv)
@@ -167,7 +182,7 @@ def parse(argv):
 if __name__ == "__main__":
     options = parse(sys.argv[1:])
     if options.role != "main":
-        helper(options.role, options.ignore_term)
+        helper(options.role, options.ignore_term, options.worker_ignores_term)
     elif os.environ.get(TITLED) != str(os.getpid()):
         # re-exec (same pid) so that the main process is titled like the real scheduler
         os.environ[TITLED] = str(os.getpid())

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code scheduler.mode = child}: the agent runs the start command as its own child, in a new
  * session. A death is seen at once. Stop terminates every process of that session and every
- * descendant, wherever it moved. The session is recorded in a state file, so an agent restarted
+ * descendant, wherever it moved: SIGTERM, then SIGKILL after {@code stop-timeout}, or after the
+ * shorter {@code orphan-stop-timeout} when the scheduler's main process is already gone. The session is recorded in a state file, so an agent restarted
  * after a crash adopts the scheduler its predecessor left (or stops it, if it is not assigned).
  *
  * <p>With {@code stop-with-agent}, the session also holds a watchdog: a shell loop reading a pipe
@@ -148,7 +150,7 @@ public final class ChildRunner implements SchedulerRunner {
                 .filter(p -> p.startTicks() >= t.leader().startTicks()) // never a reused pid's tree
                 .collect(Collectors.toSet());
         stopping = t;
-        TreeStopper.Result result = stopper.stop(tree, settings.stopTimeout());
+        TreeStopper.Result result = stopper.stop(tree, graceFor(t, tree));
         if (result.stopped()) {
             current = null;
             deleteState();
@@ -161,6 +163,29 @@ public final class ChildRunner implements SchedulerRunner {
                 result.killed(),
                 result.stopped() ? "" : ", still alive: " + result.survivors());
         return result;
+    }
+
+    /**
+     * The wait between SIGTERM and SIGKILL: {@code stop-timeout} while the scheduler's main process
+     * runs (it shuts its helpers down), {@code orphan-stop-timeout} (at most {@code stop-timeout})
+     * for what a main that is already gone left behind, as nobody is left to do that. The main is
+     * known by pid only; a pid reused inside the tree would only make the wait the longer one.
+     */
+    private Duration graceFor(Tracked t, Set<ProcessInfo> tree) {
+        boolean mainRuns = tree.stream().anyMatch(p -> p.pid() == t.scheduler());
+        if (mainRuns || tree.isEmpty()) {
+            return settings.stopTimeout();
+        }
+        Duration grace = settings.orphanStopTimeout().compareTo(settings.stopTimeout()) < 0
+                ? settings.orphanStopTimeout()
+                : settings.stopTimeout();
+        LOG.info(
+                "the scheduler's main process {} is gone; stopping the {} process(es) it left: SIGTERM,"
+                        + " SIGKILL after {}ms (orphan-stop-timeout)",
+                t.scheduler(),
+                tree.size(),
+                grace.toMillis());
+        return grace;
     }
 
     private void closeLifeline() {

@@ -18,7 +18,10 @@ public interface SchedulerRunner {
      */
     void start() throws InterruptedException;
 
-    /** Stops the whole process tree: SIGTERM, then SIGKILL after stop-timeout. */
+    /**
+     * Stops the whole process tree: SIGTERM, then SIGKILL after stop-timeout (in child mode, after
+     * orphan-stop-timeout when the main process is already gone).
+     */
     TreeStopper.Result stop() throws InterruptedException;
 
     /**

@@ -90,6 +90,27 @@ class SupervisionTest {
     }
 
     @Test
+    void workersThatIgnoreSigtermDoNotHoldUpTheRestartAfterTheMainIsKilled() throws Exception {
+        String timeouts = "\nasfc.scheduler { stop-timeout = 30s, orphan-stop-timeout = 500ms }\n";
+        agents.start(
+                "a",
+                server.getConnectString(),
+                StandIn.FAST_TIMINGS + timeouts + standIn.config("a", "--worker-ignores-term"));
+        ProcessInfo first = awaitRunningOnlyOn("a");
+        await().atMost(WAIT).until(() -> tree("a").size() == 4);
+        List<ProcessInfo> oldTree = tree("a");
+
+        ProcessHandle.of(first.pid()).orElseThrow().destroyForcibly(); // kill -9: the worker is orphaned
+
+        // Well within stop-timeout: the restart waits for the old tree, and the worker goes at SIGKILL.
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            ProcessInfo now = standIn.mains().get("a");
+            return now != null && now.pid() != first.pid();
+        });
+        assertTrue(oldTree.stream().noneMatch(TreeStopper::isAlive), "left of the old tree: " + oldTree);
+    }
+
+    @Test
     void crashLoopingNodeLosesTheAssignmentAfterMaxRestarts() throws Exception {
         startThree(Map.of("a", "--fail-at-start"));
 

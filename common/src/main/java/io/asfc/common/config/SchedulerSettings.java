@@ -20,6 +20,7 @@ public record SchedulerSettings(
         Duration checkInterval,
         Duration startTimeout,
         Duration stopTimeout,
+        Duration orphanStopTimeout,
         Duration restartSleep,
         int maxRestartsBeforeFailover,
         boolean stopWithAgent,

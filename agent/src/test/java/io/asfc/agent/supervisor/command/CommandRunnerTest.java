@@ -391,6 +391,7 @@ class CommandRunnerTest {
                     Duration.ofSeconds(1),
                     startTimeout,
                     stopTimeout,
+                    stopTimeout,
                     Duration.ofSeconds(1),
                     3,
                     true,

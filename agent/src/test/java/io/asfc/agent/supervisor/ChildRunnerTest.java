@@ -1,0 +1,134 @@
+package io.asfc.agent.supervisor;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.agent.testing.StandIn;
+import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.config.SettingsLoader;
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.TreeStopper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Child mode's stop against the stand-in: SIGKILL comes after {@code stop-timeout} while the main
+ * process runs, after {@code orphan-stop-timeout} once it is gone. The stand-in's
+ * {@code --worker-ignores-term} worker behaves like Airflow 3.3's LocalExecutor workers.
+ */
+class ChildRunnerTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String WORKER = "airflow worker -- LocalExecutor";
+
+    @TempDir
+    Path dir;
+
+    private StandIn standIn;
+
+    @BeforeEach
+    void standIn() {
+        standIn = new StandIn(dir);
+    }
+
+    @AfterEach
+    void killStandIns() {
+        standIn.killAll();
+    }
+
+    @Test
+    void whatADeadMainLeftIsKilledAfterTheOrphanStopTimeout() throws Exception {
+        ChildRunner runner = runner("--worker-ignores-term", "30s", "300ms");
+        runner.start();
+        ProcessInfo main = awaitMainAndWorker();
+
+        ProcessHandle.of(main.pid()).orElseThrow().destroyForcibly(); // kill -9 of the main process
+        await().atMost(WAIT).until(() -> !runner.status().running());
+        List<ProcessInfo> left = session(main);
+        assertTrue(left.stream().anyMatch(p -> p.cmdline().startsWith(WORKER)), "the worker outlives its main");
+
+        long began = System.nanoTime();
+        TreeStopper.Result result = runner.stop();
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+
+        assertTrue(result.stopped(), result::toString);
+        assertEquals(1, result.killed(), "only the worker, which ignores SIGTERM, needs SIGKILL: " + result);
+        assertTrue(took.compareTo(Duration.ofSeconds(10)) < 0, "took " + took + ", not stop-timeout (30s)");
+        assertTrue(left.stream().noneMatch(TreeStopper::isAlive), "left: " + left);
+    }
+
+    @Test
+    void aRunningMainGetsTheWholeStopTimeout() throws Exception {
+        ChildRunner runner = runner("--ignore-term", "2s", "100ms");
+        runner.start();
+        ProcessInfo main = awaitMainAndWorker();
+
+        long began = System.nanoTime();
+        TreeStopper.Result result = runner.stop();
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+
+        assertTrue(result.stopped(), result::toString);
+        assertTrue(result.killed() >= 1, result::toString);
+        assertTrue(took.compareTo(Duration.ofSeconds(2)) >= 0, "SIGKILL came after " + took + ", before stop-timeout");
+        assertTrue(!TreeStopper.isAlive(main));
+    }
+
+    @Test
+    void aRunningMainEndsItsWorkersThatIgnoreSigterm() throws Exception {
+        ChildRunner runner = runner("--worker-ignores-term", "30s", "300ms");
+        runner.start();
+        ProcessInfo main = awaitMainAndWorker();
+        List<ProcessInfo> tree = session(main);
+
+        TreeStopper.Result result = runner.stop();
+
+        assertTrue(result.stopped(), result::toString);
+        assertEquals(0, result.killed(), "the main stops its worker; nothing needs SIGKILL: " + result);
+        assertTrue(tree.stream().noneMatch(TreeStopper::isAlive), "left: " + tree);
+    }
+
+    private ChildRunner runner(String standInArgs, String stopTimeout, String orphanStopTimeout) throws Exception {
+        Path conf = dir.resolve("asfc.conf");
+        Files.writeString(
+                conf,
+                """
+                asfc {
+                  node.id = a
+                  zookeeper.connect = "127.0.0.1:1"
+                  scheduler { mode = child, stop-timeout = %s, orphan-stop-timeout = %s }
+                }
+                """
+                                .formatted(stopTimeout, orphanStopTimeout)
+                        + standIn.config("a", standInArgs));
+        SchedulerSettings settings =
+                new SettingsLoader(dir, () -> "a").load(conf).scheduler();
+        return new ChildRunner(
+                settings,
+                dir.resolve("run/scheduler-a.session"),
+                dir.resolve("scheduler-a.out"),
+                new TreeStopper(System::nanoTime),
+                Clock.systemUTC());
+    }
+
+    /** The stand-in's main process, once its worker runs. */
+    private ProcessInfo awaitMainAndWorker() {
+        await().atMost(WAIT).until(() -> {
+            ProcessInfo main = standIn.mains().get("a");
+            return main != null
+                    && session(main).stream().anyMatch(p -> p.cmdline().startsWith(WORKER));
+        });
+        return standIn.mains().get("a");
+    }
+
+    /** The stand-in's helpers in the main's session. */
+    private List<ProcessInfo> session(ProcessInfo main) {
+        return standIn.all().stream().filter(p -> p.sid() == main.sid()).toList();
+    }
+}
