@@ -69,9 +69,14 @@ public final class AsfcCli implements Callable<Integer> {
         System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
     }
 
+    static final int USAGE_WIDTH = 110;
+
     /** Runs one command line and returns its exit code; the seam for tests. */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new AsfcCli());
+        // Descriptions are written a line per array element, up to ~100 characters; at picocli's
+        // default width (80) each was wrapped mid-sentence and left a stub line behind.
+        cli.setUsageHelpWidth(USAGE_WIDTH);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(AsfcCli::handle);

@@ -152,7 +152,16 @@ class AsfcCliTest {
                             .contains("Usage: asfc-agent "
                                     + root.getSubcommands().get(name).getCommandName()),
                     () -> name + ": " + run);
+            assertTrue(
+                    run.out().lines().allMatch(l -> l.length() <= AsfcCli.USAGE_WIDTH),
+                    () -> name + ": a help line is wider than " + AsfcCli.USAGE_WIDTH + ":\n" + run.out());
         }
+        // a description line is printed whole, not wrapped mid-sentence
+        assertTrue(
+                CliRun.of("failover", "--help")
+                        .out()
+                        .contains("the ACTIVE controller stops it on its node, waits until\n"),
+                () -> CliRun.of("failover", "--help").out());
     }
 
     private Path write(String content) throws IOException {
