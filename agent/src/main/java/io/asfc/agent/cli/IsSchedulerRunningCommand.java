@@ -143,7 +143,13 @@ final class IsSchedulerRunningCommand implements Callable<Integer> {
             RemoteScheduler.Look look = remote.look(target);
             return look.running()
                     ? new Row(target.node(), State.RUNNING, look.describe())
-                    : new Row(target.node(), State.NOT_RUNNING, "checked over SSH");
+                    : new Row(
+                            target.node(),
+                            State.NOT_RUNNING,
+                            "checked over SSH"
+                                    + (look.anyMatch()
+                                            ? "; only helpers a dead scheduler left: " + look.describe()
+                                            : ""));
         } catch (SshException e) {
             return fromAgent(target.node(), agent, "ssh: " + e.getMessage());
         }

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ACTIVE controller's SSH side: looks at, stops and starts schedulers on other nodes. Its
@@ -20,6 +22,8 @@ import org.apache.curator.framework.api.transaction.CuratorOp;
  * thread; they return what happened and leave every decision to the {@link Controller}.
  */
 final class Enforcement {
+    private static final Logger LOG = LoggerFactory.getLogger(Enforcement.class);
+
     /** What one sweep of a node found and did. */
     sealed interface Swept permits Clean, StrayStopped, Skipped, Unreachable {
         String node();
@@ -75,7 +79,7 @@ final class Enforcement {
         SshTarget target = targets.apply(node);
         try {
             RemoteScheduler.Look look = remote.look(target);
-            if (!look.running()) {
+            if (!look.anyMatch()) {
                 return new Clean(node);
             }
             String why = stillStray(lease, node);
@@ -124,7 +128,13 @@ final class Enforcement {
         }
         proveUnchanged(lease, a);
         try {
-            return remote.start(targets.apply(node));
+            SshTarget target = targets.apply(node);
+            // No scheduler runs there (the caller looked), but what a dead one left may: its helpers.
+            RemoteScheduler.Stop leftovers = remote.stopAll(target);
+            if (leftovers.signalled() > 0) {
+                LOG.info("{}: stopped what a dead scheduler left before starting one: {}", node, leftovers.describe());
+            }
+            return remote.start(target);
         } catch (SshException e) {
             metrics.sshFailed(e.reason());
             throw e;

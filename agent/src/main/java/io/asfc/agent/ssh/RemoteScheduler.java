@@ -14,6 +14,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -33,11 +34,19 @@ public final class RemoteScheduler {
     private static final int STOP_ROUNDS = 3;
 
     /**
-     * What one look at a node found: the scheduler's main processes and their trees, and the pids of
-     * every process there.
+     * What one look at a node found: the processes that process-pattern matches ({@code
+     * schedulers}) and their trees, those of them that are not helpers ({@code mains}), and the pids
+     * of every process there.
      */
-    public record Look(List<ProcessInfo> schedulers, Map<Long, ProcessInfo> trees, Set<Long> alive) {
+    public record Look(
+            List<ProcessInfo> schedulers, List<ProcessInfo> mains, Map<Long, ProcessInfo> trees, Set<Long> alive) {
+        /** A scheduler runs: a match that is not a helper. Helpers alone are what a dead main left. */
         public boolean running() {
+            return !mains.isEmpty();
+        }
+
+        /** Anything matches process-pattern, helpers included: what a stray sweep stops. */
+        public boolean anyMatch() {
             return !schedulers.isEmpty();
         }
 
@@ -46,11 +55,12 @@ public final class RemoteScheduler {
             return alive.contains(pid);
         }
 
-        /** e.g. "pid 123 (airflow scheduler)". */
+        /** e.g. "pid 123 (airflow scheduler)"; the mains when there are any, else every match. */
         public String describe() {
-            return schedulers.stream()
-                    .map(p -> "pid " + p.pid() + " (" + abbreviate(p.cmdline()) + ")")
-                    .collect(Collectors.joining(", "));
+            return (mains.isEmpty() ? schedulers : mains)
+                    .stream()
+                            .map(p -> "pid " + p.pid() + " (" + abbreviate(p.cmdline()) + ")")
+                            .collect(Collectors.joining(", "));
         }
     }
 
@@ -70,12 +80,14 @@ public final class RemoteScheduler {
     private final SshClient ssh;
     private final SchedulerSettings scheduler;
     private final Pattern pattern;
+    private final Optional<Pattern> helperPattern;
 
     /** @throws IllegalArgumentException when an environment variable name could not be passed safely */
     public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler) {
         this.ssh = ssh;
         this.scheduler = scheduler;
         this.pattern = Pattern.compile(scheduler.processPattern());
+        this.helperPattern = scheduler.helperPattern().map(Pattern::compile);
         scheduler.environment().keySet().stream()
                 .filter(name -> !ENV_NAME.matcher(name).matches())
                 .findFirst()
@@ -103,7 +115,7 @@ public final class RemoteScheduler {
                     "the process listing on " + target.host() + " failed (exit " + r.exitCode() + "): "
                             + r.stderr().trim());
         }
-        return parse(r.stdout(), pattern);
+        return parse(r.stdout(), pattern, helperPattern);
     }
 
     /**
@@ -187,7 +199,7 @@ public final class RemoteScheduler {
     }
 
     /** Parses the helper's dump: "self PID", "STAT", stat lines, "CMDLINE", NUL-separated records. */
-    static Look parse(byte[] dump, Pattern pattern) throws SshException {
+    static Look parse(byte[] dump, Pattern pattern, Optional<Pattern> helperPattern) throws SshException {
         String all = new String(dump, StandardCharsets.ISO_8859_1);
         int marker = all.indexOf("\nCMDLINE\n");
         if (!all.startsWith("self ") || marker < 0) {
@@ -224,6 +236,11 @@ public final class RemoteScheduler {
         List<ProcessInfo> schedulers = matcher.find(table, Set.of(self));
         return new Look(
                 schedulers,
+                schedulers.stream()
+                        .filter(p -> helperPattern
+                                .map(h -> !h.matcher(p.cmdline()).find())
+                                .orElse(true))
+                        .toList(),
                 matcher.trees(table, schedulers.stream().map(ProcessInfo::pid).toList(), Set.of(self)),
                 table.all().stream().map(ProcessInfo::pid).collect(Collectors.toUnmodifiableSet()));
     }

@@ -182,13 +182,26 @@ class EnforcementTest {
                         .toList()),
                 "a's scheduler stopped; only c runs one: " + standIn.mains());
 
-        // ... and restarts it there when it dies.
+        // ... and restarts it there when it dies. Only the main is killed: its DagFileProcessorManager lives on,
+        // orphaned (as Airflow 3's LocalExecutor workers do). It matches process-pattern, but it is a helper
+        // (helper-pattern), not a scheduler: the controller sees the death, stops it, and starts a new scheduler.
         ProcessInfo first = insideMains(c).get(0);
-        c.processes().stream()
-                .filter(p -> p.cmdline().contains(StandIn.SCRIPT.toString()))
-                .forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
+        await().atMost(WAIT).until(() -> managers(c).size() == 1);
+        ProcessInfo manager = managers(c).get(0);
+        ProcessHandle.of(first.pid()).ifPresent(ProcessHandle::destroyForcibly);
         await().atMost(WAIT).until(() -> insideMains(c).stream().anyMatch(p -> p.pid() != first.pid()));
         assertTrue(events("scheduler-died").stream().anyMatch(e -> e.detail().startsWith("c:")));
+        assertTrue(
+                c.processes().stream()
+                        .noneMatch(p -> p.pid() == manager.pid() && p.startTicks() == manager.startTicks()),
+                "the orphaned manager was stopped before the new scheduler started");
+    }
+
+    private static List<ProcessInfo> managers(Sshd host) {
+        return host.processes().stream()
+                .filter(p -> p.cmdline().startsWith("airflow scheduler -- DagFileProcessorManager")
+                        && p.cmdline().contains(StandIn.SCRIPT.toString()))
+                .toList();
     }
 
     /**

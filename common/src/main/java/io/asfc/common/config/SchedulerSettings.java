@@ -14,6 +14,7 @@ public record SchedulerSettings(
         Optional<String> stopCommand,
         Optional<String> checkCommand,
         String processPattern,
+        Optional<String> helperPattern,
         Optional<Path> pidFile,
         Optional<Path> virtualenv,
         Map<String, String> environment,

@@ -140,6 +140,7 @@ public final class SettingsLoader {
                 r.optionalString(k("scheduler.stop-command")),
                 r.optionalString(k("scheduler.check-command")),
                 r.requiredString(k("scheduler.process-pattern")),
+                r.optionalString(k("scheduler.helper-pattern")),
                 r.optionalPath(k("scheduler.pid-file"), home),
                 r.optionalPath(k("scheduler.virtualenv"), home),
                 r.stringMap(k("scheduler.environment")),

@@ -154,6 +154,13 @@ final class Validation {
         } catch (PatternSyntaxException e) {
             r.problem("asfc.scheduler.process-pattern", "is not a valid regular expression: " + e.getDescription());
         }
+        sched.helperPattern().ifPresent(helpers -> {
+            try {
+                Pattern.compile(helpers);
+            } catch (PatternSyntaxException e) {
+                r.problem("asfc.scheduler.helper-pattern", "is not a valid regular expression: " + e.getDescription());
+            }
+        });
         sched.health().caFile().ifPresent(file -> {
             if (!Files.isReadable(file)) {
                 r.problem("asfc.scheduler.health.ca-file", file + " does not exist or is not readable");

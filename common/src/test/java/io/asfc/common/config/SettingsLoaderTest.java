@@ -75,6 +75,30 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void helperPatternDefaultsToAirflowsHelpersAndMustBeARegex() throws IOException {
+        AsfcSettings s = loader.load(write(MINIMAL));
+        java.util.regex.Pattern helpers =
+                java.util.regex.Pattern.compile(s.scheduler().helperPattern().orElseThrow());
+        for (String helper : java.util.List.of(
+                "airflow scheduler -- DagFileProcessorManager",
+                "airflow scheduler - DagFileProcessor /dags/x.py",
+                "airflow executor -- LocalExecutor",
+                "airflow worker -- LocalExecutor: <idle>")) {
+            assertTrue(helpers.matcher(helper).find(), helper);
+        }
+        for (String main : java.util.List.of(
+                "/opt/airflow/venv/bin/python /opt/airflow/venv/bin/airflow scheduler",
+                "airflow scheduler -D",
+                "airflow scheduler --pid /run/airflow.pid")) {
+            assertTrue(!helpers.matcher(main).find(), main);
+        }
+
+        ConfigProblem p = single(write(MINIMAL + "asfc.scheduler.helper-pattern = \"(\"\n"));
+        assertEquals("asfc.scheduler.helper-pattern", p.key());
+        assertTrue(p.message().contains("not a valid regular expression"), p.message());
+    }
+
+    @Test
     void badEnumListsTheAllowedValues() throws IOException {
         ConfigProblem p = single(write(MINIMAL + "asfc.ssh.strict-host-key-checking = maybe\n"));
 

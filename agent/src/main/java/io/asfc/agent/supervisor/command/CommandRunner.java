@@ -84,7 +84,8 @@ public final class CommandRunner implements SchedulerRunner {
         this.checkTimeout = checkTimeout;
         this.shell = new ShellLauncher(settings, output, stopper);
         ProcessMatcher matcher = new ProcessMatcher(Pattern.compile(settings.processPattern()));
-        this.processes = new SchedulerProcesses(settings.pidFile(), matcher, shell::runningHelpers);
+        this.processes = new SchedulerProcesses(
+                settings.pidFile(), matcher, settings.helperPattern().map(Pattern::compile), shell::runningHelpers);
     }
 
     /**

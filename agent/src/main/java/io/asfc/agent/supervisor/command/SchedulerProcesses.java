@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Finds the local scheduler's processes in a {@link ProcessTable}: by the pid file when one is
@@ -31,26 +32,36 @@ final class SchedulerProcesses {
 
     private final Optional<Path> pidFile;
     private final ProcessMatcher matcher;
+    private final Optional<Pattern> helperPattern;
     private final Supplier<Set<Long>> helpers;
 
-    SchedulerProcesses(Optional<Path> pidFile, ProcessMatcher matcher, Supplier<Set<Long>> helpers) {
+    SchedulerProcesses(
+            Optional<Path> pidFile,
+            ProcessMatcher matcher,
+            Optional<Pattern> helperPattern,
+            Supplier<Set<Long>> helpers) {
         this.pidFile = pidFile;
         this.matcher = matcher;
+        this.helperPattern = helperPattern;
         this.helpers = helpers;
     }
 
     /**
      * Pid-file mode: running iff the pid in the file is alive (not a zombie) and not protected.
-     * Pattern mode: running iff a process matches; the oldest match is the main process.
+     * Pattern mode: running iff a process matches that is not a helper ({@code helper-pattern});
+     * the oldest such match is the main process. Helpers alone are what a dead main left behind.
      */
     Observation look(ProcessTable table) {
         if (pidFile.isPresent()) {
             return lookAtPidFile(table, pidFile.get());
         }
-        List<ProcessInfo> matches = matcher.find(table, helpers.get());
-        return matches.isEmpty()
+        List<ProcessInfo> mains = matcher.find(table, helpers.get()).stream()
+                .filter(p ->
+                        helperPattern.map(h -> !h.matcher(p.cmdline()).find()).orElse(true))
+                .toList();
+        return mains.isEmpty()
                 ? new Observation(Seen.NOT_RUNNING, null, null)
-                : new Observation(Seen.RUNNING, matches.get(0), null);
+                : new Observation(Seen.RUNNING, mains.get(0), null);
     }
 
     /** The pid file's process, when a pid file is configured and its process runs. */

@@ -113,6 +113,36 @@ class CommandRunnerTest {
         assertFalse(runner.status().running());
     }
 
+    /**
+     * A main killed with SIGKILL leaves its helpers (the stand-in's DagFileProcessorManager lives on when orphaned,
+     * as Airflow 3's LocalExecutor workers do): they match process-pattern, but they are no scheduler. The stop
+     * that precedes a restart takes them.
+     */
+    @Test
+    void helpersAKilledMainLeftAreNotARunningSchedulerAndTheStopTakesThem() throws Exception {
+        CommandRunner runner = runner(new Config("nohup " + standin + " > /dev/null 2>&1 &")
+                .helperPattern("airflow scheduler --? |airflow executor -- |airflow worker -- LocalExecutor"));
+        assertTimeoutPreemptively(PATIENCE, runner::start);
+        LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
+        List<ProcessInfo> tree = awaitStandInTree(status.pid());
+
+        ProcessHandle.of(status.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        await().atMost(PATIENCE)
+                .until(() ->
+                        !TreeStopper.isAlive(ProcessTable.read(status.pid()).orElse(tree.get(0))));
+        List<ProcessInfo> left = tree.stream()
+                .filter(p -> p.pid() != status.pid() && TreeStopper.isAlive(p))
+                .toList();
+        assertTrue(
+                left.stream().anyMatch(p -> p.cmdline().startsWith("airflow scheduler -- DagFileProcessorManager")),
+                () -> "the orphaned manager lives on: " + left);
+
+        assertFalse(runner.status().running(), "only helpers are left: " + left);
+        TreeStopper.Result result = runner.stop();
+        assertTrue(result.stopped(), result::toString);
+        assertTrue(left.stream().noneMatch(TreeStopper::isAlive), () -> "left alive: " + left);
+    }
+
     @Test
     void nohupStartIsFoundByThePatternAndStoppedAsATree() throws Exception {
         CommandRunner runner = runner(new Config("nohup " + standin + " > /dev/null 2>&1 &"));
@@ -333,6 +363,7 @@ class CommandRunnerTest {
         private String stop;
         private String check;
         private String pattern = "(?:" + DEFAULT_PATTERN + ").*" + Pattern.quote(tmp.toString());
+        private String helpers;
         private Path pidFile;
         private Path virtualenv;
         private Map<String, String> environment = Map.of();
@@ -350,6 +381,11 @@ class CommandRunnerTest {
 
         Config checkCommand(String command) {
             this.check = command;
+            return this;
+        }
+
+        Config helperPattern(String regex) {
+            this.helpers = regex;
             return this;
         }
 
@@ -385,6 +421,7 @@ class CommandRunnerTest {
                     Optional.ofNullable(stop),
                     Optional.ofNullable(check),
                     pattern,
+                    Optional.ofNullable(helpers),
                     Optional.ofNullable(pidFile),
                     Optional.ofNullable(virtualenv),
                     environment,
