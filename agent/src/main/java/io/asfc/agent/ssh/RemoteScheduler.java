@@ -236,11 +236,7 @@ public final class RemoteScheduler {
         List<ProcessInfo> schedulers = matcher.find(table, Set.of(self));
         return new Look(
                 schedulers,
-                schedulers.stream()
-                        .filter(p -> helperPattern
-                                .map(h -> !h.matcher(p.cmdline()).find())
-                                .orElse(true))
-                        .toList(),
+                ProcessMatcher.mains(schedulers, helperPattern),
                 matcher.trees(table, schedulers.stream().map(ProcessInfo::pid).toList(), Set.of(self)),
                 table.all().stream().map(ProcessInfo::pid).collect(Collectors.toUnmodifiableSet()));
     }

@@ -148,19 +148,17 @@ final class Validation {
         TlsStores.check(r, zk);
     }
 
-    private static void scheduler(ConfigReader r, SchedulerSettings sched) {
+    private static void regex(ConfigReader r, String key, String regex) {
         try {
-            Pattern.compile(sched.processPattern());
+            Pattern.compile(regex);
         } catch (PatternSyntaxException e) {
-            r.problem("asfc.scheduler.process-pattern", "is not a valid regular expression: " + e.getDescription());
+            r.problem(key, "is not a valid regular expression: " + e.getDescription());
         }
-        sched.helperPattern().ifPresent(helpers -> {
-            try {
-                Pattern.compile(helpers);
-            } catch (PatternSyntaxException e) {
-                r.problem("asfc.scheduler.helper-pattern", "is not a valid regular expression: " + e.getDescription());
-            }
-        });
+    }
+
+    private static void scheduler(ConfigReader r, SchedulerSettings sched) {
+        regex(r, "asfc.scheduler.process-pattern", sched.processPattern());
+        sched.helperPattern().ifPresent(helpers -> regex(r, "asfc.scheduler.helper-pattern", helpers));
         sched.health().caFile().ifPresent(file -> {
             if (!Files.isReadable(file)) {
                 r.problem("asfc.scheduler.health.ca-file", file + " does not exist or is not readable");

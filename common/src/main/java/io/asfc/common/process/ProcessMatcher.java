@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -52,6 +53,17 @@ public final class ProcessMatcher {
                 .stream()
                 .sorted(OLDEST_FIRST)
                 .toList();
+    }
+
+    /**
+     * Those of {@code matches} that are not helpers ({@code scheduler.helper-pattern}): the
+     * scheduler's main processes. Without a helper pattern, every match is one.
+     */
+    public static List<ProcessInfo> mains(List<ProcessInfo> matches, Optional<Pattern> helpers) {
+        return helpers.map(h -> matches.stream()
+                        .filter(p -> !h.matcher(p.cmdline()).find())
+                        .toList())
+                .orElse(matches);
     }
 
     /**

@@ -55,10 +55,7 @@ final class SchedulerProcesses {
         if (pidFile.isPresent()) {
             return lookAtPidFile(table, pidFile.get());
         }
-        List<ProcessInfo> mains = matcher.find(table, helpers.get()).stream()
-                .filter(p ->
-                        helperPattern.map(h -> !h.matcher(p.cmdline()).find()).orElse(true))
-                .toList();
+        List<ProcessInfo> mains = ProcessMatcher.mains(matcher.find(table, helpers.get()), helperPattern);
         return mains.isEmpty()
                 ? new Observation(Seen.NOT_RUNNING, null, null)
                 : new Observation(Seen.RUNNING, mains.get(0), null);
