@@ -63,7 +63,6 @@ class AirflowProcessesIT {
     private static final Pattern DEFAULT_PATTERN =
             Pattern.compile("airflow (scheduler|executor)|airflow worker -- LocalExecutor");
 
-    private static final Duration VENV_TIMEOUT = Duration.ofMinutes(20);
     private static final Duration PG_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration MIGRATE_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration DAEMON_TIMEOUT = Duration.ofMinutes(2);
@@ -90,7 +89,6 @@ class AirflowProcessesIT {
     static Path tempDir;
 
     private Path scripts;
-    private Path venvs;
     private Path pgDir;
     private int pgPort;
     private Distribution dist;
@@ -101,12 +99,8 @@ class AirflowProcessesIT {
     @BeforeAll
     void startPostgres() throws Exception {
         requireOrSkip(Files.isDirectory(Path.of("/proc/self")), "needs Linux /proc");
-        scripts = Path.of(System.getProperty("user.dir")).resolve("airflow");
+        scripts = AirflowVenvs.scripts();
         assertTrue(Files.isRegularFile(scripts.resolve("venv.sh")), "no venv.sh in " + scripts);
-        venvs = Path.of(System.getProperty(
-                "asfc.airflow.venvs",
-                Path.of(System.getProperty("user.home"), ".cache/asfc-it/airflow")
-                        .toString()));
         requireOrSkip(
                 Files.isDirectory(Path.of("/usr/lib/postgresql")),
                 "PostgreSQL is not installed (apt-get install postgresql); Airflow's LocalExecutor refuses SQLite");
@@ -318,13 +312,8 @@ class AirflowProcessesIT {
 
     /** Builds or reuses the venv of {@code line}; skips (fails under CI=true) when it cannot be built. */
     private Path venv(String line) throws IOException, InterruptedException {
-        Path venv = venvs.resolve("airflow-" + line);
         long started = System.nanoTime();
-        CommandResult built = Commands.run(
-                List.of(scripts.resolve("venv.sh").toString(), line, venv.toString()),
-                tempDir,
-                System.getenv(),
-                VENV_TIMEOUT);
+        CommandResult built = AirflowVenvs.build(line, tempDir);
         String said =
                 built.stdout().lines().filter(l -> l.startsWith("venv.sh:")).reduce("", (a, b) -> b);
         System.out.printf("AirflowProcessesIT: %s%n", said);
@@ -334,7 +323,7 @@ class AirflowProcessesIT {
         figures.put(
                 "Airflow " + line + ": venv.sh (" + (said.contains("reusing") ? "reused" : "built") + ")",
                 since(started));
-        return venv;
+        return AirflowVenvs.venv(line);
     }
 
     private static Map<String, String> airflowEnvironment(Path dir, int healthPort) throws IOException {

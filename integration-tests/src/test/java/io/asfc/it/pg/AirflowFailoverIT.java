@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.it.CommandResult;
 import io.asfc.it.Commands;
+import io.asfc.it.airflow.AirflowVenvs;
 import io.asfc.it.pg.TaskLedger.Execution;
 import io.asfc.it.pg.TaskLedger.Overlap;
 import io.asfc.it.pg.TaskLedger.Run;
@@ -53,7 +54,6 @@ class AirflowFailoverIT {
     private static final Duration INTERVAL = Duration.ofSeconds(10);
     private static final Duration TASK_LENGTH = Duration.ofSeconds(3);
     private static final int TASKS = 2;
-    private static final Duration VENV_TIMEOUT = Duration.ofMinutes(20);
     private static final Duration FIRST_TASK_TIMEOUT = Duration.ofMinutes(4);
     private static final Duration MOVE_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration TASK_AFTER_FAULT_TIMEOUT = Duration.ofMinutes(4);
@@ -93,8 +93,8 @@ class AirflowFailoverIT {
             ProvingGroundIT.unavailable("PostgreSQL is not installed (apt-get install postgresql)");
         }
         List<String> faults = faults();
-        Path scripts = Path.of(System.getProperty("user.dir")).resolve("airflow");
-        Path venv = venv(scripts, line);
+        Path scripts = AirflowVenvs.scripts();
+        Path venv = venv(line);
         Path runDir = BASE.resolve("run-" + line);
         ProvingGroundIT.deleteRecursively(runDir);
         AirflowWorkload airflow = new AirflowWorkload(line, venv, scripts, INTERVAL, TASK_LENGTH, TASKS);
@@ -407,22 +407,13 @@ class AirflowFailoverIT {
         return faults;
     }
 
-    /** Builds or reuses the venv of {@code line} with venv.sh; skips (fails under CI=true) when it cannot. */
-    private static Path venv(Path scripts, String line) throws IOException, InterruptedException {
-        Path venv = Path.of(System.getProperty(
-                        "asfc.airflow.venvs",
-                        Path.of(System.getProperty("user.home"), ".cache/asfc-it/airflow")
-                                .toString()))
-                .resolve("airflow-" + line);
-        CommandResult built = Commands.run(
-                List.of(scripts.resolve("venv.sh").toString(), line, venv.toString()),
-                Files.createDirectories(BASE),
-                System.getenv(),
-                VENV_TIMEOUT);
+    /** Builds or reuses the venv of {@code line}; skips (fails under CI=true) when it cannot. */
+    private static Path venv(String line) throws IOException, InterruptedException {
+        CommandResult built = AirflowVenvs.build(line, Files.createDirectories(BASE));
         if (built.exitCode() != 0) {
             ProvingGroundIT.unavailable(
                     "could not build the Airflow " + line + " venv (PyPI unreachable?):\n" + built.describe());
         }
-        return venv;
+        return AirflowVenvs.venv(line);
     }
 }
