@@ -19,6 +19,12 @@ Options:
                          real crash does), "hang" stops ticking and turns health to 503, "ok" resumes
   --fail-at-start        exit with status 2 at once
   --ignore-term          ignore SIGTERM everywhere (to test the SIGKILL escalation)
+  --term-delay SECONDS   the main process exits only this long after the first SIGTERM (like a
+                         scheduler that waits for its executor's tasks on shutdown); it keeps
+                         ticking meanwhile, then stops its children and exits as without the option
+  --term-delay-file FILE read at SIGTERM: when it exists and holds a number of seconds, behave as
+                         --term-delay with that number (so a test can make one host's scheduler slow
+                         to exit without restarting it)
   --worker-ignores-term  the worker behaves like Airflow 3.3's LocalExecutor workers: it ignores
                          SIGTERM, lives on when orphaned, and ends only when its main tells it to
                          (SIGUSR1 here, standing in for the LocalExecutor's stop message on SIGTERM)
@@ -45,7 +51,7 @@ SCRIPT = os.path.abspath(__file__)
 PYTHON = os.path.realpath("/proc/self/exe")
 TITLED = "ASFC_STANDIN_TITLED"
 
-state = {"hung": False, "stopping": False, "worker_ignores_term": False}
+state = {"hung": False, "stopping": False, "worker_ignores_term": False, "exit_at": None}
 children = []
 
 
@@ -121,25 +127,64 @@ def stop_children_and_exit(*_):
     os._exit(0)
 
 
+def delayed_exit(delay):
+    """SIGTERM handler of --term-delay: note when to exit; the main loop does it."""
+
+    def on_term(*_):
+        if state["exit_at"] is None:
+            state["exit_at"] = time.monotonic() + delay
+
+    return on_term
+
+
+def term_by_file(path):
+    """SIGTERM handler of --term-delay-file: a delay when the file says so, else a plain stop."""
+
+    def on_term(signum, frame):
+        try:
+            with open(path) as f:
+                delay = float(f.read().strip())
+        except (OSError, ValueError):
+            delay = 0
+        if delay > 0:
+            delayed_exit(delay)(signum, frame)
+        else:
+            stop_children_and_exit(signum, frame)
+
+    return on_term
+
+
+def daemonize(pid_file):
+    """--daemon: fork into the background; only the daemon returns. The parent returns like
+    `airflow scheduler -D`, once the daemon wrote its pid file. This runs before the main process
+    takes its title, so that only the daemon ever looks like a scheduler, never the parents that
+    are about to exit (a title-based observer would count them as a second scheduler)."""
+    if os.fork() > 0:
+        deadline = time.time() + 5
+        while pid_file and not os.path.exists(pid_file) and time.time() < deadline:
+            time.sleep(0.02)
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+
+
 def main(opts):
     if opts.fail_at_start:
         print("stand-in: failing at start as told", file=sys.stderr)
         sys.exit(2)
-    if opts.daemon:
-        if os.fork() > 0:
-            # parent: wait until the daemon wrote its pid file, then return like `airflow scheduler -D`
-            deadline = time.time() + 5
-            while opts.pid_file and not os.path.exists(opts.pid_file) and time.time() < deadline:
-                time.sleep(0.02)
-            os._exit(0)
-        os.setsid()
-        if os.fork() > 0:
-            os._exit(0)
     if opts.pid_file:
         with open(opts.pid_file + ".tmp", "w") as f:
             f.write("%d\n" % os.getpid())
         os.replace(opts.pid_file + ".tmp", opts.pid_file)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN if opts.ignore_term else stop_children_and_exit)
+    if opts.ignore_term:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif opts.term_delay > 0:
+        signal.signal(signal.SIGTERM, delayed_exit(opts.term_delay))
+    elif opts.term_delay_file:
+        signal.signal(signal.SIGTERM, term_by_file(opts.term_delay_file))
+    else:
+        signal.signal(signal.SIGTERM, stop_children_and_exit)
     children.append(spawn(TITLE_MANAGER, "manager", True, opts.ignore_term))
     state["worker_ignores_term"] = opts.worker_ignores_term
     children.append(spawn(TITLE_WORKER, "worker", False, opts.ignore_term, opts.worker_ignores_term))
@@ -152,6 +197,8 @@ def main(opts):
     if opts.tick_file:
         tick = os.open(opts.tick_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     while True:
+        if state["exit_at"] is not None and time.monotonic() >= state["exit_at"]:
+            stop_children_and_exit()
         if opts.control and os.path.exists(opts.control):
             with open(opts.control) as f:
                 command = f.read().strip()
@@ -173,6 +220,8 @@ def parse(argv):
     p.add_argument("--control")
     p.add_argument("--fail-at-start", action="store_true")
     p.add_argument("--ignore-term", action="store_true")
+    p.add_argument("--term-delay", type=float, default=0)
+    p.add_argument("--term-delay-file")
     p.add_argument("--worker-ignores-term", action="store_true")
     p.add_argument("--daemon", action="store_true")
     p.add_argument("--pid-file")
@@ -184,6 +233,8 @@ if __name__ == "__main__":
     if options.role != "main":
         helper(options.role, options.ignore_term, options.worker_ignores_term)
     elif os.environ.get(TITLED) != str(os.getpid()):
+        if options.daemon and not options.fail_at_start:
+            daemonize(options.pid_file)
         # re-exec (same pid) so that the main process is titled like the real scheduler
         os.environ[TITLED] = str(os.getpid())
         os.execv(PYTHON, [TITLE_MAIN, SCRIPT] + sys.argv[1:])

@@ -28,6 +28,7 @@ import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.Modes.SchedulerMode;
+import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.config.SecretFiles;
 import io.asfc.common.config.ZkSettings;
@@ -173,7 +174,8 @@ public final class Agent implements Closeable {
                 node -> SshTarget.of(settings, node),
                 metrics,
                 clock,
-                System::nanoTime);
+                System::nanoTime,
+                election::leadershipLost);
         election.addRoleListener(lease -> membership.setRole(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
         election.addRoleListener(lease -> metrics.role(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
         election.addRoleListener(controller::onRole);
@@ -254,24 +256,14 @@ public final class Agent implements Closeable {
                         asked,
                         granted);
             }
-            // The client notices a silent ensemble only after 2/3 of the session timeout (then
-            // SUSPENDED), and self-fences self-fence-after later. Without a confirmed SSH fence,
-            // another host takes over after the session expired plus takeover-grace.
-            long selfFence = settings.zookeeper().selfFenceAfter().toMillis();
-            long grace = settings.controller().takeoverGrace().toMillis();
-            if (granted * 2 / 3 + selfFence >= granted + grace) {
-                LOG.error(
-                        "a host cut off from ZooKeeper stops its scheduler about {}ms after its last contact"
-                                + " (2/3 of the granted session timeout {}ms, then self-fence-after {}ms), but"
-                                + " another host may start one after {}ms (the session timeout plus takeover-grace"
-                                + " {}ms) when it cannot be fenced over SSH: keep self-fence-after below {}ms",
-                        granted * 2 / 3 + selfFence,
-                        granted,
-                        selfFence,
-                        granted + grace,
-                        grace,
-                        granted / 3 + grace);
-            }
+            // check-config and start refused a config whose S4 budget fails; the server may still
+            // have granted another session timeout than the one configured.
+            S4Budget budget = new S4Budget(
+                    java.time.Duration.ofMillis(granted),
+                    settings.zookeeper().selfFenceAfter(),
+                    settings.scheduler().selfFenceStopTimeout(),
+                    settings.controller().takeoverGrace());
+            budget.problem().ifPresent(problem -> LOG.error("with the granted session timeout, {}", problem));
         } catch (Exception e) {
             Threads.checkInterrupted(e);
             LOG.debug("could not read the negotiated session timeout", e);

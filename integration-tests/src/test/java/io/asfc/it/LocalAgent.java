@@ -103,9 +103,10 @@ final class LocalAgent {
                   zookeeper {
                     connect = "%s"
                     session-timeout = %dms
-                    self-fence-after = 2s
+                    self-fence-after = 1s
                     connection-timeout = 3s
                   }
+                  scheduler.self-fence-stop-timeout = 1s
                   controller.heartbeat-interval = 500ms
                   ssh.enabled = false
                   scheduler.start-command = \"""exec python3 -c 'import time; time.sleep(600)' %s\"""

@@ -59,7 +59,7 @@ class SupervisionIT {
 
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(3);
-    private static final Duration TAKEOVER_GRACE = Duration.ofSeconds(1);
+    private static final Duration TAKEOVER_GRACE = Duration.ofSeconds(2);
     private static final int MAX_RESTARTS = 3;
 
     /** A scheduler killed with -9 must run again on the same node within this. */

@@ -9,11 +9,14 @@ import io.asfc.agent.migration.AirflowCfgException;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkUnreachableException;
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.ConfigProblem;
 import io.asfc.common.config.InvalidConfigException;
+import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.net.Hostnames;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,6 +104,19 @@ public final class AsfcCli implements Callable<Integer> {
     /** Loads and validates the config; throws {@link InvalidConfigException} (exit 78). */
     AsfcSettings settings() {
         return new SettingsLoader(home(), Hostnames::local).load(confFile());
+    }
+
+    /**
+     * The settings an agent runs with: valid, and within the S4 budget (exit 78 otherwise), so a
+     * config that cannot keep S1 never runs.
+     */
+    AsfcSettings agentSettings() {
+        AsfcSettings s = settings();
+        S4Budget.of(s).problem().ifPresent(problem -> {
+            throw new InvalidConfigException(
+                    List.of(new ConfigProblem(s.source().toString(), "asfc.zookeeper.self-fence-after", problem)));
+        });
+        return s;
     }
 
     /** The installation directory ({@code -Dasfc.home} from bin/asfc-agent, else the working directory). */

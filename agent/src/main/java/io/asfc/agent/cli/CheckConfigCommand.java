@@ -30,7 +30,7 @@ final class CheckConfigCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        AsfcSettings s = cli.settings();
+        AsfcSettings s = cli.agentSettings();
         PrintWriter out = spec.commandLine().getOut();
         out.println("configuration OK: " + s.source());
         row(out, "cluster", s.cluster());

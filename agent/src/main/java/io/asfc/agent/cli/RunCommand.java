@@ -36,7 +36,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        AsfcSettings settings = cli.settings();
+        AsfcSettings settings = cli.agentSettings();
         MDC.put(Threads.MDC_NODE, settings.nodeId());
         Agent agent = new Agent(settings, cli.dirs());
         Runtime.getRuntime()

@@ -27,12 +27,10 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +38,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
@@ -85,16 +82,6 @@ import org.slf4j.LoggerFactory;
 public final class Controller implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
 
-    /** A move in progress: the scheduler was unassigned by the write with zxid {@code zxid}. */
-    private record Move(String from, String to, long zxid, String reason, String requestId, long at) {}
-
-    /** A fencing attempt: in flight until {@code result} is set. */
-    private record Fence(long at, Enforcement.Fenced result) {
-        boolean inFlight() {
-            return result == null;
-        }
-    }
-
     /** What a start over SSH returned: the pid it started (-1: not started), or why it failed. */
     private record RemoteStart(long pid, String error) {}
 
@@ -120,20 +107,26 @@ public final class Controller implements Closeable {
     private final Alerter alerter;
     private final Metrics metrics;
     private final Enforcement enforcement;
-    private final ExecutorService ssh;
+    private final NodeOps nodeOps;
+    private final LeaveRule.Terms terms;
     private final Clock clock;
     private final LongSupplier nanoTime;
+    /** Told when a fenced write proved this leadership gone, so the election gives it up too. */
+    private final Consumer<Lease> leadershipLost;
+
     private final ScheduledExecutorService executor;
     private final List<CuratorCache> caches;
 
     // Only touched on the controller thread.
     private Lease lease;
-    private Move pending;
-    private final Map<String, Long> missingSince = new HashMap<>();
+    /** What this leader saw and did in its term; a new term starts with a new one. */
+    private ControllerMemory memory = new ControllerMemory();
+
     private boolean noEligibleReported;
-    private final Set<String> busy = new HashSet<>();
-    private final Map<String, Fence> fences = new HashMap<>();
-    private final Map<String, String> unreachable = new LinkedHashMap<>();
+    /** Nodes the scheduler cannot leave, alerted once per episode; and nodes whose host stop failed. */
+    private final Set<String> blockedReported = new HashSet<>();
+
+    private final Set<String> unfenceableLogged = new HashSet<>();
     private final Map<String, RemoteRun> remoteRuns = new HashMap<>();
     private final Map<String, Integer> lastFailures = new HashMap<>();
     private String assignedAgentless;
@@ -154,7 +147,8 @@ public final class Controller implements Closeable {
             Function<String, SshTarget> targets,
             Metrics metrics,
             Clock clock,
-            LongSupplier nanoTime) {
+            LongSupplier nanoTime,
+            Consumer<Lease> leadershipLost) {
         this.client = client;
         this.paths = paths;
         this.nodeId = nodeId;
@@ -166,11 +160,16 @@ public final class Controller implements Closeable {
         this.metrics = metrics;
         this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets, metrics))
                 .orElse(null);
-        this.ssh = Executors.newFixedThreadPool(
-                Math.max(2, Math.min(8, policy.nodes().size())), Threads.factory("asfc-ssh-%d", nodeId));
         this.clock = clock;
         this.nanoTime = nanoTime;
+        this.leadershipLost = leadershipLost;
         this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-controller-%d", nodeId));
+        this.nodeOps = new NodeOps(nodeId, executor);
+        this.terms = new LeaveRule.Terms(
+                policy::isAgentless,
+                enforcement != null,
+                tuning.onUnfenceable(),
+                tuning.takeoverGrace().toNanos());
         this.caches = List.of(
                 CuratorCache.build(client, paths.agents()),
                 CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
@@ -201,10 +200,10 @@ public final class Controller implements Closeable {
     public void onRole(Optional<Lease> newLease) {
         executor.execute(() -> {
             lease = newLease.orElse(null);
-            pending = null;
-            missingSince.clear();
+            memory = new ControllerMemory();
             noEligibleReported = false;
-            fences.clear();
+            blockedReported.clear();
+            unfenceableLogged.clear();
             remoteRuns.clear();
             assignedAgentless = null;
             if (lease != null) {
@@ -231,45 +230,56 @@ public final class Controller implements Closeable {
             return;
         }
         try {
-            ClusterView view = ClusterView.read(client, paths).withUnreachable(unreachable);
+            ClusterView view = ClusterView.read(client, paths).withUnreachable(memory.unreachable());
             if (view.paused()) {
                 return;
             }
+            noteAbsences(view);
             countFailures(view);
             liftQuarantines(l, view);
-            if (pending != null) {
+            Znode<Assignment> a = view.assignment();
+            if (!a.present()) {
+                // Empty (a new cluster, or cleared) or unreadable: where a scheduler may run is
+                // unknown, so this is a move from anywhere, under the leave-rule for every node.
+                String why = a.absent() ? "initial assignment" : "the assignment was unreadable";
+                beginMove(l, view, null, policy.firstEligible(view).orElse(null), why, null);
+            } else if (a.value().isMoving()) {
                 continueMove(l, view);
             } else if (!handleRequest(l, view)) {
                 keepAssigned(l, view);
             }
         } catch (LeadershipLostException e) {
             LOG.warn("{}; standing by until elected again", e.getMessage());
-            lease = null; // the election will hand a new lease over if this node leads again
+            lease = null;
+            leadershipLost.accept(l); // no zombie ACTIVE: the election gives up this lease and re-joins
         } catch (Exception e) {
             Threads.checkInterrupted(e);
-            LOG.warn("controller step failed; retrying: {}", e.toString());
+            LOG.warn("controller step failed; retrying", e);
+        }
+    }
+
+    /** (c) counts takeover-grace from when this leader first saw a node's agent absent. */
+    private void noteAbsences(ClusterView view) {
+        long now = nanoTime.getAsLong();
+        for (String node : LeaveRule.sources(new Znode<>(Znode.State.ABSENT, null, null), view, policy.nodes())) {
+            if (view.agents().containsKey(node)) {
+                memory.seenPresent(node);
+            } else if (!policy.isAgentless(node)) {
+                memory.seenAbsent(node, now);
+            }
+        }
+        if (view.assignment().present()) {
+            Assignment a = view.assignment().value();
+            for (String node : java.util.Arrays.asList(a.node(), a.movingFrom())) {
+                if (node != null && !view.agents().containsKey(node) && !policy.isAgentless(node)) {
+                    memory.seenAbsent(node, now);
+                }
+            }
         }
     }
 
     private void keepAssigned(Lease l, ClusterView view) throws Exception {
-        Znode<Assignment> a = view.assignment();
-        if (a.absent()) {
-            Optional<String> first = policy.firstEligible(view);
-            if (first.isPresent()) {
-                assign(l, view, first.get(), "initial assignment");
-            } else {
-                noEligible("nothing is assigned yet");
-            }
-            return;
-        }
-        if (a.state() == Znode.State.MALFORMED || a.value().node() == null) {
-            // Left by an operator or by a leader that died mid-move: nobody may run until we know
-            // nobody does.
-            String why = a.present() ? a.value().reason() : "the assignment was unreadable";
-            beginMove(l, view, null, policy.firstEligible(view).orElse(null), why, null);
-            return;
-        }
-        String node = a.value().node();
+        String node = view.assignment().value().node();
         if (policy.isAgentless(node)) {
             keepAgentless(l, view, node);
             return;
@@ -277,12 +287,14 @@ public final class Controller implements Closeable {
         assignedAgentless = null;
         AgentRecord agent = view.agent(node);
         if (!view.agents().containsKey(node)) {
-            takeOver(l, view, node, "the agent of " + node + " is gone (its ZooKeeper session ended)");
-            return;
-        }
-        fences.remove(node);
-        missingSince.remove(node);
-        if (agent != null && agent.scheduler().failures() >= policy.maxFailures()) {
+            beginMove(
+                    l,
+                    view,
+                    node,
+                    policy.nextEligible(view, node).orElse(null),
+                    "the agent of " + node + " is gone (its ZooKeeper session ended)",
+                    null);
+        } else if (agent != null && agent.scheduler().failures() >= policy.maxFailures()) {
             quarantine(l, node, agent.scheduler().failures());
             beginMove(
                     l,
@@ -291,7 +303,7 @@ public final class Controller implements Closeable {
                     policy.nextEligible(view, node).orElse(null),
                     node + " failed " + agent.scheduler().failures() + " times in a row",
                     null);
-        } else if (a.value().epoch() != l.epoch()) {
+        } else if (view.assignment().value().epoch() != l.epoch()) {
             assign(l, view, node, "kept by the new leader at epoch " + l.epoch());
         }
     }
@@ -303,12 +315,17 @@ public final class Controller implements Closeable {
             return;
         }
         assignedAgentless = node;
-        if (unreachable.containsKey(node)) {
-            takeOver(l, view, node, node + " is unreachable over SSH (" + unreachable.get(node) + ")");
+        if (memory.unreachable().containsKey(node)) {
+            assignedAgentless = null;
+            beginMove(
+                    l,
+                    view,
+                    node,
+                    policy.nextEligible(view, node).orElse(null),
+                    node + " is unreachable over SSH (" + memory.unreachable().get(node) + ")",
+                    null);
             return;
         }
-        missingSince.remove(node);
-        fences.remove(node);
         RemoteRun run = remoteRuns.get(node);
         if (run != null && run.failures >= policy.maxFailures()) {
             quarantine(l, node, run.failures);
@@ -325,122 +342,153 @@ public final class Controller implements Closeable {
     }
 
     /**
-     * The assigned node lost its agent (or, agentless, cannot be reached). Fence it over SSH, then
-     * assign the next node. If it cannot be fenced: {@code proceed} assigns the next node once
-     * takeover-grace has passed since the loss was seen (the old host's self-fencing covers it),
-     * {@code wait} keeps trying and assigns nobody new.
+     * The first phase of every move: nobody is assigned, and the znode records where the scheduler
+     * is leaving ({@code from}, null when unknown) and where it goes, so any leader can finish it.
      */
-    private void takeOver(Lease l, ClusterView view, String node, String why) throws Exception {
-        long now = nanoTime.getAsLong();
-        long since = missingSince.computeIfAbsent(node, n -> now);
-        String how = "waited takeover-grace " + tuning.takeoverGrace().toMillis() + "ms";
-        if (enforcement != null) {
-            Fence f = fences.get(node);
-            if (f == null || retryDue(f, now)) {
-                startFence(node);
-                return;
-            }
-            if (f.inFlight()) {
-                return;
-            }
-            if (f.result().ok()) {
-                moveAway(
-                        l,
-                        view,
-                        node,
-                        why + "; fenced over SSH: " + f.result().stop().describe());
-                return;
-            }
-            if (tuning.onUnfenceable() == OnUnfenceable.WAIT) {
-                executor.schedule(this::step, tuning.sweep().toMillis(), TimeUnit.MILLISECONDS);
-                return;
-            }
-            how = "could not fence it (" + f.result().error().getMessage() + "); " + how;
-        }
-        long left = tuning.takeoverGrace().toNanos() - (now - since);
-        if (left > 0) {
-            executor.schedule(this::step, left, TimeUnit.NANOSECONDS);
-            return;
-        }
-        moveAway(l, view, node, why + "; " + how);
-    }
-
-    private void moveAway(Lease l, ClusterView view, String node, String why) throws Exception {
-        Optional<String> next = policy.nextEligible(view, node).filter(n -> !busy.contains(n));
-        if (next.isEmpty()) {
-            noEligible(why);
-            return;
-        }
-        missingSince.remove(node);
-        fences.remove(node);
-        assign(l, view, next.get(), why);
-        metrics.failover();
-        events.record("failover", "from " + node + " to " + next.get() + ": " + why);
-        alerter.raise(new Alert(
-                AlertKind.SCHEDULER_MOVED,
-                node,
-                "the scheduler left " + node + ": " + why,
-                "assigned it to " + next.get()));
-    }
-
-    /** A failed fencing is tried again once per poll-interval. */
-    private boolean retryDue(Fence f, long now) {
-        return !f.inFlight()
-                && !f.result().ok()
-                && now - f.at() >= tuning.sweep().toNanos();
-    }
-
-    private void startFence(String node) {
-        Lease l = lease;
-        fences.put(node, new Fence(nanoTime.getAsLong(), null));
-        LOG.info("fencing {}: stopping its scheduler over SSH", node);
-        onSsh(node, () -> enforcement.fence(node), result -> fenced(l, result));
+    private void beginMove(Lease l, ClusterView view, String from, String to, String reason, String requestId)
+            throws Exception {
+        String text =
+                "moving" + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to) + ": " + reason;
+        writeAssignment(l, view, Assignment.moving(from, to, requestId, l.epoch(), clock.instant(), text));
+        events.record("scheduler-moving", text);
+        wake();
     }
 
     /**
-     * Runs blocking SSH work for a node on the SSH pool, then {@code then} with its result on the
-     * controller thread. The node is busy, so never assigned, until then.
+     * The second phase: assigns the target once the leave-rule holds for every node the scheduler
+     * is leaving, and no live agent reports one running.
      */
-    private <T> void onSsh(String node, Supplier<T> work, Consumer<T> then) {
-        busy.add(node);
-        ssh.execute(() -> {
-            T result;
-            try {
-                result = work.get();
-            } catch (RuntimeException e) {
-                LOG.warn("SSH work on {} failed: {}", node, e.toString());
-                executor.execute(() -> busy.remove(node));
-                return;
+    private void continueMove(Lease l, ClusterView view) throws Exception {
+        Znode<Assignment> znode = view.assignment();
+        Assignment m = znode.value();
+        long generation = znode.stat().getMzxid();
+        long now = nanoTime.getAsLong();
+        boolean left = true;
+        for (String node : LeaveRule.sources(znode, view, policy.nodes())) {
+            LeaveRule.Verdict v = LeaveRule.check(node, generation, view, memory, terms, now);
+            if (v instanceof LeaveRule.Left) {
+                continue;
             }
-            executor.execute(() -> {
-                busy.remove(node);
-                then.accept(result);
-            });
-        });
-    }
-
-    private void fenced(Lease l, Enforcement.Fenced result) {
-        String node = result.node();
-        if (lease != l || !fences.containsKey(node)) {
+            left = false;
+            act(l, v, generation, now);
+        }
+        if (!left) {
             return;
         }
-        Fence previous = fences.put(node, new Fence(nanoTime.getAsLong(), result));
+        for (Znode<AgentRecord> z : view.agents().values()) {
+            if (z.present()
+                    && (z.value().scheduler().running()
+                            || Boolean.TRUE.equals(z.value().scheduler().starting()))) {
+                return; // S1: a live agent still reports a scheduler (it is stopping a stray)
+            }
+        }
+        String reason = m.reason();
+        String to;
+        if (m.movingTo() != null && policy.eligible(view, m.movingTo())) {
+            if (nodeOps.busy(m.movingTo())) {
+                return; // SSH work on the target is in flight: it wakes this loop when it ends
+            }
+            to = m.movingTo();
+        } else {
+            to = policy.order(view).stream()
+                    .filter(n -> policy.eligible(view, n) && !nodeOps.busy(n))
+                    .findFirst()
+                    .orElse(null);
+            if (m.movingTo() != null) {
+                reason += " (" + m.movingTo() + " is no longer eligible: " + policy.whyNot(view, m.movingTo()) + ")";
+            }
+        }
+        if (to == null) {
+            noEligible(reason);
+            return;
+        }
+        String from = m.movingFrom();
+        assign(l, view, to, reason);
+        if (from != null && !from.equals(to)) {
+            metrics.failover();
+        }
+        events.record("scheduler-moved", (from == null ? "" : "from " + from + " ") + "to " + to + ": " + reason);
+        alerter.raise(new Alert(
+                AlertKind.SCHEDULER_MOVED,
+                from,
+                "the scheduler moved" + (from == null ? "" : " from " + from) + ": " + reason,
+                "assigned it to " + to + " once the leave-rule held"));
+        if (m.requestId() != null) {
+            ClusterView after = ClusterView.read(client, paths);
+            if (after.control().present()
+                    && m.requestId().equals(after.control().value().requestId())) {
+                answer(l, after, "moved to " + to + (to.equals(m.movingTo()) ? "" : ": " + reason));
+            }
+        }
+    }
+
+    /** What the leave-rule asks for, when the scheduler may not leave a node yet. */
+    private void act(Lease l, LeaveRule.Verdict v, long generation, long now) {
+        String node = v.node();
+        ControllerMemory.HostStop stop = memory.hostStop(node);
+        if (v instanceof LeaveRule.NeedHostStop) {
+            if (stop == null || !stop.inFlight()) {
+                startHostStop(l, node, generation);
+            }
+            return;
+        }
+        boolean agentGone = v instanceof LeaveRule.AwaitGrace || v instanceof LeaveRule.Blocked;
+        if (agentGone
+                && enforcement != null
+                && stop != null
+                && !stop.inFlight()
+                && now - stop.atNanos() >= tuning.sweep().toNanos()) {
+            startHostStop(l, node, generation); // a failed stop is tried again once per poll-interval
+        }
+        if (v instanceof LeaveRule.AwaitGrace g) {
+            executor.schedule(this::step, Math.max(0, g.atNanos() - now), TimeUnit.NANOSECONDS);
+        } else if (v instanceof LeaveRule.Blocked b) {
+            if (blockedReported.add(node)) { // the failed host stop raised the alert
+                LOG.error("the scheduler cannot leave {}: {}", node, b.why());
+                events.record("move-blocked", b.why());
+            }
+            executor.schedule(this::step, tuning.sweep().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** HostStop: stops the node's scheduler over SSH, under this lease, on the node's serial queue. */
+    private void startHostStop(Lease l, String node, long generation) {
+        memory.hostStopQueued(node, generation, nanoTime.getAsLong());
+        LOG.info("stopping the scheduler on {} over SSH (host stop)", node);
+        nodeOps.submit(
+                node,
+                "host stop",
+                () -> enforcement.hostStop(l, node),
+                e -> new Enforcement.HostStopped(node, null, e),
+                result -> hostStopped(l, result));
+    }
+
+    private void hostStopped(Lease l, Enforcement.HostStopped result) {
+        String node = result.node();
+        if (lease != l) {
+            return; // a deposed leader's stop proves nothing to its successor
+        }
+        memory.hostStopDone(node, result.ok(), result.describe(), nanoTime.getAsLong());
         if (result.ok()) {
-            events.record("fenced", node + ": " + result.stop().describe());
-            alerter.recovered(AlertKind.UNFENCEABLE, node, node + " could be fenced again");
-        } else if (previous == null || previous.inFlight()) {
-            LOG.error("cannot fence {}: {}", node, result.error().getMessage());
-            events.record("unfenceable", node + ": " + result.error().getMessage());
+            events.record("host-stopped", node + ": " + result.describe());
+            if (unfenceableLogged.remove(node)) {
+                alerter.recovered(AlertKind.UNFENCEABLE, node, node + " could be stopped over SSH again");
+            }
+            blockedReported.remove(node);
+        } else if (unfenceableLogged.add(node)) { // once per episode
+            LOG.error("cannot stop the scheduler on {} over SSH: {}", node, result.describe());
+            events.record("unfenceable", node + ": " + result.describe());
             alerter.raise(new Alert(
                     AlertKind.UNFENCEABLE,
                     node,
-                    "cannot stop the scheduler on " + node + " over SSH: "
-                            + result.error().getMessage(),
-                    tuning.onUnfenceable() == OnUnfenceable.WAIT
-                            ? "on-unfenceable = wait: no other node is assigned until " + node + " is fenced"
-                            : "on-unfenceable = proceed: another node is assigned after takeover-grace "
-                                    + tuning.takeoverGrace().toMillis() + "ms, relying on " + node
-                                    + "'s self-fencing"));
+                    "cannot stop the scheduler on " + node + " over SSH: " + result.describe(),
+                    policy.isAgentless(node)
+                            ? node + " is agentless: it keeps the assignment until it can be stopped"
+                            : tuning.onUnfenceable() == OnUnfenceable.WAIT
+                                    ? "on-unfenceable = wait: no other node is assigned until " + node + " is stopped"
+                                    : "on-unfenceable = proceed: another node is assigned after takeover-grace "
+                                            + tuning.takeoverGrace().toMillis() + "ms, relying on " + node
+                                            + "'s self-fencing"));
         }
         wake();
     }
@@ -458,21 +506,30 @@ public final class Controller implements Closeable {
             ClusterView view = ClusterView.read(client, paths);
             String assigned =
                     view.assignment().present() ? view.assignment().value().node() : null;
+            String leaving =
+                    view.assignment().present() ? view.assignment().value().movingFrom() : null;
             boolean verify = tuning.verifyAgentsEvery() > 0 && ++sweeps % tuning.verifyAgentsEvery() == 0;
-            for (String node : policy.nodes()) {
+            // With nodes = [], every live agent's host is swept.
+            for (String node :
+                    policy.nodes().isEmpty() ? List.copyOf(view.agents().keySet()) : policy.nodes()) {
                 boolean agentTrusted =
                         !policy.isAgentless(node) && view.agents().containsKey(node) && !verify;
                 if (node.equals(assigned)
-                        || (pending != null && node.equals(pending.from()))
-                        || busy.contains(node)
+                        || node.equals(leaving) // the leave-rule stops it
+                        || nodeOps.busy(node)
                         || agentTrusted) {
                     continue;
                 }
-                onSsh(node, () -> enforcement.sweep(l, node), result -> swept(l, result));
+                nodeOps.submit(
+                        node,
+                        "sweep",
+                        () -> enforcement.sweep(l, node),
+                        e -> new Enforcement.Skipped(node, "the sweep failed: " + e),
+                        result -> swept(l, result));
             }
         } catch (Exception e) {
             Threads.checkInterrupted(e);
-            LOG.warn("sweep failed; retrying at the next poll-interval: {}", e.toString());
+            LOG.warn("sweep failed; retrying at the next poll-interval", e);
         }
     }
 
@@ -504,7 +561,7 @@ public final class Controller implements Closeable {
     }
 
     private void unreachable(String node, SshException error) {
-        if (unreachable.putIfAbsent(node, error.getMessage()) == null) {
+        if (memory.unreachable().putIfAbsent(node, error.getMessage()) == null) {
             LOG.warn("{} is unreachable over SSH: {}", node, error.getMessage());
             events.record("host-unreachable", node + ": " + error.getMessage());
             alerter.raise(new Alert(
@@ -517,7 +574,7 @@ public final class Controller implements Closeable {
     }
 
     private void reachable(String node) {
-        if (unreachable.remove(node) != null) {
+        if (memory.unreachable().remove(node) != null) {
             LOG.info("{} is reachable over SSH again", node);
             events.record("host-reachable", node + " answers over SSH again");
             alerter.recovered(AlertKind.HOST_UNREACHABLE, node, node + " answers over SSH again");
@@ -528,10 +585,16 @@ public final class Controller implements Closeable {
     private void checkAgentless() {
         Lease l = lease;
         String node = assignedAgentless;
-        if (l == null || node == null || busy.contains(node) || state.get() != Lifecycle.STARTED) {
+        if (l == null || node == null || nodeOps.busy(node) || state.get() != Lifecycle.STARTED) {
             return;
         }
-        onSsh(node, () -> enforcement.look(node), looked -> lookedAtAgentless(l, node, looked));
+        nodeOps.submit(
+                node,
+                "look",
+                () -> enforcement.look(node),
+                e -> new Enforcement.Looked(
+                        null, new SshException(SshException.Reason.COMMAND_FAILED, e.toString(), e)),
+                looked -> lookedAtAgentless(l, node, looked));
     }
 
     private void lookedAtAgentless(Lease l, String node, Enforcement.Looked looked) {
@@ -588,15 +651,18 @@ public final class Controller implements Closeable {
         }
         run.startedAt = now;
         run.startedPid = -1;
-        onSsh(
+        nodeOps.submit(
                 node,
+                "agentless start",
                 () -> {
                     try {
                         return new RemoteStart(enforcement.startIfAssigned(l, node), null);
                     } catch (Exception e) {
+                        Threads.checkInterrupted(e);
                         return new RemoteStart(-1, e.getMessage());
                     }
                 },
+                e -> new RemoteStart(-1, e.toString()),
                 start -> {
                     // settle from when the start returned: an SSH round trip on a loaded host can
                     // take longer than check-interval
@@ -681,99 +747,8 @@ public final class Controller implements Closeable {
         return true;
     }
 
-    private void beginMove(Lease l, ClusterView view, String from, String to, String reason, String requestId)
-            throws Exception {
-        if (to == null) {
-            noEligible(reason);
-        }
-        String text =
-                "moving" + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to) + ": " + reason;
-        List<CuratorTransactionResult> results =
-                writeAssignment(l, view, new Assignment(null, l.epoch(), clock.instant(), text));
-        long zxid = results.get(results.size() - 1).getResultStat().getMzxid();
-        pending = new Move(from, to, zxid, reason, requestId, nanoTime.getAsLong());
-        events.record("scheduler-moving", text);
-        if (from != null && policy.isAgentless(from) && enforcement != null) {
-            fences.remove(from);
-            startFence(from);
-        }
-        wake();
-    }
-
-    private void continueMove(Lease l, ClusterView view) throws Exception {
-        Move m = pending;
-        if (m.from() != null && policy.isAgentless(m.from()) && !agentlessStopped(m)) {
-            return;
-        }
-        for (Map.Entry<String, Znode<AgentRecord>> e : view.agents().entrySet()) {
-            Znode<AgentRecord> z = e.getValue();
-            boolean reportedSince = z.stat() != null && z.stat().getMzxid() > m.zxid();
-            if (!z.present() || z.value().scheduler().running() || (e.getKey().equals(m.from()) && !reportedSince)) {
-                return; // S1: wait until nobody runs it, by reports newer than the unassignment
-            }
-        }
-        String to;
-        String reason = m.reason();
-        if (m.to() != null && policy.eligible(view, m.to())) {
-            if (busy.contains(m.to())) {
-                // SSH work on the target is in flight (a sweep, a look): wait for it, which wakes this loop, rather
-                // than assign another node than the one chosen (or named by the operator).
-                return;
-            }
-            to = m.to();
-        } else {
-            to = policy.order(view).stream()
-                    .filter(n -> policy.eligible(view, n) && !busy.contains(n))
-                    .findFirst()
-                    .orElse(null);
-            if (m.to() != null) {
-                reason += " (" + m.to() + " is no longer eligible: " + policy.whyNot(view, m.to()) + ")";
-            }
-        }
-        if (to == null) {
-            noEligible(reason);
-            return;
-        }
-        assign(l, view, to, reason);
-        if (m.from() != null && !m.from().equals(to)) {
-            metrics.failover();
-        }
-        events.record(
-                "scheduler-moved", (m.from() == null ? "" : "from " + m.from() + " ") + "to " + to + ": " + reason);
-        alerter.raise(new Alert(
-                AlertKind.SCHEDULER_MOVED,
-                m.from(),
-                "the scheduler moved" + (m.from() == null ? "" : " from " + m.from()) + ": " + reason,
-                "assigned it to " + to + " once nobody ran it"));
-        pending = null;
-        if (m.requestId() != null) {
-            answer(l, ClusterView.read(client, paths), "moved to " + to + (to.equals(m.to()) ? "" : ": " + reason));
-        }
-    }
-
-    /** A move away from an agentless node waits for its confirmed SSH stop (or on-unfenceable). */
-    private boolean agentlessStopped(Move m) {
-        Fence f = fences.get(m.from());
-        if (f == null) {
-            startFence(m.from());
-            return false;
-        }
-        if (f.inFlight()) {
-            return false;
-        }
-        if (f.result().ok()) {
-            return true;
-        }
-        long now = nanoTime.getAsLong();
-        if (retryDue(f, now)) {
-            startFence(m.from());
-        }
-        return tuning.onUnfenceable() == OnUnfenceable.PROCEED
-                && now - m.at() >= tuning.takeoverGrace().toNanos();
-    }
-
     private void assign(Lease l, ClusterView view, String node, String reason) throws Exception {
-        writeAssignment(l, view, new Assignment(node, l.epoch(), clock.instant(), reason));
+        writeAssignment(l, view, Assignment.to(node, l.epoch(), clock.instant(), reason));
         if (noEligibleReported) {
             alerter.recovered(AlertKind.NO_ELIGIBLE_NODE, null, "the scheduler is assigned to " + node);
         }
@@ -863,6 +838,6 @@ public final class Controller implements Closeable {
         }
         caches.forEach(CloseableUtils::closeQuietly);
         executor.shutdownNow();
-        ssh.shutdownNow();
+        nodeOps.close();
     }
 }

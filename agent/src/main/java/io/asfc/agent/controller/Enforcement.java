@@ -7,6 +7,7 @@ import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshException;
 import io.asfc.agent.ssh.SshTarget;
+import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ZkPaths;
 import java.util.List;
@@ -41,10 +42,14 @@ final class Enforcement {
     /** One look at a node: what runs there, or why it could not be seen. */
     record Looked(RemoteScheduler.Look look, SshException error) {}
 
-    /** The result of fencing a node: its scheduler is confirmed stopped, or it could not be. */
-    record Fenced(String node, RemoteScheduler.Stop stop, SshException error) {
+    /** The result of a host stop: the node's scheduler is confirmed stopped, or it could not be. */
+    record HostStopped(String node, RemoteScheduler.Stop stop, Exception error) {
         boolean ok() {
             return error == null;
+        }
+
+        String describe() {
+            return ok() ? stop.describe() : error.getMessage();
         }
     }
 
@@ -96,13 +101,26 @@ final class Enforcement {
         }
     }
 
-    /** Stops every scheduler process on a node whose agent is gone (or that has none). */
-    Fenced fence(String node) {
+    /**
+     * HostStop: stops every scheduler process on a node that must not run one (its agent is gone,
+     * or it has none), after proving in a fenced transaction that this leadership still holds, so
+     * a deposed leader's queued stop never kills the scheduler its successor placed there.
+     */
+    HostStopped hostStop(Lease lease, String node) {
         try {
-            return new Fenced(node, remote.stopAll(targets.apply(node)), null);
+            writer.commit(lease, List.of(writer.ops().check().forPath(paths.epoch())));
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            return new HostStopped(
+                    node,
+                    null,
+                    new IllegalStateException("not stopped: cannot prove leadership: " + e.getMessage(), e));
+        }
+        try {
+            return new HostStopped(node, remote.stopAll(targets.apply(node)), null);
         } catch (SshException e) {
             metrics.sshFailed(e.reason());
-            return new Fenced(node, null, e);
+            return new HostStopped(node, null, e);
         }
     }
 

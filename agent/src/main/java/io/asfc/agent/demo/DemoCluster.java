@@ -87,8 +87,8 @@ final class DemoCluster implements Closeable {
                 asfc {
                   node.id = %s
                   nodes = [a, b, c]
-                  zookeeper { connect = "%s", session-timeout = 4s, self-fence-after = 2s, connection-timeout = 3s }
-                  controller { heartbeat-interval = 500ms, takeover-grace = 1s }
+                  zookeeper { connect = "%s", session-timeout = 4s, self-fence-after = 1s, connection-timeout = 3s }
+                  controller { heartbeat-interval = 500ms, takeover-grace = 2s }
                   # One machine: every "node" is this host, so SSH enforcement would see all three.
                   ssh.enabled = false
                   scheduler {
@@ -97,6 +97,7 @@ final class DemoCluster implements Closeable {
                     restart-sleep = 500ms
                     check-interval = 500ms
                     stop-timeout = 5s
+                    self-fence-stop-timeout = 1s
                   }
                 }
                 """

@@ -117,6 +117,22 @@ public final class Election implements Closeable {
         return current.get() != null;
     }
 
+    /**
+     * A fenced write proved {@code lease} gone (another leader bumped the epoch, or the latch node
+     * was removed): stop being ACTIVE at once, so {@code active} and the role never show a zombie,
+     * then try again, which takes a new epoch only if this node's latch still leads.
+     */
+    public void leadershipLost(Lease lease) {
+        executor.execute(() -> {
+            if (current.compareAndSet(lease, null)) {
+                LOG.warn("STANDBY: a fenced write proved leadership at epoch {} gone", lease.epoch());
+                last = null;
+                notifyRole(Optional.empty());
+                executor.schedule(this::becomeLeader, RETRY_MS, TimeUnit.MILLISECONDS);
+            }
+        });
+    }
+
     private void connectionChanged(CuratorFramework c, ConnectionState newState) {
         if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
             // On Curator's event thread: only a non-blocking revoke; listeners run on our thread.

@@ -142,6 +142,11 @@ public final class ChildRunner implements SchedulerRunner {
 
     @Override
     public TreeStopper.Result stop() throws InterruptedException {
+        return stop(settings.stopTimeout());
+    }
+
+    @Override
+    public TreeStopper.Result stop(Duration limit) throws InterruptedException {
         Tracked t = current;
         if (t == null) {
             return new TreeStopper.Result(0, 0, List.of());
@@ -150,8 +155,9 @@ public final class ChildRunner implements SchedulerRunner {
                 .filter(p -> p.startTicks() >= t.leader().startTicks()) // never a reused pid's tree
                 .collect(Collectors.toSet());
         stopping = t;
-        TreeStopper.Result result = stopper.stop(tree, graceFor(t, tree));
-        if (result.stopped()) {
+        Duration grace = graceFor(t, tree);
+        TreeStopper.Result result = stopper.stop(tree, grace.compareTo(limit) < 0 ? grace : limit);
+        if (result.stopped() && current == t) {
             current = null;
             deleteState();
             closeLifeline();

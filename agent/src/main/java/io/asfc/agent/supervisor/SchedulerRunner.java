@@ -25,6 +25,13 @@ public interface SchedulerRunner {
     TreeStopper.Result stop() throws InterruptedException;
 
     /**
+     * Stops as {@link #stop()}, but waits at most {@code grace} between SIGTERM and SIGKILL (the
+     * self-fence's {@code self-fence-stop-timeout}). May run while another thread starts or stops
+     * the scheduler: every stop is idempotent.
+     */
+    TreeStopper.Result stop(java.time.Duration grace) throws InterruptedException;
+
+    /**
      * Registers a callback for when the scheduler exits on its own, if this runner can see that
      * at once (child mode); others rely on periodic {@link #status()} checks.
      */

@@ -24,7 +24,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
@@ -39,13 +38,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this host matching the assignment. Every decision re-reads ZooKeeper after a sync (the
- * caches only wake it up), and every action runs on one thread, so starts and stops never race.
+ * caches only wake it up), and every start and ordinary stop runs on one thread.
  *
  * <ul>
  *   <li>S3: it starts a scheduler only while connected, on a fresh read that names this node at
- *       the current epoch; stopping is always allowed.
+ *       the current epoch, and only once its own {@code agents/<node>} exists in the current
+ *       session (so the leader can see it); stopping is always allowed.
  *   <li>S4: when the connection stays SUSPENDED for {@code self-fence-after}, it stops the local
- *       scheduler, and records that once reconnected.
+ *       scheduler on a thread of its own that waits on no lock and no start (SIGKILL after
+ *       {@code self-fence-stop-timeout}); a start that was running then is stopped as it returns.
+ *   <li>Reports: {@code starting} while a start runs, and {@code observed}, the generation
+ *       ({@code mzxid}) of the assignment it last acted on, set only once the scheduler matches
+ *       it. The leader's leave-rule trusts nothing else.
  * </ul>
  */
 public final class Supervisor implements Closeable {
@@ -66,8 +70,8 @@ public final class Supervisor implements Closeable {
     private final ScheduledExecutorService executor;
     private final ScheduledExecutorService healthExecutor;
     private final ScheduledExecutorService fenceExecutor;
-    /** Serialises every start and stop of the runner, whichever thread acts. */
-    private final ReentrantLock runnerLock = new ReentrantLock();
+    /** Counts self-fences: a start that saw it change while it ran stops what it started. */
+    private final AtomicLong selfFences = new AtomicLong();
 
     private final ConnectionStateListener connectionListener = this::connectionChanged;
     private final List<CuratorCache> caches;
@@ -83,6 +87,12 @@ public final class Supervisor implements Closeable {
     private long runnerActions;
     /** A start succeeded and no stop of ours followed: not running then means it died. */
     private volatile boolean expectRunning;
+    /** True while runner.start() runs; published as scheduler.starting. */
+    private volatile boolean starting;
+    /** The mzxid of the assignment this supervisor last acted on; null before its first decision. */
+    private volatile Long observed;
+
+    private boolean invisibleLogged;
 
     // Set on Curator's event thread without blocking, read by every thread.
     private volatile boolean suspended;
@@ -183,6 +193,7 @@ public final class Supervisor implements Closeable {
                 report(status);
                 return; // S5: unreadable data is ignored, never acted on
             }
+            Long assignmentZxid = assignment.present() ? assignment.stat().getMzxid() : null;
             if (!status.running() && expectRunning && !stopping) {
                 // Seen here, in order, whatever woke us: counted once, before any restart.
                 expectRunning = false;
@@ -204,17 +215,21 @@ public final class Supervisor implements Closeable {
                 keepHealthy();
             }
             // a fresh look only when something was started or stopped (a check may be a command)
-            report(runnerActions == actionsBefore ? status : runner.status());
+            LocalStatus after = runnerActions == actionsBefore ? status : runner.status();
+            if (assignmentZxid != null && after.running() == mine && !starting) {
+                observed = assignmentZxid; // acted on it: the scheduler matches this assignment
+            }
+            report(after);
         } catch (Exception e) {
             Threads.checkInterrupted(e);
             LOG.warn(
-                    "reconcile failed; retrying in {}ms: {}",
+                    "reconcile failed; retrying in {}ms",
                     settings.checkInterval().toMillis(),
-                    e.toString());
+                    e);
         }
     }
 
-    private void startIfDue(Assignment assignment, long epoch, long generation) throws InterruptedException {
+    private void startIfDue(Assignment assignment, long epoch, long generation) throws Exception {
         if (assignment.epoch() != epoch) {
             LOG.debug(
                     "assigned at epoch {}, current epoch {}: waiting for the leader to confirm",
@@ -227,34 +242,63 @@ public final class Supervisor implements Closeable {
             executor.schedule(this::reconcile, wait, TimeUnit.NANOSECONDS);
             return;
         }
-        runnerLock.lockInterruptibly();
+        if (!visible()) {
+            executor.schedule(this::reconcile, settings.checkInterval().toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        // S3: only on what was read under this very connection, which must still be up.
+        if (suspended
+                || generation != connectionGeneration.get()
+                || !client.getZookeeperClient().isConnected()) {
+            return;
+        }
+        if (diedSinceStart) {
+            runner.stop(); // what a dead scheduler left behind goes before a new one starts
+            diedSinceStart = false;
+        }
+        long fencesBefore = selfFences.get();
+        runnerActions++;
+        starting = true;
+        report(LocalStatus.NOT_RUNNING);
+        String started;
         try {
-            // S3: only on what was read under this very connection, which must still be up.
-            if (suspended
-                    || generation != connectionGeneration.get()
-                    || !client.getZookeeperClient().isConnected()) {
-                return;
-            }
-            if (diedSinceStart) {
-                runner.stop(); // what a dead scheduler left behind goes before a new one starts
-                diedSinceStart = false;
-            }
-            runnerActions++;
             runner.start();
             metrics.schedulerStarted();
             expectRunning = true;
             runningSinceNanos = nanoTime.getAsLong();
             unhealthySinceNanos = null;
-            LocalStatus now = runner.status();
-            events.record(
-                    "scheduler-started",
-                    nodeId + ": pid " + now.pid() + (failures > 0 ? " (after " + failures + " failure(s))" : ""));
+            started = nodeId + ": pid " + runner.status().pid()
+                    + (failures > 0 ? " (after " + failures + " failure(s))" : "");
         } catch (SchedulerStartException e) {
             diedSinceStart = true;
             failed("scheduler-start-failed", e.getMessage());
+            return;
         } finally {
-            runnerLock.unlock();
+            starting = false;
         }
+        if (selfFences.get() != fencesBefore || suspended || generation != connectionGeneration.get()) {
+            // The connection went while the start ran (a start-command may take start-timeout): what
+            // it started must not outlive the self-fence.
+            stopScheduler("the connection to ZooKeeper changed while it started", settings.selfFenceStopTimeout());
+            return;
+        }
+        events.record("scheduler-started", started);
+    }
+
+    /**
+     * S3: the leader sees this agent only through its {@code agents/<node>}; after a new session
+     * that node comes back at the next heartbeat. Until then the leader may be taking the scheduler
+     * over from this node, so nothing starts.
+     */
+    private boolean visible() throws Exception {
+        Stat own = client.checkExists().forPath(paths.agent(nodeId));
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        boolean visible = own != null && own.getEphemeralOwner() == session;
+        if (!visible && !invisibleLogged) {
+            LOG.info("not starting the scheduler until {} exists in this ZooKeeper session", paths.agent(nodeId));
+        }
+        invisibleLogged = !visible;
+        return visible;
     }
 
     private void keepHealthy() throws InterruptedException {
@@ -292,26 +336,30 @@ public final class Supervisor implements Closeable {
     }
 
     private void stopScheduler(String reason) throws InterruptedException {
-        runnerLock.lockInterruptibly();
+        stopScheduler(reason, settings.stopTimeout());
+    }
+
+    private void stopScheduler(String reason, Duration grace) throws InterruptedException {
+        TreeStopper.Result result;
         stopping = true;
         try {
             runnerActions++;
             expectRunning = false;
-            TreeStopper.Result result = runner.stop();
+            result = runner.stop(grace);
             unhealthySinceNanos = null;
-            String detail = nodeId + ": " + reason + "; " + result.terminated() + " process(es) ended on SIGTERM, "
-                    + result.killed() + " killed";
-            if (!result.stopped()) {
-                LOG.error("could not stop every scheduler process: {}", result.survivors());
-                events.record("scheduler-stop-failed", detail + "; still alive: " + result.survivors());
-            } else if (result.terminated() + result.killed() > 0) {
-                events.record("scheduler-stopped", detail);
-            } else {
-                LOG.debug("stop found nothing to stop ({})", reason);
-            }
         } finally {
             stopping = false;
-            runnerLock.unlock();
+        }
+        // events are written after the stop, never while stopping
+        String detail = nodeId + ": " + reason + "; " + result.terminated() + " process(es) ended on SIGTERM, "
+                + result.killed() + " killed";
+        if (!result.stopped()) {
+            LOG.error("could not stop every scheduler process: {}", result.survivors());
+            events.record("scheduler-stop-failed", detail + "; still alive: " + result.survivors());
+        } else if (result.terminated() + result.killed() > 0) {
+            events.record("scheduler-stopped", detail);
+        } else {
+            LOG.debug("stop found nothing to stop ({})", reason);
         }
     }
 
@@ -385,28 +433,35 @@ public final class Supervisor implements Closeable {
         if (!suspended || state.get() != Lifecycle.STARTED) {
             return;
         }
+        if (client.getZookeeperClient().isConnected()) {
+            // Reconnected (same session) at the very moment the timer fired, before Curator's
+            // RECONNECTED reached this listener: the host is not cut off, its session lives, and
+            // no other host may take over. Seen in the proving ground at a ZooKeeper leader kill.
+            LOG.info("not self-fencing: reconnected to ZooKeeper just now");
+            return;
+        }
+        // No lock: the self-fence never waits on a start (the start stops what it started when it
+        // sees selfFences change) nor on an ordinary stop (both stops are idempotent).
+        selfFences.incrementAndGet();
+        expectRunning = false;
+        stopping = true;
         try {
-            runnerLock.lockInterruptibly();
-            try {
-                stopping = true;
-                expectRunning = false;
-                TreeStopper.Result result = runner.stop(); // stopping is always allowed
-                if (result.terminated() + result.killed() > 0) {
-                    LOG.warn(
-                            "self-fenced: no ZooKeeper for {}ms; stopped the local scheduler ({} process(es))",
-                            selfFenceAfter.toMillis(),
-                            result.terminated() + result.killed());
-                    fencedAtNanos = nanoTime.getAsLong();
-                }
-                if (!result.stopped()) {
-                    LOG.error("self-fencing could not stop every scheduler process: {}", result.survivors());
-                }
-            } finally {
-                stopping = false;
-                runnerLock.unlock();
+            TreeStopper.Result result = runner.stop(settings.selfFenceStopTimeout()); // stopping is always allowed
+            if (result.terminated() + result.killed() > 0) {
+                LOG.warn(
+                        "self-fenced: no ZooKeeper for {}ms; stopped the local scheduler ({} process(es), {} killed)",
+                        selfFenceAfter.toMillis(),
+                        result.terminated() + result.killed(),
+                        result.killed());
+                fencedAtNanos = nanoTime.getAsLong();
+            }
+            if (!result.stopped()) {
+                LOG.error("self-fencing could not stop every scheduler process: {}", result.survivors());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            stopping = false;
         }
     }
 
@@ -420,7 +475,9 @@ public final class Supervisor implements Closeable {
                 status.running() && unhealthySinceNanos == null,
                 status.pid(),
                 status.since(),
-                failures));
+                failures,
+                starting,
+                observed));
     }
 
     private static String describe(Assignment a) {
@@ -440,20 +497,15 @@ public final class Supervisor implements Closeable {
         executor.shutdown();
         try {
             executor.awaitTermination(2 * settings.stopTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
-            runnerLock.lockInterruptibly();
-            try {
-                stopping = true;
-                expectRunning = false;
-                TreeStopper.Result result = runner.stop();
-                if (result.terminated() + result.killed() > 0
-                        && client.getZookeeperClient().isConnected()) {
-                    events.record(
-                            "scheduler-stopped",
-                            nodeId + ": the agent is stopping; " + result.terminated()
-                                    + " process(es) ended on SIGTERM, " + result.killed() + " killed");
-                }
-            } finally {
-                runnerLock.unlock();
+            stopping = true;
+            expectRunning = false;
+            TreeStopper.Result result = runner.stop();
+            if (result.terminated() + result.killed() > 0
+                    && client.getZookeeperClient().isConnected()) {
+                events.record(
+                        "scheduler-stopped",
+                        nodeId + ": the agent is stopping; " + result.terminated() + " process(es) ended on SIGTERM, "
+                                + result.killed() + " killed");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

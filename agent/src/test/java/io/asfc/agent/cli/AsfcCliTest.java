@@ -98,6 +98,34 @@ class AsfcCliTest {
     }
 
     @Test
+    void anImpossibleS4BudgetExits78NamingEveryTerm() throws IOException {
+        // the pre-0.2 defaults: a cut-off host's scheduler may live 15.7 s, another may start at 15 s
+        Path conf = write(
+                """
+                asfc {
+                  zookeeper { connect = "zk:2181", session-timeout = 10s, self-fence-after = 4s }
+                  scheduler.self-fence-stop-timeout = 5s
+                  controller.takeover-grace = 5s
+                }
+                """);
+
+        for (String command : new String[] {"check-config", "run"}) {
+            CliRun run = CliRun.of("--conf", conf.toString(), command);
+
+            assertEquals(78, run.exitCode(), run::toString);
+            for (String term : new String[] {
+                "S4 budget",
+                "zookeeper.session-timeout",
+                "zookeeper.self-fence-after",
+                "scheduler.self-fence-stop-timeout",
+                "controller.takeover-grace"
+            }) {
+                assertTrue(run.err().contains(term), () -> command + " names " + term + ": " + run);
+            }
+        }
+    }
+
+    @Test
     void checkConfigMasksSecrets() throws IOException {
         Path conf = write(
                 """

@@ -72,6 +72,9 @@ class ClusterCommandsTest {
                 .create()
                 .withMode(CreateMode.EPHEMERAL)
                 .forPath(agents.paths().agent("x"), "garbage".getBytes());
+        // the first assignment waits for the leave-rule on b, c and d (no agent there: takeover-grace)
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> agents.assignment().map(x -> "a".equals(x.node())).orElse(false));
 
         CliRun run = CliRun.of("--conf", conf.toString(), "metadata");
 

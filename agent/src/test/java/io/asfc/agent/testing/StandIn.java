@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /** The stand-in scheduler (integration-tests/src/main/standin) as the agents' start command. */
@@ -80,6 +81,23 @@ public final class StandIn {
     public Map<String, ProcessInfo> mains(ProcessTable table) {
         return table.matching(this::isMain).stream()
                 .collect(Collectors.toMap(p -> nodeOf(p.cmdline()), p -> p, (a, b) -> a));
+    }
+
+    /**
+     * Every main process of this test's stand-ins, as a list: two mains of one node are two
+     * schedulers (S1 counts processes, on two hosts or on one), where {@link #mains()} keeps one per node.
+     * A main's own child that has not exec'd yet (the fork that becomes its DagFileProcessorManager or
+     * worker) still bears the main's title for a moment: it is the same scheduler, and left out.
+     */
+    public List<ProcessInfo> mainProcesses(ProcessTable table) {
+        List<ProcessInfo> mains = table.matching(this::isMain);
+        Set<Long> pids = mains.stream().map(ProcessInfo::pid).collect(Collectors.toSet());
+        return mains.stream().filter(p -> !pids.contains(p.ppid())).toList();
+    }
+
+    /** The node a stand-in main process runs for: the value of its {@code --host}. */
+    public static String node(ProcessInfo main) {
+        return nodeOf(main.cmdline());
     }
 
     /** SIGKILL for every process of this test's stand-in trees that is still alive (test cleanup). */

@@ -90,6 +90,7 @@ public final class TestAgents implements Closeable {
                   }
                   controller.heartbeat-interval = %dms
                   scheduler.start-command = "exec sleep 600"
+                  scheduler.self-fence-stop-timeout = 1s
                   ssh.enabled = false
                 }
                 """

@@ -22,6 +22,7 @@ public record SchedulerSettings(
         Duration startTimeout,
         Duration stopTimeout,
         Duration orphanStopTimeout,
+        Duration selfFenceStopTimeout,
         Duration restartSleep,
         int maxRestartsBeforeFailover,
         boolean stopWithAgent,

@@ -1,5 +1,6 @@
 package io.asfc.common.zk;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 import java.util.Objects;
 
@@ -28,9 +29,31 @@ public record AgentRecord(
         STANDBY
     }
 
-    /** What the agent reports about its local scheduler. */
-    public record SchedulerState(boolean running, boolean healthy, Long pid, Instant since, int failures) {
-        public static final SchedulerState STOPPED = new SchedulerState(false, false, null, null, 0);
+    /**
+     * What the agent reports about its local scheduler.
+     *
+     * @param starting true while a start is in progress (a start-command may run for start-timeout)
+     * @param observed the generation ({@code mzxid}) of the {@code scheduler} znode that the
+     *     supervisor last <em>acted on</em>: set only once its scheduler matches that assignment. Null
+     *     in a record of an older agent, or before the first decision: it then proves nothing.
+     */
+    public record SchedulerState(
+            @JsonProperty(required = true) boolean running,
+            @JsonProperty(required = true) boolean healthy,
+            Long pid,
+            Instant since,
+            @JsonProperty(required = true) int failures,
+            Boolean starting,
+            Long observed) {
+        public static final SchedulerState STOPPED = new SchedulerState(false, false, null, null, 0, false, null);
+
+        /**
+         * True when this report proves the agent has seen the assignment of generation
+         * {@code generation} (or a later one) and has no scheduler running or starting.
+         */
+        public boolean provesStoppedSince(long generation) {
+            return !running && Boolean.FALSE.equals(starting) && observed != null && observed >= generation;
+        }
     }
 
     /** {@code seq} grows by one at every refresh; the leader watches it on its own monotonic clock. */

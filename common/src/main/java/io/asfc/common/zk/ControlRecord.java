@@ -1,5 +1,6 @@
 package io.asfc.common.zk;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 
 /**
@@ -12,7 +13,12 @@ import java.time.Instant;
  * @param result the leader's answer to {@code requestId}, e.g. "moved to b" or "refused: ..."
  */
 public record ControlRecord(
-        boolean paused, String failoverTo, String requestId, Instant requestedAt, String result, Instant resultAt) {
+        @JsonProperty(required = true) boolean paused,
+        String failoverTo,
+        String requestId,
+        Instant requestedAt,
+        String result,
+        Instant resultAt) {
 
     public static final ControlRecord NONE = new ControlRecord(false, null, null, null, null, null);
 

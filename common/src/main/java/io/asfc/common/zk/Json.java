@@ -27,7 +27,10 @@ public final class Json {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            // A field added by a newer version is absent in an older agent's record: it reads as null
+            // ("not proven"), never as malformed. Fields a record cannot do without are marked
+            // @JsonProperty(required = true) or checked in its constructor.
+            .disable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
             .build();
 
     /** Paths and contents already warned about, so that one bad znode gives one WARN, not one per read. */

@@ -1,5 +1,6 @@
 package io.asfc.common.zk;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 
 /**
@@ -8,7 +9,8 @@ import java.time.Instant;
  * @param quarantined true after the node failed {@code failures} times in a row; lifted when its
  *     agent reports a fresh start (failures back to 0)
  */
-public record NodeRecord(String node, boolean quarantined, int failures, String reason, Instant at) {
+public record NodeRecord(
+        String node, @JsonProperty(required = true) boolean quarantined, int failures, String reason, Instant at) {
     public NodeRecord {
         Names.require("node", node);
     }

@@ -38,7 +38,9 @@ class SettingsLoaderTest {
         assertEquals("zk1:2181,zk2:2181", s.zookeeper().connect());
         assertEquals("/airflow/failover", s.zookeeper().root());
         assertEquals(Duration.ofSeconds(10), s.zookeeper().sessionTimeout());
-        assertEquals(Duration.ofSeconds(4), s.zookeeper().selfFenceAfter());
+        assertEquals(Duration.ofSeconds(3), s.zookeeper().selfFenceAfter());
+        assertEquals(Duration.ofSeconds(5), s.scheduler().selfFenceStopTimeout());
+        assertTrue(S4Budget.of(s).problem().isEmpty(), "the defaults keep the S4 budget");
         assertEquals(SchedulerMode.CHILD, s.scheduler().mode());
         assertEquals(HostKeyChecking.YES, s.ssh().strictHostKeyChecking());
         assertEquals(1000, s.controller().eventsRetain());

@@ -82,6 +82,7 @@ final class HostAgent {
                     restart-sleep = %s
                     check-interval = 200ms
                     stop-timeout = %s
+                    self-fence-stop-timeout = %s
                     max-restarts-before-failover = 3
                   }
                   controller {
@@ -113,6 +114,7 @@ final class HostAgent {
                                         startCommand,
                                         Tunings.ms(t.restartSleep()),
                                         Tunings.ms(t.stopTimeout()),
+                                        Tunings.ms(t.selfFenceStopTimeout()),
                                         Tunings.ms(t.pollInterval()),
                                         Tunings.ms(t.heartbeatInterval()),
                                         Tunings.ms(t.takeoverGrace()),

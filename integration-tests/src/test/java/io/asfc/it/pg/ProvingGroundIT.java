@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * are reported, never asserted.
  *
  * <ul>
- *   <li>{@code -Dpg.suite=quick} (default): every scenario once ({@code -Dpg.rounds=N}: N times, for benchmarks).
+ *   <li>{@code -Dpg.suite=quick} (default): every scenario once ({@code -Dpg.rounds=N}: N times, for benchmarks;
+ *       {@code -Dpg.scenarios=name,name}: only those).
  *   <li>{@code -Dpg.suite=soak -Dpg.duration=15m -Dpg.seed=N}: scenarios drawn at random from a seed until the
  *       duration is up; the same seed draws the same sequence.
  * </ul>
@@ -61,9 +62,16 @@ class ProvingGroundIT {
                         + " -Dpg.seed=" + seed + ").";
             } else {
                 int rounds = Integer.getInteger("pg.rounds", 1);
+                List<String> only = List.of(
+                                System.getProperty("pg.scenarios", "").split(","))
+                        .stream()
+                        .filter(s -> !s.isBlank())
+                        .toList();
                 plan = new ArrayList<>();
                 for (int i = 0; i < rounds; i++) {
-                    plan.addAll(scenarios.quick());
+                    scenarios.quick().stream()
+                            .filter(s -> only.isEmpty() || only.contains(s.name()))
+                            .forEach(plan::add);
                 }
                 deadline = Long.MAX_VALUE;
                 description = "Quick: every scenario " + (rounds == 1 ? "once" : rounds + " times") + ".";

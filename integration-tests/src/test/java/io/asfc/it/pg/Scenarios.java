@@ -59,7 +59,10 @@ final class Scenarios {
                 scenario("zk-leader-kill", this::zkLeaderKill),
                 scenario("zk-minority-kill", this::zkMinorityKill),
                 scenario("zk-quorum-loss", this::zkQuorumLoss),
-                scenario("failover-under-faults", this::failoverUnderFaults));
+                scenario("failover-under-faults", this::failoverUnderFaults),
+                scenario("failover-during-partition", this::failoverDuringPartition),
+                scenario("leader-kill-mid-move", this::leaderKillMidMove),
+                scenario("slow-exit-partition", this::slowExitPartition));
     }
 
     /** A scenario whose notes start empty, even after one that failed half-way. */
@@ -246,6 +249,114 @@ final class Scenarios {
                 at,
                 end,
                 1);
+    }
+
+    /**
+     * Issue 16, sequence 1: the holder is silently cut off (ZooKeeper and SSH) and an operator asks for a failover
+     * at once. The move begins while the holder's agent still looks live; its agent then vanishes at session expiry.
+     * The leave-rule holds the new node back until the holder is stopped over SSH (impossible here) or takeover-grace
+     * has passed since its agent vanished (its self-fence has stopped it by then).
+     */
+    Outcome failoverDuringPartition() throws Exception {
+        String from = pg.schedulerNode();
+        String to = next(from);
+        long at = faults.partition(from, Partition.ZOOKEEPER_AND_SSH);
+        faults.failover(to, to);
+        settle(allBut(from));
+        expectOn(to, "failover --to " + to + " during the partition of " + from);
+        faults.heal(from);
+        long end = settleAndWatch(all());
+        return outcome(
+                "failover-during-partition",
+                "failover --to " + to + " issued right after " + from + " (the holder) was cut off from ZooKeeper and"
+                        + " SSH",
+                at,
+                at,
+                end,
+                1);
+    }
+
+    /**
+     * Issue 16, sequence 2: the ACTIVE agent is killed between the two phases of a move (the scheduler znode says
+     * nobody), while the holder is cut off. The next leader must finish the move from the znode's movingFrom, under
+     * the leave-rule, not assign at once.
+     */
+    Outcome leaderKillMidMove() throws Exception {
+        String holder = pg.schedulerNode();
+        String active = pg.activeNode();
+        if (active.equals(holder)) { // setup: the scheduler should run on another host than the ACTIVE agent
+            faults.failover(next(holder), next(holder));
+            settle(all());
+            holder = pg.schedulerNode();
+        }
+        String leader = active;
+        String from = holder;
+        String to = ProvingGround.NODES.stream()
+                .filter(n -> !n.equals(from) && !n.equals(leader))
+                .findFirst()
+                .orElseThrow();
+        long at = faults.partition(from, Partition.ZOOKEEPER_AND_SSH);
+        Thread request = new Thread(() -> {
+            try {
+                pg.agent(to).cli("failover", "--to", to, "--timeout", "30");
+            } catch (Exception e) {
+                notes.add("the failover command failed: " + e);
+            }
+        });
+        request.setDaemon(true);
+        request.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (pg.observer().latestRoles().flatMap(Observer.Roles::assigned).isPresent()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20); // until the leader wrote the first phase (nobody assigned)
+        }
+        if (pg.observer().latestRoles().flatMap(Observer.Roles::assigned).isPresent()) {
+            notes.add("setup: the move did not begin within 20 s; the leader was killed anyway");
+        }
+        faults.killAgent(leader);
+        request.join(Duration.ofSeconds(40).toMillis());
+        settle(Set.of(to));
+        faults.heal(from);
+        long end = settleAndWatch(allBut(leader));
+        return outcome(
+                "leader-kill-mid-move",
+                "kill -9 of the ACTIVE " + leader + " while it moved the scheduler from " + from
+                        + " (cut off from ZooKeeper and SSH) to " + to,
+                at,
+                at,
+                end,
+                1);
+    }
+
+    /**
+     * Issue 16: the holder's scheduler takes 8 s to exit on SIGTERM, and its host is cut off from ZooKeeper and SSH.
+     * Its self-fence must kill it within self-fence-stop-timeout, before another host may start one (the S4 budget).
+     */
+    Outcome slowExitPartition() throws Exception {
+        String node = pg.schedulerNode();
+        Optional<java.nio.file.Path> delay = pg.workload().termDelayFile(node);
+        if (delay.isPresent()) {
+            java.nio.file.Files.writeString(delay.get(), "8\n");
+        } else {
+            notes.add("this workload cannot delay the exit; a plain partition");
+        }
+        try {
+            long at = faults.partition(node, Partition.ZOOKEEPER_AND_SSH);
+            settle(allBut(node));
+            faults.heal(node);
+            long end = settleAndWatch(all());
+            return outcome(
+                    "slow-exit-partition",
+                    node + ", whose scheduler takes 8 s to exit on SIGTERM, cut off from ZooKeeper and SSH",
+                    at,
+                    at,
+                    end,
+                    1);
+        } finally {
+            if (delay.isPresent()) {
+                java.nio.file.Files.deleteIfExists(delay.get());
+            }
+        }
     }
 
     private Outcome outcome(

@@ -32,6 +32,14 @@ interface Workload extends AutoCloseable {
         return Duration.ofSeconds(90);
     }
 
+    /**
+     * A file that, holding a number of seconds, makes {@code node}'s scheduler take that long to exit on SIGTERM;
+     * empty when this workload cannot do that.
+     */
+    default java.util.Optional<Path> termDelayFile(String node) {
+        return java.util.Optional.empty();
+    }
+
     /** Stops what {@link #prepare} started; the proving ground's hosts are closed after it. */
     @Override
     default void close() {}
@@ -51,7 +59,18 @@ interface Workload extends AutoCloseable {
 
         @Override
         public String startCommand(String node) {
-            return "exec %s %s --host %s --tick-file %s".formatted(Host.PYTHON, script, node, ticks);
+            return "exec %s %s --host %s --tick-file %s --term-delay-file %s"
+                    .formatted(
+                            Host.PYTHON,
+                            script,
+                            node,
+                            ticks,
+                            termDelayFile(node).orElseThrow());
+        }
+
+        @Override
+        public java.util.Optional<Path> termDelayFile(String node) {
+            return java.util.Optional.of(ticks.resolveSibling("term-delay-" + node));
         }
 
         @Override

@@ -148,10 +148,15 @@ public final class CommandRunner implements SchedulerRunner {
 
     @Override
     public TreeStopper.Result stop() throws InterruptedException {
+        return stop(settings.stopTimeout());
+    }
+
+    @Override
+    public TreeStopper.Result stop(Duration grace) throws InterruptedException {
         long began = nanoTime.getAsLong();
         Map<Long, ProcessInfo> noted = processes.targets(ProcessTable.snapshot());
         if (settings.stopCommand().isPresent()) {
-            runStopCommand(settings.stopCommand().get());
+            runStopCommand(settings.stopCommand().get(), grace);
         }
         ProcessTable table = ProcessTable.snapshot();
         Map<Long, ProcessInfo> left = processes.stillRunning(table, noted.values());
@@ -163,9 +168,9 @@ public final class CommandRunner implements SchedulerRunner {
         LOG.info(
                 "stopping {} scheduler process(es) with SIGTERM, SIGKILL after {}ms: {}",
                 left.size(),
-                settings.stopTimeout().toMillis(),
+                grace.toMillis(),
                 left.keySet());
-        TreeStopper.Result result = stopper.stop(left.values(), settings.stopTimeout());
+        TreeStopper.Result result = stopper.stop(left.values(), grace);
         if (result.stopped()) {
             LOG.info("scheduler stopped after {}ms: {}", millisSince(began), result);
         } else {
@@ -208,9 +213,9 @@ public final class CommandRunner implements SchedulerRunner {
         return Seen.UNKNOWN;
     }
 
-    private void runStopCommand(String command) throws InterruptedException {
+    private void runStopCommand(String command, Duration grace) throws InterruptedException {
         try {
-            OptionalInt exit = shell.run("stop-command", command, settings.stopTimeout());
+            OptionalInt exit = shell.run("stop-command", command, grace);
             if (exit.isPresent() && exit.getAsInt() != 0) {
                 LOG.warn("stop-command exited {}; stopping what is left: {}", exit.getAsInt(), command);
             }

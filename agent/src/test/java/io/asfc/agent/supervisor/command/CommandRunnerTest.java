@@ -429,6 +429,7 @@ class CommandRunnerTest {
                     startTimeout,
                     stopTimeout,
                     stopTimeout,
+                    stopTimeout,
                     Duration.ofSeconds(1),
                     3,
                     true,
