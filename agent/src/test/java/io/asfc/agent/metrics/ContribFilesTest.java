@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +66,23 @@ class ContribFilesTest {
 
     @TempDir
     Path dir;
+
+    @TempDir
+    static Path agentDir;
+
+    /** The name of every sample a running agent (ACTIVE, its scheduler running) serves. */
+    private static Set<String> exported;
+
+    @BeforeAll
+    static void scrapeARunningAgent() throws Exception {
+        try (TestingServer server = new TestingServer(true);
+                TestAgents agents = new TestAgents(agentDir, server.getConnectString())) {
+            Agent agent = agents.start("a", server.getConnectString(), MetricsPage.HTTP);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> MetricsPage.scrape(agent).value("asfc_scheduler_running") == 1);
+            exported = MetricsPage.scrape(agent).names();
+        }
+    }
 
     @Test
     void rulesHaveTheShapePrometheusLoads() throws IOException {
@@ -191,21 +209,26 @@ class ContribFilesTest {
             assertTrue(named.contains(metric), "the dashboard shows " + metric);
         }
 
-        Set<String> exported;
-        try (TestingServer server = new TestingServer(true);
-                TestAgents agents = new TestAgents(dir, server.getConnectString())) {
-            Agent agent = agents.start("a", server.getConnectString(), MetricsPage.HTTP);
-            await().atMost(Duration.ofSeconds(30))
-                    .until(() -> MetricsPage.scrape(agent).value("asfc_scheduler_running") == 1);
-            exported = MetricsPage.scrape(agent).names();
-        }
-
         Set<String> missing = new TreeSet<>(named);
         missing.removeAll(exported);
         missing.removeAll(PROMETHEUS_OWN);
         Map<String, Set<String>> unexported = new java.util.TreeMap<>(where);
         unexported.keySet().retainAll(missing);
         assertEquals(Map.of(), unexported, "named in contrib/ but not exported by an agent");
+    }
+
+    /** The README's metrics table names every asfc metric an agent serves (a histogram by its family name). */
+    @Test
+    void theReadmeDocumentsEveryAsfcMetric() throws IOException {
+        String readme = Files.readString(CONTRIB.resolve("../README.md").normalize());
+        Set<String> undocumented = new TreeSet<>();
+        for (String name : exported) {
+            String family = name.replaceAll("_(bucket|count|sum)$", "");
+            if (name.startsWith("asfc_") && !readme.contains("`" + name) && !readme.contains("`" + family + "`")) {
+                undocumented.add(name);
+            }
+        }
+        assertEquals(Set.of(), undocumented, "asfc metrics missing from the README's table");
     }
 
     @Test
