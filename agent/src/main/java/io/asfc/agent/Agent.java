@@ -12,6 +12,7 @@ import io.asfc.agent.events.EventLog;
 import io.asfc.agent.http.HttpEndpoint;
 import io.asfc.agent.http.StatusView;
 import io.asfc.agent.membership.Membership;
+import io.asfc.agent.metrics.ClusterWatch;
 import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshClient;
@@ -55,7 +56,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The composition root of the daemon: the only class that constructs components, in the order
  * config → metrics → (HTTP endpoint) → (embedded ZooKeeper) → Curator client → events → membership
- * → election → supervisor → controller, and closes them in exact reverse. The HTTP endpoint comes
+ * → cluster watch (gauges only) → election → supervisor → controller, and closes them in exact reverse. The HTTP endpoint comes
  * first so that a port conflict fails before the agent joins its cluster.
  */
 public final class Agent implements Closeable {
@@ -79,6 +80,7 @@ public final class Agent implements Closeable {
     private CuratorFramework client;
     private EventLog events;
     private Membership membership;
+    private ClusterWatch clusterWatch;
     private Election election;
     private Supervisor supervisor;
     private Controller controller;
@@ -143,6 +145,7 @@ public final class Agent implements Closeable {
                 metrics,
                 clock,
                 System::nanoTime);
+        clusterWatch = new ClusterWatch(client, paths, metrics);
         FencedWriter writer = new FencedWriter(client, paths);
         election = new Election(client, paths, settings.nodeId(), writer, events, metrics, clock);
         supervisor = new Supervisor(
@@ -182,6 +185,7 @@ public final class Agent implements Closeable {
         try {
             metrics.loopsStarted();
             membership.start();
+            clusterWatch.start();
             supervisor.start();
             controller.start();
             election.start();
@@ -290,7 +294,7 @@ public final class Agent implements Closeable {
             return Optional.empty();
         }
         sshClient = new SshClient(settings.ssh());
-        return Optional.of(new RemoteScheduler(sshClient, settings.scheduler()));
+        return Optional.of(new RemoteScheduler(sshClient, settings.scheduler(), metrics::sshOperation));
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -313,6 +317,7 @@ public final class Agent implements Closeable {
         if (events != null && client.getZookeeperClient().isConnected()) {
             events.record("agent-stopped", settings.nodeId() + " stopped");
         }
+        CloseableUtils.closeQuietly(clusterWatch);
         CloseableUtils.closeQuietly(membership);
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);

@@ -123,6 +123,8 @@ public final class Controller implements Closeable {
     private ControllerMemory memory = new ControllerMemory();
 
     private boolean noEligibleReported;
+    /** Why this leader began the move under way, for the failover metric; null when another leader did. */
+    private Metrics.FailoverReason moveReason;
     /** Nodes the scheduler cannot leave, alerted once per episode; and nodes whose host stop failed. */
     private final Set<String> blockedReported = new HashSet<>();
 
@@ -201,6 +203,7 @@ public final class Controller implements Closeable {
         executor.execute(() -> {
             lease = newLease.orElse(null);
             memory = new ControllerMemory();
+            moveReason = null;
             noEligibleReported = false;
             blockedReported.clear();
             unfenceableLogged.clear();
@@ -242,7 +245,14 @@ public final class Controller implements Closeable {
                 // Empty (a new cluster, or cleared) or unreadable: where a scheduler may run is
                 // unknown, so this is a move from anywhere, under the leave-rule for every node.
                 String why = a.absent() ? "initial assignment" : "the assignment was unreadable";
-                beginMove(l, view, null, policy.firstEligible(view).orElse(null), why, null);
+                beginMove(
+                        l,
+                        view,
+                        null,
+                        policy.firstEligible(view).orElse(null),
+                        why,
+                        null,
+                        Metrics.FailoverReason.OTHER);
             } else if (a.value().isMoving()) {
                 continueMove(l, view);
             } else if (!handleRequest(l, view)) {
@@ -293,7 +303,8 @@ public final class Controller implements Closeable {
                     node,
                     policy.nextEligible(view, node).orElse(null),
                     "the agent of " + node + " is gone (its ZooKeeper session ended)",
-                    null);
+                    null,
+                    Metrics.FailoverReason.AGENT_LOST);
         } else if (agent != null && agent.scheduler().failures() >= policy.maxFailures()) {
             quarantine(l, node, agent.scheduler().failures());
             beginMove(
@@ -302,9 +313,12 @@ public final class Controller implements Closeable {
                     node,
                     policy.nextEligible(view, node).orElse(null),
                     node + " failed " + agent.scheduler().failures() + " times in a row",
-                    null);
+                    null,
+                    Metrics.FailoverReason.SCHEDULER_FAILED);
         } else if (view.assignment().value().epoch() != l.epoch()) {
             assign(l, view, node, "kept by the new leader at epoch " + l.epoch());
+        } else if (agent != null && agent.scheduler().running()) {
+            metrics.failoverCompleted(); // times the move that failoverBegan() started, if any
         }
     }
 
@@ -316,14 +330,8 @@ public final class Controller implements Closeable {
         }
         assignedAgentless = node;
         if (memory.unreachable().containsKey(node)) {
-            assignedAgentless = null;
-            beginMove(
-                    l,
-                    view,
-                    node,
-                    policy.nextEligible(view, node).orElse(null),
-                    node + " is unreachable over SSH (" + memory.unreachable().get(node) + ")",
-                    null);
+            // Never (c) for an agentless node: nothing there would stop its scheduler, so it keeps
+            // the assignment (the host-unreachable alert went out) until it answers again.
             return;
         }
         RemoteRun run = remoteRuns.get(node);
@@ -337,7 +345,8 @@ public final class Controller implements Closeable {
                     node,
                     policy.nextEligible(view, node).orElse(null),
                     node + " failed " + run.failures + " times in a row",
-                    null);
+                    null,
+                    Metrics.FailoverReason.SCHEDULER_FAILED);
         }
     }
 
@@ -345,8 +354,19 @@ public final class Controller implements Closeable {
      * The first phase of every move: nobody is assigned, and the znode records where the scheduler
      * is leaving ({@code from}, null when unknown) and where it goes, so any leader can finish it.
      */
-    private void beginMove(Lease l, ClusterView view, String from, String to, String reason, String requestId)
+    private void beginMove(
+            Lease l,
+            ClusterView view,
+            String from,
+            String to,
+            String reason,
+            String requestId,
+            Metrics.FailoverReason why)
             throws Exception {
+        if (from != null) {
+            metrics.failoverBegan();
+        }
+        moveReason = why;
         String text =
                 "moving" + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to) + ": " + reason;
         writeAssignment(l, view, Assignment.moving(from, to, requestId, l.epoch(), clock.instant(), text));
@@ -405,8 +425,12 @@ public final class Controller implements Closeable {
         String from = m.movingFrom();
         assign(l, view, to, reason);
         if (from != null && !from.equals(to)) {
-            metrics.failover();
+            metrics.failover(
+                    moveReason != null
+                            ? moveReason
+                            : m.requestId() != null ? Metrics.FailoverReason.OPERATOR : Metrics.FailoverReason.OTHER);
         }
+        moveReason = null;
         events.record("scheduler-moved", (from == null ? "" : "from " + from + " ") + "to " + to + ": " + reason);
         alerter.raise(new Alert(
                 AlertKind.SCHEDULER_MOVED,
@@ -614,6 +638,7 @@ public final class Controller implements Closeable {
             if (!run.running) {
                 run.running = true;
                 run.runningSince = now;
+                metrics.failoverCompleted();
                 LOG.info("the scheduler runs on agentless {}: {}", node, look.describe());
             }
             if (run.failures > 0
@@ -742,7 +767,7 @@ public final class Controller implements Closeable {
         } else if (!policy.eligible(view, target)) {
             answer(l, view, "refused: " + target + " is not eligible (" + policy.whyNot(view, target) + ")");
         } else {
-            beginMove(l, view, current, target, "operator request", c.requestId());
+            beginMove(l, view, current, target, "operator request", c.requestId(), Metrics.FailoverReason.OPERATOR);
         }
         return true;
     }

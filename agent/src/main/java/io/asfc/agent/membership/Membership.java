@@ -112,6 +112,7 @@ public final class Membership implements Closeable {
 
     /** Publishes the local scheduler's state at once when it changed (and at every heartbeat). */
     public void reportScheduler(SchedulerState state) {
+        metrics.schedulerReported(state.running(), state.healthy(), state.failures());
         executor.execute(() -> {
             if (!state.equals(scheduler)) {
                 scheduler = state;

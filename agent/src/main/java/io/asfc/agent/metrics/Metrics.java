@@ -1,5 +1,6 @@
 package io.asfc.agent.metrics;
 
+import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshException;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.zk.AgentRecord.Role;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -26,7 +28,8 @@ import org.apache.curator.framework.state.ConnectionStateListener;
  * What one agent counts and measures about itself, in its own Prometheus registry (never the
  * global one, so that several agents in one JVM do not clash), plus the progress of its loops
  * that {@code /health} judges. Every method is cheap and thread-safe: components call them in one
- * line where the thing happens.
+ * line where the thing happens. The registry also holds the JVM's and the process's own metrics
+ * ({@link JvmProcessMetrics}).
  */
 public final class Metrics {
     private static final double NANOS_PER_SECOND = 1e9;
@@ -47,6 +50,22 @@ public final class Metrics {
         }
     }
 
+    /** Why the scheduler left a node, as {@code asfc_failovers_total{reason}} shows it. */
+    public enum FailoverReason {
+        /** The assigned node's agent is gone (its session ended), or an agentless node is unreachable. */
+        AGENT_LOST,
+        /** The scheduler failed {@code max-restarts-before-failover} times in a row there. */
+        SCHEDULER_FAILED,
+        /** An operator asked for it: {@code failover}, {@code drain}. */
+        OPERATOR,
+        /** Anything else, e.g. an unreadable assignment, or a move a previous leader began. */
+        OTHER;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final LongSupplier nanoTime;
     private final Liveness liveness;
@@ -56,6 +75,8 @@ public final class Metrics {
     private final AtomicLong heartbeatNanos = new AtomicLong();
     /** When the local scheduler was seen dead (or killed as unhealthy) and not yet running again, else NONE. */
     private final AtomicLong failedAtNanos = new AtomicLong(NONE);
+    /** When the ACTIVE controller began moving the scheduler away from a node, else NONE. */
+    private final AtomicLong failoverBeganNanos = new AtomicLong(NONE);
 
     private final Gauge roleGauge;
     private final Gauge zkGauge;
@@ -64,15 +85,41 @@ public final class Metrics {
     private final Counter restarts;
     private final Histogram restartSeconds;
     private final Counter failovers;
+    private final Histogram failoverSeconds;
     private final Counter strays;
     private final Counter sshFailures;
+    private final Counter sshOperations;
+    private final Counter selfFences;
+    private final Counter sessionExpirations;
+    private final LocalSchedulerGauges scheduler;
+    private final ClusterGauges clusterGauges;
 
     public Metrics(AsfcSettings settings, String version, LongSupplier nanoTime) {
-        this(settings.nodeId(), settings.cluster(), version, Liveness.limits(settings), nanoTime);
+        this(
+                settings.nodeId(),
+                settings.cluster(),
+                version,
+                settings.nodes().isEmpty() ? List.of(settings.nodeId()) : settings.nodes(),
+                Liveness.limits(settings),
+                nanoTime);
     }
 
     /** @param limits how long each loop may go without progress before {@code /health} calls it stuck */
     public Metrics(String node, String cluster, String version, Map<Loop, Duration> limits, LongSupplier nanoTime) {
+        this(node, cluster, version, List.of(node), limits, nanoTime);
+    }
+
+    /**
+     * @param nodes the cluster's nodes, shown (at 0) in the per-node gauges before anything happens
+     * @param limits how long each loop may go without progress before {@code /health} calls it stuck
+     */
+    public Metrics(
+            String node,
+            String cluster,
+            String version,
+            List<String> nodes,
+            Map<Loop, Duration> limits,
+            LongSupplier nanoTime) {
         this.nanoTime = nanoTime;
         this.liveness = new Liveness(limits, nanoTime);
         long now = nanoTime.getAsLong();
@@ -107,8 +154,27 @@ public final class Metrics {
                 .classicOnly()
                 .classicUpperBounds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
                 .register(registry);
-        failovers = counter(
-                "asfc_failovers", "Moves of the scheduler from one node to another, made while this agent was ACTIVE");
+        failovers = Counter.builder()
+                .name("asfc_failovers")
+                .help("Moves of the scheduler from one node to another, made while this agent was ACTIVE, by reason")
+                .labelNames("reason")
+                .register(registry);
+        for (FailoverReason reason : FailoverReason.values()) {
+            failovers.initLabelValues(reason.label());
+        }
+        failoverSeconds = Histogram.builder()
+                .name("asfc_failover_duration_seconds")
+                .help("Time from the ACTIVE controller beginning to move the scheduler to the new node running it")
+                .unit(Unit.SECONDS)
+                .classicOnly()
+                .classicUpperBounds(1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300)
+                .register(registry);
+        selfFences = counter(
+                "asfc_self_fences",
+                "Times this agent stopped its scheduler because ZooKeeper was unreachable for self-fence-after");
+        sessionExpirations = counter(
+                "asfc_zk_session_expirations",
+                "Times this agent's ZooKeeper session expired (or was presumed expired: connection state LOST)");
         strays = counter("asfc_strays_stopped", "Stray schedulers stopped over SSH while this agent was ACTIVE");
         sshFailures = Counter.builder()
                 .name("asfc_ssh_failures")
@@ -118,6 +184,17 @@ public final class Metrics {
         for (SshException.Reason reason : SshException.Reason.values()) {
             sshFailures.initLabelValues(label(reason));
         }
+        sshOperations = Counter.builder()
+                .name("asfc_ssh_operations")
+                .help("Operations on other nodes' schedulers over SSH, by operation and result (ok or failed)")
+                .labelNames("op", "result")
+                .register(registry);
+        for (RemoteScheduler.Op op : RemoteScheduler.Op.values()) {
+            sshOperations.initLabelValues(op.label(), "ok");
+            sshOperations.initLabelValues(op.label(), "failed");
+        }
+        scheduler = new LocalSchedulerGauges(registry);
+        clusterGauges = new ClusterGauges(registry, nodes);
         GaugeWithCallback.builder()
                 .name("asfc_heartbeat_age_seconds")
                 .help("Seconds since this agent last wrote its agents/<node> heartbeat")
@@ -137,6 +214,7 @@ public final class Metrics {
                 .register(registry);
         showRole(Role.STANDBY);
         showZk(ZkState.CONNECTING);
+        JvmProcessMetrics.register(registry);
     }
 
     private Counter counter(String name, String help) {
@@ -165,6 +243,9 @@ public final class Metrics {
             leadershipChanges.inc();
             showRole(newRole);
         }
+        if (newRole != Role.ACTIVE) {
+            failoverBeganNanos.set(NONE); // a move this agent began is timed by whoever finishes it
+        }
     }
 
     /** This agent started its local scheduler. */
@@ -187,8 +268,52 @@ public final class Metrics {
         failedAtNanos.set(NONE);
     }
 
+    /** The ACTIVE controller moved the scheduler from one node to another. */
+    public void failover(FailoverReason reason) {
+        failovers.labelValues(reason.label()).inc();
+    }
+
+    /** A move without a known reason: counted as {@code reason="other"}. */
     public void failover() {
-        failovers.inc();
+        failover(FailoverReason.OTHER);
+    }
+
+    /** The ACTIVE controller began moving the scheduler away from a node (the first call of a move counts). */
+    public void failoverBegan() {
+        failoverBeganNanos.compareAndSet(NONE, nanoTime.getAsLong());
+    }
+
+    /** The node the scheduler moved to runs it: the move that {@link #failoverBegan()} timed is over. */
+    public void failoverCompleted() {
+        long began = failoverBeganNanos.getAndSet(NONE);
+        if (began != NONE) {
+            failoverSeconds.observe(secondsSince(began));
+        }
+    }
+
+    /** This agent stopped its local scheduler because ZooKeeper was unreachable for self-fence-after (S4). */
+    public void selfFenced() {
+        selfFences.inc();
+    }
+
+    /** What this agent last reported about its local scheduler in {@code agents/<node>}. */
+    public void schedulerReported(boolean running, boolean healthy, int failuresInARow) {
+        scheduler.show(running, healthy, failuresInARow);
+    }
+
+    /** The {@code scheduler} znode names {@code node}, or no node (empty) while a move is under way. */
+    public void assignment(Optional<String> node) {
+        clusterGauges.assignment(node);
+    }
+
+    /** The nodes whose {@code nodes/<node>} record says quarantined; every other node is not. */
+    public void quarantined(Set<String> nodes) {
+        clusterGauges.quarantined(nodes);
+    }
+
+    /** One operation on another node over SSH ended, well or not. */
+    public void sshOperation(RemoteScheduler.Op op, boolean ok) {
+        sshOperations.labelValues(op.label(), ok ? "ok" : "failed").inc();
     }
 
     public void strayStopped() {
@@ -253,6 +378,9 @@ public final class Metrics {
         ZkState next = state(newState);
         if (zk.getAndSet(next) != next) {
             zkSinceNanos.set(nanoTime.getAsLong());
+            if (next == ZkState.LOST) {
+                sessionExpirations.inc();
+            }
         }
         showZk(next);
     }

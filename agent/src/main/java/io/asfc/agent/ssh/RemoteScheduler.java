@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -32,6 +33,36 @@ public final class RemoteScheduler {
     private static final byte[] SCRIPT = load();
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final int STOP_ROUNDS = 3;
+
+    /** The operations on another node, as {@code asfc_ssh_operations_total{op}} counts them. */
+    public enum Op {
+        /** {@link #probe}: reachable, authenticated, able to run a command. */
+        PROBE,
+        /** {@link #look}: the process listing. */
+        LOOK,
+        /** {@link #stopAll} and {@link #stopExactly}. */
+        STOP,
+        /** {@link #start} on an agentless node. */
+        START;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Told how each operation ended, e.g. to count it; called on the caller's thread, so it must be quick. */
+    @FunctionalInterface
+    public interface Outcomes {
+        Outcomes NONE = (op, ok) -> {};
+
+        void ended(Op op, boolean ok);
+    }
+
+    /** One operation whose outcome is reported. */
+    @FunctionalInterface
+    private interface Call<T> {
+        T run() throws SshException;
+    }
 
     /**
      * What one look at a node found: the processes that process-pattern matches ({@code
@@ -81,9 +112,19 @@ public final class RemoteScheduler {
     private final SchedulerSettings scheduler;
     private final Pattern pattern;
     private final Optional<Pattern> helperPattern;
+    private final Outcomes outcomes;
 
     /** @throws IllegalArgumentException when an environment variable name could not be passed safely */
     public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler) {
+        this(ssh, scheduler, Outcomes.NONE);
+    }
+
+    /**
+     * @param outcomes told how every public operation ended (the inner steps of a stop are not counted apart)
+     * @throws IllegalArgumentException when an environment variable name could not be passed safely
+     */
+    public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler, Outcomes outcomes) {
+        this.outcomes = outcomes;
         this.ssh = ssh;
         this.scheduler = scheduler;
         this.pattern = Pattern.compile(scheduler.processPattern());
@@ -99,6 +140,13 @@ public final class RemoteScheduler {
 
     /** Runs {@code true}: reachable, authenticated and able to run a command. */
     public void probe(SshTarget target) throws SshException {
+        counted(Op.PROBE, () -> {
+            doProbe(target);
+            return null;
+        });
+    }
+
+    private void doProbe(SshTarget target) throws SshException {
         ExecResult r = ssh.exec(target, "true", null);
         if (r.exitCode() != 0) {
             throw new SshException(
@@ -108,6 +156,10 @@ public final class RemoteScheduler {
     }
 
     public Look look(SshTarget target) throws SshException {
+        return counted(Op.LOOK, () -> doLook(target));
+    }
+
+    private Look doLook(SshTarget target) throws SshException {
         ExecResult r = ssh.exec(target, "sh -s -- dump", SCRIPT);
         if (r.exitCode() != 0) {
             throw new SshException(
@@ -125,15 +177,19 @@ public final class RemoteScheduler {
      * @throws SshException when the host cannot be reached, or processes survive SIGKILL
      */
     public Stop stopAll(SshTarget target) throws SshException {
+        return counted(Op.STOP, () -> doStopAll(target));
+    }
+
+    private Stop doStopAll(SshTarget target) throws SshException {
         Stop total = new Stop(0, false);
         for (int round = 0; round < STOP_ROUNDS; round++) {
-            Look look = look(target);
+            Look look = doLook(target);
             if (look.trees().isEmpty()) {
                 return total;
             }
-            total = total.plus(stopExactly(target, look.trees().values()));
+            total = total.plus(doStopExactly(target, look.trees().values()));
         }
-        Look last = look(target);
+        Look last = doLook(target);
         if (last.trees().isEmpty()) {
             return total;
         }
@@ -147,6 +203,10 @@ public final class RemoteScheduler {
      * signalled): SIGTERM, then SIGKILL after {@code stop-timeout}.
      */
     public Stop stopExactly(SshTarget target, Collection<ProcessInfo> processes) throws SshException {
+        return counted(Op.STOP, () -> doStopExactly(target, processes));
+    }
+
+    private Stop doStopExactly(SshTarget target, Collection<ProcessInfo> processes) throws SshException {
         if (processes.isEmpty()) {
             return new Stop(0, false);
         }
@@ -175,6 +235,10 @@ public final class RemoteScheduler {
      * @return the pid of the started shell
      */
     public long start(SshTarget target) throws SshException {
+        return counted(Op.START, () -> doStart(target));
+    }
+
+    private long doStart(SshTarget target) throws SshException {
         List<String> args = new ArrayList<>(List.of(
                 "asfc-scheduler-" + target.node() + ".out",
                 scheduler.virtualenv().map(Object::toString).orElse("-"),
@@ -191,6 +255,17 @@ public final class RemoteScheduler {
                             + (out + " " + r.stderr()).trim());
         }
         return Long.parseLong(out.substring("started ".length()).trim());
+    }
+
+    private <T> T counted(Op op, Call<T> call) throws SshException {
+        boolean ok = false;
+        try {
+            T result = call.run();
+            ok = true;
+            return result;
+        } finally {
+            outcomes.ended(op, ok);
+        }
     }
 
     /** One word for a POSIX shell: single-quoted, with embedded single quotes escaped. */

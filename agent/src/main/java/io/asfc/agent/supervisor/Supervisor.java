@@ -448,6 +448,7 @@ public final class Supervisor implements Closeable {
         try {
             TreeStopper.Result result = runner.stop(settings.selfFenceStopTimeout()); // stopping is always allowed
             if (result.terminated() + result.killed() > 0) {
+                metrics.selfFenced();
                 LOG.warn(
                         "self-fenced: no ZooKeeper for {}ms; stopped the local scheduler ({} process(es), {} killed)",
                         selfFenceAfter.toMillis(),

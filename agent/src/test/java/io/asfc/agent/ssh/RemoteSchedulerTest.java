@@ -1,7 +1,9 @@
 package io.asfc.agent.ssh;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.testing.Sshd;
@@ -12,6 +14,7 @@ import io.asfc.common.process.ProcessInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -144,5 +147,20 @@ class RemoteSchedulerTest {
         assertTrue(look.describe().contains("airflow scheduler"), look.describe());
         remote.stopAll(target());
         assertFalse(remote.look(target()).running());
+    }
+
+    @Test
+    void everyOperationTellsHowItEndedOnceWhateverItDidInside() throws Exception {
+        List<String> ended = new ArrayList<>();
+        RemoteScheduler remote = new RemoteScheduler(
+                ssh, settings("airflow scheduler").scheduler(), (op, ok) -> ended.add(op.label() + "=" + ok));
+
+        remote.probe(target());
+        remote.look(target());
+        remote.stopAll(target()); // looks, finds nothing: one stop, not a look and a stop
+        SshTarget closed = new SshTarget("c", "127.0.0.1", host.user(), 1);
+        assertThrows(SshException.class, () -> remote.look(closed));
+
+        assertEquals(List.of("probe=true", "look=true", "stop=true", "look=false"), ended);
     }
 }
