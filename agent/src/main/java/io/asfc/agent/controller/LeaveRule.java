@@ -4,6 +4,7 @@ import io.asfc.agent.cluster.Znode;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.Names;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -67,7 +68,10 @@ final class LeaveRule {
         if (assignment.present() && assignment.value().movingFrom() != null) {
             return List.of(assignment.value().movingFrom());
         }
-        return nodes.isEmpty() ? new ArrayList<>(view.agents().keySet()) : List.copyOf(nodes);
+        return nodes.isEmpty()
+                ? new ArrayList<>(
+                        view.agents().keySet().stream().filter(Names::isValid).toList())
+                : List.copyOf(nodes);
     }
 
     /**

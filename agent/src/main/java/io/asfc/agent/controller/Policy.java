@@ -1,6 +1,7 @@
 package io.asfc.agent.controller;
 
 import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Names;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +27,9 @@ public record Policy(List<String> nodes, Set<String> agentless, int maxFailures)
         if (!nodes.isEmpty()) {
             return nodes;
         }
-        List<String> live = new ArrayList<>(view.agents().keySet());
+        // child names of agents/ come from ZooKeeper unvalidated: one made by hand must not wedge the loop (S5)
+        List<String> live = new ArrayList<>(
+                view.agents().keySet().stream().filter(Names::isValid).toList());
         live.sort(null);
         return live;
     }

@@ -238,15 +238,35 @@ public final class RemoteScheduler {
         return counted(Op.START, () -> doStart(target));
     }
 
-    private long doStart(SshTarget target) throws SshException {
-        List<String> args = new ArrayList<>(List.of(
+    /** What a remote start sends: the command line (visible to {@code ps} there) and the script on stdin. */
+    record Invocation(String command, byte[] stdin) {}
+
+    /**
+     * The remote start. {@code scheduler.environment} travels on standard input, as {@code export}
+     * lines before the script, never in the command line, which any user of that host can read.
+     */
+    Invocation startInvocation(SshTarget target) {
+        List<String> args = List.of(
                 "asfc-scheduler-" + target.node() + ".out",
                 scheduler.virtualenv().map(Object::toString).orElse("-"),
-                scheduler.startCommand()));
-        scheduler.environment().forEach((name, value) -> args.add(name + "=" + value));
-        String command =
-                "sh -s -- start " + args.stream().map(RemoteScheduler::quote).collect(Collectors.joining(" "));
-        ExecResult r = ssh.exec(target, command, SCRIPT);
+                scheduler.startCommand());
+        StringBuilder exports = new StringBuilder();
+        scheduler.environment().forEach((name, value) -> exports.append("export ")
+                .append(name)
+                .append('=')
+                .append(quote(value))
+                .append('\n'));
+        byte[] head = exports.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] stdin = new byte[head.length + SCRIPT.length];
+        System.arraycopy(head, 0, stdin, 0, head.length);
+        System.arraycopy(SCRIPT, 0, stdin, head.length, SCRIPT.length);
+        return new Invocation(
+                "sh -s -- start " + args.stream().map(RemoteScheduler::quote).collect(Collectors.joining(" ")), stdin);
+    }
+
+    private long doStart(SshTarget target) throws SshException {
+        Invocation start = startInvocation(target);
+        ExecResult r = ssh.exec(target, start.command(), start.stdin());
         String out = r.out().trim();
         if (r.exitCode() != 0 || !out.startsWith("started ")) {
             throw new SshException(

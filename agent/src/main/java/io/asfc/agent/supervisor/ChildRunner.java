@@ -55,6 +55,8 @@ public final class ChildRunner implements SchedulerRunner {
      */
     private record Tracked(ProcessInfo leader, Instant since, long scheduler) {}
 
+    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+
     public ChildRunner(SchedulerSettings settings, Path stateFile, Path output, TreeStopper stopper, Clock clock) {
         this.settings = settings;
         this.stateFile = stateFile;
@@ -117,6 +119,7 @@ public final class ChildRunner implements SchedulerRunner {
         try {
             ProcessBuilder builder = ProcessLaunch.builder(settings, settings.startCommand(), output);
             if (settings.stopWithAgent()) {
+                Files.createDirectories(childPidFile().toAbsolutePath().getParent()); // the watchdog writes it
                 Files.deleteIfExists(childPidFile());
                 builder.command(Watchdog.command(settings.startCommand(), settings.stopTimeout(), childPidFile()))
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
@@ -125,13 +128,14 @@ public final class ChildRunner implements SchedulerRunner {
             lifeline = settings.stopWithAgent() ? process.getOutputStream() : null;
         } catch (IOException e) {
             throw new SchedulerStartException(
-                    "cannot run start-command '" + settings.startCommand() + "': " + e.getMessage(), e);
+                    "cannot run start-command: " + e.getMessage(), e); // the command is in the log, not in events
         }
         Optional<ProcessInfo> leader = ProcessTable.read(process.pid()).filter(p -> !p.isZombie());
         if (leader.isEmpty()) {
             int code = process.waitFor();
-            throw new SchedulerStartException(
-                    "start-command exited at once with status " + code + ": " + settings.startCommand());
+            LOG.warn("start-command exited at once with status {}: {}", code, settings.startCommand());
+            // Events are world-readable znodes: the command (it may hold a secret) stays in the log.
+            throw new SchedulerStartException("start-command exited at once with status " + code);
         }
         Tracked started = new Tracked(leader.get(), clock.instant(), schedulerPid(leader.get()));
         current = started;
@@ -244,12 +248,26 @@ public final class ChildRunner implements SchedulerRunner {
         return leftovers ? t : null;
     }
 
+    /** This boot's id (Linux), so that a session recorded before a reboot is never taken for a live one. */
+    static String bootId() {
+        try {
+            return Files.readString(BOOT_ID).trim();
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
     private static Optional<Tracked> readState(Path stateFile) {
         try {
             if (!Files.exists(stateFile)) {
                 return Optional.empty();
             }
             String[] f = Files.readString(stateFile).trim().split("\\s+");
+            if (f.length > 4 && !f[4].equals(bootId())) {
+                // Recorded before a reboot: its pids may now belong to anything. Never signal them.
+                LOG.info("ignoring {}: it was written before this host rebooted (boot id {})", stateFile, f[4]);
+                return Optional.empty();
+            }
             long pid = Long.parseLong(f[0]);
             long ticks = Long.parseLong(f[1]);
             Instant since = Instant.ofEpochMilli(Long.parseLong(f[2]));
@@ -259,7 +277,7 @@ public final class ChildRunner implements SchedulerRunner {
             long scheduler = f.length > 3 ? Long.parseLong(f[3]) : pid;
             return Optional.of(new Tracked(leader, since, scheduler));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("ignoring unreadable scheduler state file {}: {}", stateFile, e.toString());
+            LOG.warn("ignoring unreadable scheduler state file {}", stateFile, e);
             return Optional.empty();
         }
     }
@@ -271,7 +289,7 @@ public final class ChildRunner implements SchedulerRunner {
             Files.writeString(
                     tmp,
                     t.leader().pid() + " " + t.leader().startTicks() + " "
-                            + t.since().toEpochMilli() + " " + t.scheduler() + "\n",
+                            + t.since().toEpochMilli() + " " + t.scheduler() + " " + bootId() + "\n",
                     StandardCharsets.UTF_8);
             Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -79,9 +79,7 @@ start() {
   venv=$2
   cmd=$3
   shift 3
-  for assignment in "$@"; do
-    export "${assignment?}"
-  done
+  # scheduler.environment arrives as export lines before this script, on stdin, never in argv
   if [ "$venv" != "-" ]; then
     PATH="$venv/bin:$PATH"
     VIRTUAL_ENV=$venv

@@ -138,6 +138,36 @@ class RemoteSchedulerTest {
     }
 
     @Test
+    void theEnvironmentReachesTheSchedulerButNeverTheCommandLine() throws Exception {
+        Path seen = dir.resolve("seen");
+        Path conf = dir.resolve("env.conf");
+        Files.writeString(
+                conf,
+                """
+                asfc {
+                  node.id = a
+                  zookeeper.connect = "127.0.0.1:1"
+                  scheduler {
+                    start-command = \"""printf '%%s' "$DB_PASSWORD" > %s; exec sleep 30\"""
+                    environment { DB_PASSWORD = "s3cret 'quoted' $HOME" }
+                  }
+                  ssh { user = "%s", identity-files = ["%s"], known-hosts = "%s" }
+                }
+                """
+                        .formatted(seen, host.user(), host.clientKey(), host.knownHosts()));
+        RemoteScheduler remote = new RemoteScheduler(
+                ssh, new SettingsLoader(dir, () -> "a").load(conf).scheduler());
+
+        RemoteScheduler.Invocation start = remote.startInvocation(target());
+        assertFalse(start.command().contains("s3cret"), start.command());
+        remote.start(target());
+
+        await().atMost(WAIT).until(() -> Files.exists(seen) && Files.size(seen) > 0);
+        assertEquals("s3cret 'quoted' $HOME", Files.readString(seen), "passed as is, not expanded");
+        assertTrue(host.processes().stream().noneMatch(p -> p.cmdline().contains("s3cret")));
+    }
+
+    @Test
     void startsADetachedSchedulerOnAnAgentlessHost() throws Exception {
         RemoteScheduler remote = remote("airflow scheduler");
         long pid = remote.start(target());

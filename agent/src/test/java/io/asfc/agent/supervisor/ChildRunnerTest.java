@@ -2,12 +2,14 @@ package io.asfc.agent.supervisor;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.testing.StandIn;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,6 +64,26 @@ class ChildRunnerTest {
         assertEquals(1, result.killed(), "only the worker, which ignores SIGTERM, needs SIGKILL: " + result);
         assertTrue(took.compareTo(Duration.ofSeconds(10)) < 0, "took " + took + ", not stop-timeout (30s)");
         assertTrue(left.stream().noneMatch(TreeStopper::isAlive), "left: " + left);
+    }
+
+    @Test
+    void aSessionRecordedBeforeARebootIsNeverAdoptedNorSignalled() throws Exception {
+        // A live process with the recorded pid and start time: after a reboot such a pid can be anything.
+        ProcessInfo self = ProcessTable.read(ProcessHandle.current().pid()).orElseThrow();
+        Path state = dir.resolve("run/scheduler-a.session");
+        Files.createDirectories(state.getParent());
+        Files.writeString(state, self.pid() + " " + self.startTicks() + " 0 " + self.pid() + " another-boot-id\n");
+
+        ChildRunner runner = runner("", "3s", "1s");
+
+        assertFalse(runner.status().running(), "a session of another boot is not ours");
+        assertEquals(0, runner.stop().terminated() + runner.stop().killed(), "and nothing is signalled");
+        assertTrue(ProcessHandle.current().isAlive());
+
+        // The same record from this boot is adopted, as before.
+        Files.writeString(
+                state, self.pid() + " " + self.startTicks() + " 0 " + self.pid() + " " + ChildRunner.bootId() + "\n");
+        assertTrue(ChildRunner.recorded(state).running(), "a session of this boot is found again");
     }
 
     @Test

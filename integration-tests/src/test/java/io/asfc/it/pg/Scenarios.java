@@ -90,14 +90,20 @@ final class Scenarios {
                 "failover-manual", "bin/asfc-agent failover --to " + to + " (from " + from + ")", at, at, end, 1);
     }
 
-    Outcome activeAgentKill() throws Exception {
+    /** Setup: moves the scheduler off the ACTIVE agent's host when it runs there; returns where it runs then. */
+    private String schedulerApartFromActive(String active) throws Exception {
         String scheduler = pg.schedulerNode();
-        String active = pg.activeNode();
-        if (active.equals(scheduler)) { // setup: the scheduler should run on another host than the ACTIVE agent
+        if (active.equals(scheduler)) {
             faults.failover(next(scheduler), next(scheduler));
             settle(all());
             scheduler = pg.schedulerNode();
         }
+        return scheduler;
+    }
+
+    Outcome activeAgentKill() throws Exception {
+        String active = pg.activeNode();
+        String scheduler = schedulerApartFromActive(active);
         boolean apart = !active.equals(scheduler);
         if (!apart) {
             notes.add("setup: failover --to " + next(active) + " left the scheduler on " + scheduler
@@ -282,15 +288,8 @@ final class Scenarios {
      * the leave-rule, not assign at once.
      */
     Outcome leaderKillMidMove() throws Exception {
-        String holder = pg.schedulerNode();
-        String active = pg.activeNode();
-        if (active.equals(holder)) { // setup: the scheduler should run on another host than the ACTIVE agent
-            faults.failover(next(holder), next(holder));
-            settle(all());
-            holder = pg.schedulerNode();
-        }
-        String leader = active;
-        String from = holder;
+        String leader = pg.activeNode();
+        String from = schedulerApartFromActive(leader);
         String to = ProvingGround.NODES.stream()
                 .filter(n -> !n.equals(from) && !n.equals(leader))
                 .findFirst()

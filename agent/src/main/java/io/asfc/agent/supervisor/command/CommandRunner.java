@@ -116,7 +116,9 @@ public final class CommandRunner implements SchedulerRunner {
         try {
             process = shell.launch(command);
         } catch (IOException e) {
-            throw new SchedulerStartException("cannot run start-command: " + command + ": " + e.getMessage(), e);
+            LOG.warn("cannot run start-command: {}", command);
+            // Events are world-readable znodes: the command (it may hold a secret) stays in the log.
+            throw new SchedulerStartException("cannot run start-command: " + e.getMessage(), e);
         }
         Duration timeout = settings.startTimeout();
         if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
@@ -129,7 +131,8 @@ public final class CommandRunner implements SchedulerRunner {
         }
         int exit = process.exitValue();
         if (exit != 0) {
-            throw new SchedulerStartException("start-command exited " + exit + ": " + command);
+            LOG.warn("start-command exited {}: {}", exit, command);
+            throw new SchedulerStartException("start-command exited " + exit);
         }
         LOG.info("start-command exited 0 after {}ms: {}", millisSince(began), command);
     }
