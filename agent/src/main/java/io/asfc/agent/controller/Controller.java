@@ -424,14 +424,17 @@ public final class Controller implements Closeable {
         }
         String from = m.movingFrom();
         assign(l, view, to, reason);
-        if (from != null && !from.equals(to)) {
-            metrics.failover(
-                    moveReason != null
-                            ? moveReason
-                            : m.requestId() != null ? Metrics.FailoverReason.OPERATOR : Metrics.FailoverReason.OTHER);
-        }
+        Metrics.FailoverReason why = moveReason != null
+                ? moveReason
+                : m.requestId() != null ? Metrics.FailoverReason.OPERATOR : Metrics.FailoverReason.OTHER;
         moveReason = null;
-        events.record("scheduler-moved", (from == null ? "" : "from " + from + " ") + "to " + to + ": " + reason);
+        if (from != null && !from.equals(to)) {
+            metrics.failover(why);
+        }
+        // "failover" when it left a node whose agent was lost, as before the leave-rule; else "scheduler-moved"
+        events.record(
+                why == Metrics.FailoverReason.AGENT_LOST ? "failover" : "scheduler-moved",
+                (from == null ? "" : "from " + from + " ") + "to " + to + ": " + reason);
         alerter.raise(new Alert(
                 AlertKind.SCHEDULER_MOVED,
                 from,

@@ -57,10 +57,14 @@ final class NodeOps implements Closeable {
                     result = onFailure.apply(e);
                 }
                 T done = result;
-                controller.execute(() -> {
-                    pending.merge(node, -1, Integer::sum);
-                    then.accept(done);
-                });
+                try {
+                    controller.execute(() -> {
+                        pending.merge(node, -1, Integer::sum);
+                        then.accept(done);
+                    });
+                } catch (RejectedExecutionException e) {
+                    LOG.debug("{} on {} ended after the controller closed; its result is dropped", what, node);
+                }
             });
         } catch (RejectedExecutionException e) {
             pending.merge(node, -1, Integer::sum); // closing

@@ -1,5 +1,6 @@
 package io.asfc.common.zk;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
@@ -57,6 +58,7 @@ public record Assignment(
         return new Assignment(null, epoch, at, reason, from, to, requestId);
     }
 
+    @JsonIgnore // not a field of the znode
     public boolean isMoving() {
         return node == null;
     }
