@@ -57,10 +57,6 @@ final class ControllerMemory {
         }
     }
 
-    void forgetHostStop(String node) {
-        hostStops.remove(node);
-    }
-
     /** Nodes that cannot be reached over SSH, with why. */
     Map<String, String> unreachable() {
         return unreachable;

@@ -15,10 +15,6 @@ import java.util.Set;
  */
 public record Policy(List<String> nodes, Set<String> agentless, int maxFailures) {
 
-    public Policy(List<String> nodes, int maxFailures) {
-        this(nodes, Set.of(), maxFailures);
-    }
-
     boolean isAgentless(String node) {
         return agentless.contains(node);
     }
@@ -82,5 +78,26 @@ public record Policy(List<String> nodes, Set<String> agentless, int maxFailures)
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The quarantined nodes that get another chance: a node whose agent reports a clean start, and
+     * an agentless node when no node is eligible (no agent can report a clean start for it).
+     */
+    List<String> quarantinesToLift(ClusterView view) {
+        boolean noneEligible = firstEligible(view).isEmpty();
+        List<String> lifts = new ArrayList<>();
+        for (String node : view.quarantined().keySet()) {
+            if (isAgentless(node) && noneEligible) {
+                // No agent can report a clean start for it: it gets another chance when nothing else can run.
+                lifts.add(node);
+                continue;
+            }
+            AgentRecord agent = view.agent(node);
+            if (agent != null && agent.scheduler().failures() == 0) {
+                lifts.add(node);
+            }
+        }
+        return lifts;
     }
 }

@@ -123,14 +123,6 @@ public final class SshClient implements Closeable {
         return settings.commandTimeout();
     }
 
-    /** Forgets the target's session, e.g. after its host key changed. */
-    public void drop(SshTarget target) {
-        Connection c = connections.remove(target);
-        if (c != null) {
-            c.drop();
-        }
-    }
-
     @Override
     public void close() {
         connections.values().forEach(Connection::drop);

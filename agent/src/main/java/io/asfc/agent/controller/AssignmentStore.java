@@ -1,0 +1,105 @@
+package io.asfc.agent.controller;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.agent.election.FencedWriter;
+import io.asfc.agent.election.Lease;
+import io.asfc.agent.events.EventLog;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.Json;
+import io.asfc.common.zk.NodeRecord;
+import io.asfc.common.zk.ZkPaths;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+
+/**
+ * The controller's writes: the only writer of the {@code scheduler} znode (an assignment, or the
+ * first phase of a move), of {@code nodes/<node>} (quarantines) and of the answer in {@code
+ * control}. Every write is a {@link FencedWriter#commit} under the leader's lease (S2), and a write
+ * of a znode that was read is conditional on the version read. It decides nothing: the {@link
+ * Controller} says what to write. Called on the controller's single executor thread.
+ */
+final class AssignmentStore {
+    private final CuratorFramework client;
+    private final ZkPaths paths;
+    private final FencedWriter writer;
+    private final EventLog events;
+    private final Clock clock;
+
+    AssignmentStore(CuratorFramework client, ZkPaths paths, FencedWriter writer, EventLog events, Clock clock) {
+        this.client = client;
+        this.paths = paths;
+        this.writer = writer;
+        this.events = events;
+        this.clock = clock;
+    }
+
+    /** Assigns the scheduler to {@code node} at this leader's epoch. */
+    void assign(Lease l, ClusterView view, String node, String reason) throws Exception {
+        writeAssignment(l, view, Assignment.to(node, l.epoch(), clock.instant(), reason));
+    }
+
+    /**
+     * The first phase of a move: nobody is assigned, and the znode records where the scheduler is
+     * leaving ({@code from}, null when unknown) and where it goes ({@code to}, null when nowhere yet).
+     */
+    void beginMove(Lease l, ClusterView view, String from, String to, String requestId, String text) throws Exception {
+        writeAssignment(l, view, Assignment.moving(from, to, requestId, l.epoch(), clock.instant(), text));
+        events.record("scheduler-moving", text);
+    }
+
+    /** Marks {@code node} quarantined: it is not eligible until its agent reports a clean start. */
+    void quarantine(Lease l, String node, int failures) throws Exception {
+        NodeRecord record =
+                new NodeRecord(node, true, failures, "failed " + failures + " times in a row", clock.instant());
+        client.createContainers(paths.nodes());
+        boolean exists = client.checkExists().forPath(paths.node(node)) != null;
+        byte[] data = Json.encode(record);
+        writer.commit(
+                l,
+                List.of(
+                        exists
+                                ? writer.ops().setData().forPath(paths.node(node), data)
+                                : writer.ops().create().forPath(paths.node(node), data)));
+        events.record("node-quarantined", node + ": " + record.reason());
+    }
+
+    /** Lifts the quarantine of {@code nodes}, in one transaction; nothing when there are none. */
+    void liftQuarantines(Lease l, List<String> nodes) throws Exception {
+        List<CuratorOp> lifts = new ArrayList<>();
+        for (String node : nodes) {
+            lifts.add(writer.ops().delete().forPath(paths.node(node)));
+        }
+        if (!lifts.isEmpty()) {
+            writer.commit(l, lifts);
+            events.record("node-eligible-again", lifts.size() + " node(s) reported a clean start");
+        }
+    }
+
+    /** Answers the operator's request in {@code control}, as read in {@code view}. */
+    void answer(Lease l, ClusterView view, String text) throws Exception {
+        ControlRecord answered = view.control().value().withResult(text, clock.instant());
+        writer.commit(
+                l,
+                List.of(writer.ops()
+                        .setData()
+                        .withVersion(view.control().stat().getVersion())
+                        .forPath(paths.control(), Json.encode(answered))));
+        events.record("failover-request", text);
+    }
+
+    private void writeAssignment(Lease l, ClusterView view, Assignment a) throws Exception {
+        Znode<Assignment> current = view.assignment();
+        byte[] data = Json.encode(a);
+        CuratorOp op = current.absent()
+                ? writer.ops().create().forPath(paths.scheduler(), data)
+                : writer.ops()
+                        .setData()
+                        .withVersion(current.stat().getVersion())
+                        .forPath(paths.scheduler(), data);
+        writer.commit(l, List.of(op));
+    }
+}
