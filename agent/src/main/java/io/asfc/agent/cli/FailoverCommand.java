@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
             "that node reports it stopped, then assigns the new node. Without --to, the next eligible",
             "node in asfc.nodes order. Waits and shows progress until it runs on the new node.",
             "Exits 1 when the request is refused, or when the node named with --to stopped being",
-            "eligible during the move and the scheduler went to another node instead."
+            "eligible during the move and the scheduler went to another node instead. A request no",
+            "controller takes within --ttl is withdrawn (exit 1) and never acted on later."
         })
 final class FailoverCommand implements Callable<Integer> {
     private static final long POLL_MS = 200;
@@ -55,6 +56,13 @@ final class FailoverCommand implements Callable<Integer> {
     @Option(names = "--no-wait", description = "Only file the request.")
     private boolean noWait;
 
+    @Option(
+            names = "--ttl",
+            paramLabel = "SECONDS",
+            description = "How long the request waits for a controller to take it; after that it is"
+                    + " withdrawn and never acted on (default: 2 x controller.poll-interval, at least 10 s).")
+    private Long ttlSeconds;
+
     @Override
     public Integer call() throws Exception {
         AsfcSettings settings = cli.settings();
@@ -66,11 +74,12 @@ final class FailoverCommand implements Callable<Integer> {
                 validate(settings, zk, from);
             }
             String id = UUID.randomUUID().toString();
+            Duration ttl = ttl(settings);
             ControlWriter.update(
                     zk.client(),
                     zk.paths(),
                     c -> c.withRequest(
-                            to == null ? "" : to, id, Clock.systemUTC().instant()));
+                            to == null ? "" : to, id, Clock.systemUTC().instant(), ttl));
             Znode<ActiveRecord> active = Znode.read(zk.client(), zk.paths().active(), ActiveRecord.class);
             out.println("requested a failover" + (from == null ? "" : " from " + from)
                     + (to == null ? " to the next eligible node" : " to " + to)
@@ -80,8 +89,19 @@ final class FailoverCommand implements Callable<Integer> {
             if (noWait) {
                 return ExitCode.OK.code();
             }
-            return await(settings, zk, id, out);
+            return await(settings, zk, id, ttl, out);
         }
+    }
+
+    private Duration ttl(AsfcSettings settings) {
+        if (ttlSeconds != null) {
+            if (ttlSeconds < 1) {
+                throw new CliFailure("--ttl must be at least 1 second");
+            }
+            return Duration.ofSeconds(ttlSeconds);
+        }
+        Duration twice = settings.controller().pollInterval().multipliedBy(2);
+        return twice.compareTo(Duration.ofSeconds(10)) < 0 ? Duration.ofSeconds(10) : twice;
     }
 
     private void validate(AsfcSettings settings, ZkConnection zk, String from) throws Exception {
@@ -105,19 +125,26 @@ final class FailoverCommand implements Callable<Integer> {
         }
     }
 
-    private int await(AsfcSettings settings, ZkConnection zk, String id, PrintWriter out) throws Exception {
+    private int await(AsfcSettings settings, ZkConnection zk, String id, Duration ttl, PrintWriter out)
+            throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        long expires = System.nanoTime() + ttl.toNanos();
         String last = "";
         Long stablePid = null;
         long stableSince = 0;
         while (System.nanoTime() - deadline < 0) {
             Znode<ControlRecord> control = Znode.read(zk.client(), zk.paths().control(), ControlRecord.class);
             Znode<Assignment> assignment = Znode.read(zk.client(), zk.paths().scheduler(), Assignment.class);
-            if (control.present()
-                    && id.equals(control.value().requestId())
-                    && control.value().result() != null) {
+            boolean ours = control.present() && id.equals(control.value().requestId());
+            if (ours && control.value().result() == null && System.nanoTime() - expires > 0) {
+                withdraw(zk, id, ttl); // throws if it was withdrawn; returns if a controller took it meanwhile
+                continue;
+            }
+            if (ours && control.value().result() != null && !control.value().answered()) {
+                last = progress(out, last, control.value().result());
+            } else if (ours && control.value().result() != null) {
                 String result = control.value().result();
-                if (result.startsWith("refused")) {
+                if (result.startsWith("refused") || result.startsWith("expired") || result.startsWith("withdrawn")) {
                     throw new CliFailure("the ACTIVE controller " + result);
                 }
                 if (to != null && result.startsWith("moved to ") && !result.equals("moved to " + to)) {
@@ -160,6 +187,25 @@ final class FailoverCommand implements Callable<Integer> {
         throw new CliFailure("the failover did not finish within "
                 + Duration.ofSeconds(timeoutSeconds).toSeconds()
                 + "s; see 'asfc-agent events' and 'asfc-agent metadata'");
+    }
+
+    /**
+     * Withdraws the request, unless a controller took it meanwhile: the withdrawal and the leader's
+     * "accepted" both change the control znode's version, so exactly one of them wins.
+     */
+    private static void withdraw(ZkConnection zk, String id, Duration ttl) throws Exception {
+        String text = "withdrawn: no ACTIVE controller took it within " + ttl.toSeconds() + "s";
+        ControlRecord after = ControlWriter.update(
+                zk.client(),
+                zk.paths(),
+                c -> id.equals(c.requestId()) && c.result() == null
+                        ? c.withResult(text, Clock.systemUTC().instant())
+                        : c);
+        if (id.equals(after.requestId()) && text.equals(after.result())) {
+            throw new CliFailure(
+                    "no ACTIVE controller took the request within " + ttl.toSeconds() + "s; withdrawn, it will not run"
+                            + " (see 'asfc-agent metadata': is a controller ACTIVE, is the cluster paused?)");
+        }
     }
 
     private static String progress(PrintWriter out, String last, String now) {

@@ -20,7 +20,11 @@ public final class ControlWriter {
             throws Exception {
         for (int attempt = 1; ; attempt++) {
             Znode<ControlRecord> current = Znode.read(client, paths.control(), ControlRecord.class);
-            ControlRecord next = change.apply(current.present() ? current.value() : ControlRecord.NONE);
+            ControlRecord before = current.present() ? current.value() : ControlRecord.NONE;
+            ControlRecord next = change.apply(before);
+            if (next == before && current.present()) {
+                return next; // nothing to change
+            }
             try {
                 if (current.absent()) {
                     client.create().creatingParentContainersIfNeeded().forPath(paths.control(), Json.encode(next));

@@ -47,7 +47,19 @@ final class AssignmentStore {
      * leaving ({@code from}, null when unknown) and where it goes ({@code to}, null when nowhere yet).
      */
     void beginMove(Lease l, ClusterView view, String from, String to, String requestId, String text) throws Exception {
-        writeAssignment(l, view, Assignment.moving(from, to, requestId, l.epoch(), clock.instant(), text));
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(assignmentOp(view, Assignment.moving(from, to, requestId, l.epoch(), clock.instant(), text)));
+        if (requestId != null) {
+            // Accepted in the same transaction: the command line can withdraw a request only while
+            // no leader has taken it (its write checks the version this one changes), so a request
+            // reported failed is never acted on.
+            ControlRecord accepted = view.control().value().withResult(ControlRecord.ACCEPTED + text, clock.instant());
+            ops.add(writer.ops()
+                    .setData()
+                    .withVersion(view.control().stat().getVersion())
+                    .forPath(paths.control(), Json.encode(accepted)));
+        }
+        writer.commit(l, ops);
         events.record("scheduler-moving", text);
     }
 
@@ -92,14 +104,17 @@ final class AssignmentStore {
     }
 
     private void writeAssignment(Lease l, ClusterView view, Assignment a) throws Exception {
+        writer.commit(l, List.of(assignmentOp(view, a)));
+    }
+
+    private CuratorOp assignmentOp(ClusterView view, Assignment a) throws Exception {
         Znode<Assignment> current = view.assignment();
         byte[] data = Json.encode(a);
-        CuratorOp op = current.absent()
+        return current.absent()
                 ? writer.ops().create().forPath(paths.scheduler(), data)
                 : writer.ops()
                         .setData()
                         .withVersion(current.stat().getVersion())
                         .forPath(paths.scheduler(), data);
-        writer.commit(l, List.of(op));
     }
 }

@@ -79,6 +79,7 @@ public final class Controller implements Closeable {
     private final Enforcement enforcement;
     private final NodeOps nodeOps;
     private final AssignmentStore store;
+    private final Clock clock;
     private final StreakAlerts streak;
     private final StraySweeper sweeper;
     private final AgentlessSupervisor agentless;
@@ -129,6 +130,7 @@ public final class Controller implements Closeable {
         this.leadershipLost = leadershipLost;
         this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-controller-%d", nodeId));
         this.nodeOps = new NodeOps(nodeId, executor);
+        this.clock = clock;
         this.store = new AssignmentStore(client, paths, writer, events, clock);
         this.streak = new StreakAlerts(alerter, tuning.alertAfter(), policy.maxFailures());
         this.sweeper = new StraySweeper(
@@ -485,6 +487,14 @@ public final class Controller implements Closeable {
         ControlRecord c = view.control().value();
         if (c.failoverTo() == null || c.requestId() == null) {
             return false;
+        }
+        if (c.ttlMillis() != null
+                && c.requestedAt() != null
+                && clock.millis() > c.requestedAt().toEpochMilli() + c.ttlMillis()) {
+            // filed longer than its time to live ago, by the filer's clock (hosts keep NTP time; the
+            // command line withdraws it by its own monotonic clock as well)
+            store.answer(l, view, "expired: no controller took it within " + c.ttlMillis() + "ms; not acted on");
+            return true;
         }
         String current = view.assignment().present() ? view.assignment().value().node() : null;
         String target = c.failoverTo().isEmpty()

@@ -10,6 +10,7 @@ import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.TreeStopper;
 import io.asfc.common.zk.ActiveRecord;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -127,6 +128,48 @@ class OperatorCommandsTest {
 
         assertEquals(0, resume.exitCode(), resume::toString);
         awaitRunningOn("a");
+    }
+
+    /**
+     * Review finding 17c: a request no controller took within its time to live is never acted on
+     * later. While paused the leader acts on nothing, like a cluster without a leader.
+     */
+    @Test
+    void anExpiredRequestIsAnsweredButNeverActedOn() throws Exception {
+        ProcessInfo running = standIn.mains().get("a");
+        assertEquals(0, CliRun.of("--conf", conf.toString(), "pause").exitCode());
+        // What `failover --to b --no-wait --ttl 1` files (raw JSON, so older agents read it as well).
+        String request = "{\"paused\":true,\"failoverTo\":\"b\",\"requestId\":\"r-1\",\"requestedAt\":\""
+                + java.time.Instant.now() + "\",\"ttlMillis\":1000,\"result\":null,\"resultAt\":null}";
+        agents.observer().setData().forPath(agents.paths().control(), request.getBytes(StandardCharsets.UTF_8));
+        Thread.sleep(2_000); // the request expires while nobody acts
+
+        assertEquals(0, CliRun.of("--conf", conf.toString(), "resume").exitCode());
+
+        await().atMost(WAIT)
+                .until(() -> agents.control().map(c -> c.result() != null).orElse(false));
+        assertTrue(agents.control().orElseThrow().result().startsWith("expired"), agents.control()::toString);
+        await().during(Duration.ofSeconds(3))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> sameProcess(running, standIn.mains().get("a")));
+        assertEquals("a", agents.assignment().orElseThrow().node());
+    }
+
+    @Test
+    void aRequestNoControllerTookIsWithdrawnAndReportedFailed() throws Exception {
+        ProcessInfo running = standIn.mains().get("a");
+        assertEquals(0, CliRun.of("--conf", conf.toString(), "pause").exitCode());
+
+        CliRun failover =
+                CliRun.of("--conf", conf.toString(), "failover", "--to", "b", "--ttl", "1", "--timeout", "10");
+
+        assertEquals(1, failover.exitCode(), failover::toString);
+        assertTrue(failover.err().contains("withdrawn"), failover::toString);
+        assertEquals(0, CliRun.of("--conf", conf.toString(), "resume").exitCode());
+        await().during(Duration.ofSeconds(3))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> sameProcess(running, standIn.mains().get("a")));
+        assertEquals("a", agents.assignment().orElseThrow().node(), "reported failed, so never acted on");
     }
 
     private static boolean sameProcess(ProcessInfo a, ProcessInfo b) {

@@ -18,25 +18,47 @@ public record ControlRecord(
         String requestId,
         Instant requestedAt,
         String result,
-        Instant resultAt) {
+        Instant resultAt,
+        Long ttlMillis) {
 
-    public static final ControlRecord NONE = new ControlRecord(false, null, null, null, null, null);
+    public static final ControlRecord NONE = new ControlRecord(false, null, null, null, null, null, null);
+
+    /** The leader's answer while a requested move is under way; the final answer replaces it. */
+    public static final String ACCEPTED = "accepted: ";
 
     public ControlRecord {
         if (failoverTo != null && !failoverTo.isEmpty()) {
             Names.require("failover target", failoverTo);
         }
+        if (ttlMillis != null && ttlMillis <= 0) {
+            throw new IllegalArgumentException("ttlMillis must be positive, not " + ttlMillis);
+        }
     }
 
     public ControlRecord withPaused(boolean value) {
-        return new ControlRecord(value, failoverTo, requestId, requestedAt, result, resultAt);
+        return new ControlRecord(value, failoverTo, requestId, requestedAt, result, resultAt, ttlMillis);
     }
 
+    /** A request with no time to live (it waits for a leader however long it takes). */
     public ControlRecord withRequest(String target, String id, Instant at) {
-        return new ControlRecord(paused, target, id, at, null, null);
+        return new ControlRecord(paused, target, id, at, null, null, null);
     }
 
+    /**
+     * A request that expires {@code ttl} after it was written: a leader that sees it later answers
+     * "expired" and does not act on it, so a request reported failed never runs.
+     */
+    public ControlRecord withRequest(String target, String id, Instant at, java.time.Duration ttl) {
+        return new ControlRecord(paused, target, id, at, null, null, ttl.toMillis());
+    }
+
+    /** Answers the request: it is no longer pending ({@code failoverTo} null), its id stays. */
     public ControlRecord withResult(String text, Instant at) {
-        return new ControlRecord(paused, null, requestId, requestedAt, text, at);
+        return new ControlRecord(paused, null, requestId, requestedAt, text, at, ttlMillis);
+    }
+
+    /** True when the answer is final (not the "accepted" of a move under way). */
+    public boolean answered() {
+        return result != null && !result.startsWith(ACCEPTED);
     }
 }
