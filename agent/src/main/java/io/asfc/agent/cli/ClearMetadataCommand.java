@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Delete this cluster's whole subtree in ZooKeeper (assignment, events, counters).",
-            "Refuses while agents are live unless --force; asks for confirmation unless --yes."
+            "Refuses while agents are live unless --force; asks for confirmation unless --yes.",
+            "With --force while agents are live, it keeps what they use (epoch, leader, active,",
+            "agents, scheduler), so the epoch never restarts and no running scheduler is orphaned,",
+            "and clears the rest (events, quarantines, the control record)."
         })
 final class ClearMetadataCommand implements Callable<Integer> {
     @ParentCommand
@@ -30,7 +33,10 @@ final class ClearMetadataCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--force", description = "Clear even while agents are live.")
+    @Option(
+            names = "--force",
+            description = "Clear even while agents are live: everything but epoch, leader, active, agents and"
+                    + " scheduler.")
     private boolean force;
 
     @Option(names = "--yes", description = "Do not ask for confirmation.")
@@ -54,14 +60,37 @@ final class ClearMetadataCommand implements Callable<Integer> {
             if (!yes && !confirmed(out, path)) {
                 throw new CliFailure("aborted; nothing was deleted");
             }
-            try {
-                zk.client().delete().deletingChildrenIfNeeded().forPath(path);
-            } catch (KeeperException.NoNodeException e) {
-                // removed concurrently: the goal is reached
+            if (!live.isEmpty()) {
+                List<String> cleared = new java.util.ArrayList<>();
+                for (String child : zk.client().getChildren().forPath(path)) {
+                    if (!IN_USE.contains(child)) {
+                        delete(zk, path + "/" + child);
+                        cleared.add(child);
+                    }
+                }
+                out.println("cleared " + (cleared.isEmpty() ? "nothing" : String.join(", ", cleared)) + " under " + path
+                        + "; kept " + String.join(", ", IN_USE) + ": live agents use them");
+                return ExitCode.OK.code();
             }
+            delete(zk, path);
             out.println("removed " + path);
         }
         return ExitCode.OK.code();
+    }
+
+    /**
+     * What live agents use: the epoch (fencing token: numbering must never restart), the latch,
+     * {@code active}, their own nodes, and the assignment (emptying it under a running scheduler
+     * would make the leader treat its place as unknown).
+     */
+    private static final List<String> IN_USE = List.of("epoch", "leader", "active", "agents", "scheduler");
+
+    private static void delete(ZkConnection zk, String path) throws Exception {
+        try {
+            zk.client().delete().deletingChildrenIfNeeded().forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            // removed concurrently: the goal is reached
+        }
     }
 
     private static List<String> live(ZkConnection zk) throws Exception {

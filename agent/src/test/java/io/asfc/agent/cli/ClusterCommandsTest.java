@@ -115,7 +115,12 @@ class ClusterCommandsTest {
         assertEquals(1, refused.exitCode(), refused::toString);
         assertTrue(refused.err().contains("1 agent(s) are live (a)"), refused::toString);
         assertEquals(0, forced.exitCode(), forced::toString);
-        assertTrue(forced.out().contains("removed /airflow/failover/default"), forced::toString);
+        // Live agents use the epoch, the latch, active, agents and the assignment: --force keeps them
+        // (the epoch never restarts, the assignment never empties under a running scheduler).
+        assertTrue(forced.out().contains("kept"), forced::toString);
+        assertTrue(agents.observer().checkExists().forPath(agents.paths().epoch()) != null, "epoch kept");
+        assertTrue(agents.observer().checkExists().forPath(agents.paths().events()) == null, "events cleared");
+        assertTrue(agents.soleActive().isPresent(), "the ACTIVE is untouched");
     }
 
     @Test
