@@ -146,8 +146,7 @@ class OperatorCommandsTest {
 
         assertEquals(0, CliRun.of("--conf", conf.toString(), "resume").exitCode());
 
-        await().atMost(WAIT)
-                .until(() -> agents.control().map(c -> c.result() != null).orElse(false));
+        await().atMost(WAIT).until(() -> agents.control().map(c -> c.answered()).orElse(false));
         assertTrue(agents.control().orElseThrow().result().startsWith("expired"), agents.control()::toString);
         await().during(Duration.ofSeconds(3))
                 .atMost(Duration.ofSeconds(5))

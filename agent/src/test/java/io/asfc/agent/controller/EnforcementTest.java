@@ -230,7 +230,7 @@ class EnforcementTest {
             io.asfc.agent.cluster.ControlWriter.update(
                     agents.observer(), agents.paths(), r -> r.withRequest("c", "req-slow", java.time.Instant.now()));
             await().atMost(WAIT)
-                    .until(() -> agents.control().map(r -> r.result() != null).orElse(false));
+                    .until(() -> agents.control().map(r -> r.answered()).orElse(false)); // not "accepted: ..."
 
             assertEquals("moved to c", agents.control().orElseThrow().result(), "the move went where it was asked to");
             assertEquals("c", agents.assignment().orElseThrow().node());
