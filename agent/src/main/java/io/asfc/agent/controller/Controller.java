@@ -247,7 +247,16 @@ public final class Controller implements Closeable {
             streak.countFailures(view);
             store.liftQuarantines(l, policy.quarantinesToLift(view));
             Znode<Assignment> a = view.assignment();
-            if (!a.present()) {
+            Optional<String> runsIt = a.present() ? Optional.empty() : soleRunner(view);
+            if (runsIt.isPresent()) {
+                // Unreadable or empty, but exactly one live agent runs the scheduler: naming that
+                // node starts nothing anywhere, so it is repaired in place, with no restart (S5).
+                assign(
+                        l,
+                        view,
+                        runsIt.get(),
+                        "repaired an unreadable or missing assignment: " + runsIt.get() + " runs the scheduler");
+            } else if (!a.present()) {
                 // Empty (a new cluster, or cleared) or unreadable: where a scheduler may run is
                 // unknown, so this is a move from anywhere, under the leave-rule for every node.
                 String why = a.absent() ? "initial assignment" : "the assignment was unreadable";
@@ -272,6 +281,26 @@ public final class Controller implements Closeable {
             Threads.checkInterrupted(e);
             LOG.warn("controller step failed; retrying", e);
         }
+    }
+
+    /**
+     * The one node whose live agent reports a running scheduler, when exactly one does and no agent
+     * record is unreadable. (A scheduler on an agentless node is not seen here; naming this node
+     * still starts nothing, and the sweep stops any other.)
+     */
+    private Optional<String> soleRunner(ClusterView view) {
+        List<String> running = new java.util.ArrayList<>();
+        for (java.util.Map.Entry<String, Znode<AgentRecord>> e : view.agents().entrySet()) {
+            if (!e.getValue().present()) {
+                return Optional.empty();
+            }
+            if (e.getValue().value().scheduler().running()) {
+                running.add(e.getKey());
+            }
+        }
+        return running.size() == 1 && policy.eligible(view, running.get(0))
+                ? Optional.of(running.get(0))
+                : Optional.empty();
     }
 
     /** (c) counts takeover-grace from when this leader first saw a node's agent absent. */

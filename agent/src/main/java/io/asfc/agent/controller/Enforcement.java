@@ -11,6 +11,8 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ZkPaths;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -59,6 +61,8 @@ final class Enforcement {
     private final RemoteScheduler remote;
     private final Function<String, SshTarget> targets;
     private final Metrics metrics;
+    /** The pid of the last start launched on each node, until a host stop there ended it (SSH threads). */
+    private final Map<String, Long> launched = new java.util.concurrent.ConcurrentHashMap<>();
 
     Enforcement(
             CuratorFramework client,
@@ -107,20 +111,32 @@ final class Enforcement {
      * a deposed leader's queued stop never kills the scheduler its successor placed there.
      */
     HostStopped hostStop(Lease lease, String node) {
+        // The last start this leader launched there may still be a start-command on its way, without
+        // the scheduler's title: its tree is stopped too. (Ops on a node run in order, so a start
+        // queued before this stop has recorded its pid by now.)
+        Long started = launched.get(node);
+        try {
+            // proved after every look, before every kill: what a deposed leader saw is never signalled
+            HostStopped stopped = new HostStopped(
+                    node,
+                    remote.stopAll(
+                            targets.apply(node), started == null ? Set.of() : Set.of(started), () -> prove(lease)),
+                    null);
+            launched.remove(node, started);
+            return stopped;
+        } catch (SshException e) {
+            metrics.sshFailed(e.reason());
+            return new HostStopped(node, null, e);
+        }
+    }
+
+    private void prove(Lease lease) throws SshException {
         try {
             writer.commit(lease, List.of(writer.ops().check().forPath(paths.epoch())));
         } catch (Exception e) {
             Threads.checkInterrupted(e);
-            return new HostStopped(
-                    node,
-                    null,
-                    new IllegalStateException("not stopped: cannot prove leadership: " + e.getMessage(), e));
-        }
-        try {
-            return new HostStopped(node, remote.stopAll(targets.apply(node)), null);
-        } catch (SshException e) {
-            metrics.sshFailed(e.reason());
-            return new HostStopped(node, null, e);
+            throw new SshException(
+                    SshException.Reason.COMMAND_FAILED, "not stopped: cannot prove leadership: " + e.getMessage(), e);
         }
     }
 
@@ -152,7 +168,9 @@ final class Enforcement {
             if (leftovers.signalled() > 0) {
                 LOG.info("{}: stopped what a dead scheduler left before starting one: {}", node, leftovers.describe());
             }
-            return remote.start(target);
+            long pid = remote.start(target);
+            launched.put(node, pid);
+            return pid;
         } catch (SshException e) {
             metrics.sshFailed(e.reason());
             throw e;

@@ -160,6 +160,10 @@ public final class RemoteScheduler {
     }
 
     private Look doLook(SshTarget target) throws SshException {
+        return doLook(target, Set.of());
+    }
+
+    private Look doLook(SshTarget target, Set<Long> started) throws SshException {
         ExecResult r = ssh.exec(target, "sh -s -- dump", SCRIPT);
         if (r.exitCode() != 0) {
             throw new SshException(
@@ -167,7 +171,7 @@ public final class RemoteScheduler {
                     "the process listing on " + target.host() + " failed (exit " + r.exitCode() + "): "
                             + r.stderr().trim());
         }
-        return parse(r.stdout(), pattern, helperPattern);
+        return parse(r.stdout(), pattern, helperPattern, started);
     }
 
     /**
@@ -177,19 +181,36 @@ public final class RemoteScheduler {
      * @throws SshException when the host cannot be reached, or processes survive SIGKILL
      */
     public Stop stopAll(SshTarget target) throws SshException {
-        return counted(Op.STOP, () -> doStopAll(target));
+        return counted(Op.STOP, () -> doStopAll(target, Set.of(), () -> {}));
     }
 
-    private Stop doStopAll(SshTarget target) throws SshException {
+    /** Whether a stop may go on; throws (and the stop ends, nothing signalled) when it may not. */
+    @FunctionalInterface
+    public interface Permit {
+        void check() throws SshException;
+    }
+
+    /**
+     * {@link #stopAll}, plus the process trees rooted at {@code started} (pids of starts that may
+     * not carry the scheduler's title yet: a start-command still on its way), and {@code permit}
+     * checked after every look and before every kill, so a stop whose right ended during the look
+     * (a deposed leader's) never signals what it saw.
+     */
+    public Stop stopAll(SshTarget target, Set<Long> started, Permit permit) throws SshException {
+        return counted(Op.STOP, () -> doStopAll(target, started, permit));
+    }
+
+    private Stop doStopAll(SshTarget target, Set<Long> started, Permit permit) throws SshException {
         Stop total = new Stop(0, false);
         for (int round = 0; round < STOP_ROUNDS; round++) {
-            Look look = doLook(target);
+            Look look = doLook(target, started);
             if (look.trees().isEmpty()) {
                 return total;
             }
+            permit.check();
             total = total.plus(doStopExactly(target, look.trees().values()));
         }
-        Look last = doLook(target);
+        Look last = doLook(target, started);
         if (last.trees().isEmpty()) {
             return total;
         }
@@ -295,6 +316,12 @@ public final class RemoteScheduler {
 
     /** Parses the helper's dump: "self PID", "STAT", stat lines, "CMDLINE", NUL-separated records. */
     static Look parse(byte[] dump, Pattern pattern, Optional<Pattern> helperPattern) throws SshException {
+        return parse(dump, pattern, helperPattern, Set.of());
+    }
+
+    /** As above; the trees rooted at the live pids of {@code started} count as the scheduler's as well. */
+    static Look parse(byte[] dump, Pattern pattern, Optional<Pattern> helperPattern, Set<Long> started)
+            throws SshException {
         String all = new String(dump, StandardCharsets.ISO_8859_1);
         int marker = all.indexOf("\nCMDLINE\n");
         if (!all.startsWith("self ") || marker < 0) {
@@ -329,10 +356,17 @@ public final class RemoteScheduler {
         ProcessTable table = ProcessTable.of(processes);
         ProcessMatcher matcher = new ProcessMatcher(pattern, self);
         List<ProcessInfo> schedulers = matcher.find(table, Set.of(self));
+        List<Long> roots =
+                new ArrayList<>(schedulers.stream().map(ProcessInfo::pid).toList());
+        table.all().stream()
+                .map(ProcessInfo::pid)
+                .filter(started::contains)
+                .filter(pid -> pid != self)
+                .forEach(roots::add);
         return new Look(
                 schedulers,
                 ProcessMatcher.mains(schedulers, helperPattern),
-                matcher.trees(table, schedulers.stream().map(ProcessInfo::pid).toList(), Set.of(self)),
+                matcher.trees(table, roots, Set.of(self)),
                 table.all().stream().map(ProcessInfo::pid).collect(Collectors.toUnmodifiableSet()));
     }
 
