@@ -306,7 +306,7 @@ public final class Controller implements Closeable {
     /** (c) counts takeover-grace from when this leader first saw a node's agent absent. */
     private void noteAbsences(ClusterView view) {
         long now = nanoTime.getAsLong();
-        for (String node : LeaveRule.sources(new Znode<>(Znode.State.ABSENT, null, null), view, policy.nodes())) {
+        for (String node : policy.order(view)) {
             if (view.agents().containsKey(node)) {
                 memory.seenPresent(node);
             } else if (!policy.isAgentless(node)) {
@@ -417,7 +417,7 @@ public final class Controller implements Closeable {
         long generation = znode.stat().getMzxid();
         long now = nanoTime.getAsLong();
         boolean left = true;
-        for (String node : LeaveRule.sources(znode, view, policy.nodes())) {
+        for (String node : LeaveRule.sources(znode, policy.order(view))) {
             LeaveRule.Verdict v = LeaveRule.check(node, generation, view, memory, terms, now);
             if (v instanceof LeaveRule.Left) {
                 continue;

@@ -4,8 +4,6 @@ import io.asfc.agent.cluster.Znode;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
-import io.asfc.common.zk.Names;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -62,16 +60,14 @@ final class LeaveRule {
     /**
      * The nodes a moving assignment is leaving: its {@code movingFrom}, or, when that is unknown
      * (null: an absent, unreadable or older-version znode), every node that may have been assigned:
-     * every node of {@code asfc.nodes}, or every live agent when that list is empty.
+     * {@code everyNode}, which is {@link Policy#order} (every node of {@code asfc.nodes}, or every
+     * live agent when that list is empty).
      */
-    static List<String> sources(Znode<Assignment> assignment, ClusterView view, List<String> nodes) {
+    static List<String> sources(Znode<Assignment> assignment, List<String> everyNode) {
         if (assignment.present() && assignment.value().movingFrom() != null) {
             return List.of(assignment.value().movingFrom());
         }
-        return nodes.isEmpty()
-                ? new ArrayList<>(
-                        view.agents().keySet().stream().filter(Names::isValid).toList())
-                : List.copyOf(nodes);
+        return everyNode;
     }
 
     /**

@@ -24,10 +24,7 @@ public record Policy(List<String> nodes, Set<String> agentless, int maxFailures)
             return nodes;
         }
         // child names of agents/ come from ZooKeeper unvalidated: one made by hand must not wedge the loop (S5)
-        List<String> live = new ArrayList<>(
-                view.agents().keySet().stream().filter(Names::isValid).toList());
-        live.sort(null);
-        return live;
+        return view.agents().keySet().stream().filter(Names::isValid).sorted().toList();
     }
 
     boolean eligible(ClusterView view, String node) {

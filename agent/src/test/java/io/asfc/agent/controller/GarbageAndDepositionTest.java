@@ -115,13 +115,13 @@ class GarbageAndDepositionTest {
     @ValueSource(strings = {"epoch", "active", "scheduler", "control", "nodes/x", "agents/x"})
     void garbageNeverWedgesOrRestarts(String target) throws Exception {
         String config = StandIn.FAST_TIMINGS + "asfc.nodes = [a, b]\n";
-        pause(true); // so that b leads and a is assigned
+        agents.pause(true); // so that b leads and a is assigned
         agents.start("b", server.getConnectString(), config + standIn.config("b", ""));
         await().atMost(WAIT).until(() -> agents.soleActive().equals(Optional.of("b")));
         agents.start("a", server.getConnectString(), config + standIn.config("a", ""));
-        await().atMost(WAIT).until(() -> candidates() == 2);
-        pause(false);
-        await().atMost(WAIT).until(() -> runsOnlyOn("a"));
+        await().atMost(WAIT).until(() -> agents.candidates() == 2);
+        agents.pause(false);
+        await().atMost(WAIT).until(() -> agents.runsOnlyOn(standIn, "a"));
 
         List<String> problems = new ArrayList<>();
         try (OverlapObserver observer = new OverlapObserver(standIn)) {
@@ -156,7 +156,7 @@ class GarbageAndDepositionTest {
             ControlWriter.update(agents.observer(), agents.paths(), c -> c.withRequest("b", "to-b", Instant.now()));
             try {
                 await().atMost(WAIT)
-                        .until(() -> runsOnlyOn("b")
+                        .until(() -> agents.runsOnlyOn(standIn, "b")
                                 && agents.control().map(c -> c.answered()).orElse(false));
             } catch (ConditionTimeoutException e) {
                 problems.add("after the garbage, a failover to b did not complete within " + WAIT + ": " + state());
@@ -257,7 +257,8 @@ class GarbageAndDepositionTest {
             }
         }
         await().atMost(WAIT)
-                .until(() -> runsOnlyOn("a") && agents.agentRecord("b").isPresent());
+                .until(() -> agents.runsOnlyOn(standIn, "a")
+                        && agents.agentRecord("b").isPresent());
         ControlWriter.update(agents.observer(), agents.paths(), r -> r.withRequest("c", "to-c", Instant.now()));
         await().atMost(WAIT)
                 .until(() -> agents.assignment().map(x -> "c".equals(x.node())).orElse(false)
@@ -281,7 +282,8 @@ class GarbageAndDepositionTest {
                 // held past the moment c's start-command, if nobody stopped it, becomes a scheduler
                 await().atMost(WAIT)
                         .during(Duration.ofSeconds(SLOW_REMOTE_START + 2))
-                        .until(() -> runsOnlyOn("a") && insideMains(c).isEmpty());
+                        .until(() -> agents.runsOnlyOn(standIn, "a")
+                                && insideMains(c).isEmpty());
                 settled = true;
             } catch (ConditionTimeoutException e) {
                 settled = false;
@@ -354,7 +356,7 @@ class GarbageAndDepositionTest {
         try {
             await().atMost(WAIT).until(() -> {
                 String node = agents.assignment().map(x -> x.node()).orElse(null);
-                return node != null && runsOnlyOn(node);
+                return node != null && agents.runsOnlyOn(standIn, node);
             });
         } catch (ConditionTimeoutException e) {
             problems.add(what + ": no scheduler ran where assigned " + WAIT + " later: " + state());
@@ -471,25 +473,6 @@ class GarbageAndDepositionTest {
                 .map(p -> StandIn.node(p) + " (pid " + p.pid() + ")")
                 .toList()
                 .toString();
-    }
-
-    /** One scheduler runs, on {@code node}, which is assigned and whose agent reports it running. */
-    private boolean runsOnlyOn(String node) throws Exception {
-        List<ProcessInfo> mains = standIn.mainProcesses(ProcessTable.snapshot());
-        return mains.size() == 1
-                && StandIn.node(mains.get(0)).equals(node)
-                && agents.assignment().map(x -> node.equals(x.node())).orElse(false)
-                && agents.agentRecord(node).map(r -> r.scheduler().running()).orElse(false);
-    }
-
-    private int candidates() throws Exception {
-        Stat stat = agents.observer().checkExists().forPath(agents.paths().leader());
-        return stat == null ? 0 : stat.getNumChildren();
-    }
-
-    /** Sets the pause flag of the control znode, as {@code asfc-agent pause} and {@code resume} do. */
-    private void pause(boolean paused) throws Exception {
-        ControlWriter.update(agents.observer(), agents.paths(), c -> c.withPaused(paused));
     }
 
     /** What runs and what is assigned, for a failure message. */

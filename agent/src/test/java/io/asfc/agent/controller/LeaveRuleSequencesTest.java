@@ -109,20 +109,20 @@ class LeaveRuleSequencesTest {
     @Test
     void failoverWhileHolderSilentlyCutOff() throws Exception {
         String nodes = "asfc.nodes = [a, b]";
-        pause(true); // so that b leads and a is assigned
+        agents.pause(true); // so that b leads and a is assigned
         agents.start("b", server.getConnectString(), childConfig("b", nodes, ""));
         awaitActive("b");
         ZkProxy a = proxy();
         agents.start("a", a.connectString(), childConfig("a", nodes, "--term-delay " + TERM_DELAY));
         awaitCandidates(2);
-        pause(false);
+        agents.pause(false);
         awaitRunningOnlyOn("a");
 
         try (OverlapObserver observer = new OverlapObserver(standIn)) {
             a.latency(SILENT);
             requestFailover("b");
 
-            boolean settled = settles(() -> runsOnlyOn("b"));
+            boolean settled = settles(() -> agents.runsOnlyOn(standIn, "b"));
             assertEquals(0, observer.overlapping(), observer.describe());
             assertTrue(settled, this::state);
         }
@@ -138,7 +138,7 @@ class LeaveRuleSequencesTest {
     @Test
     void leaderKilledMidMoveWhileHolderCutOff() throws Exception {
         String nodes = "asfc.nodes = [a, b, c]";
-        pause(true); // so that c leads, b is next in line, and a is assigned
+        agents.pause(true); // so that c leads, b is next in line, and a is assigned
         agents.start("c", server.getConnectString(), childConfig("c", nodes, ""));
         awaitActive("c");
         agents.start("b", server.getConnectString(), childConfig("b", nodes, ""));
@@ -146,7 +146,7 @@ class LeaveRuleSequencesTest {
         ZkProxy a = proxy();
         agents.start("a", a.connectString(), childConfig("a", nodes, "--term-delay " + TERM_DELAY));
         awaitCandidates(3);
-        pause(false);
+        agents.pause(false);
         awaitRunningOnlyOn("a");
 
         try (OverlapObserver observer = new OverlapObserver(standIn)) {
@@ -159,7 +159,7 @@ class LeaveRuleSequencesTest {
                     .until(() -> agents.assignment().map(x -> x.node() == null).orElse(false));
             agents.stop("c");
 
-            boolean settled = settles(() -> runsOnlyOn("b"));
+            boolean settled = settles(() -> agents.runsOnlyOn(standIn, "b"));
             assertEquals(0, observer.overlapping(), observer.describe());
             assertTrue(settled, this::state);
         }
@@ -174,12 +174,12 @@ class LeaveRuleSequencesTest {
     @Test
     void staleHeartbeatDuringSlowStart() throws Exception {
         String nodes = "asfc.nodes = [b, a]";
-        pause(true); // so that both agents are live when b is assigned
+        agents.pause(true); // so that both agents are live when b is assigned
         agents.start("a", server.getConnectString(), commandConfig("a", nodes, ""));
         agents.start("b", server.getConnectString(), commandConfig("b", nodes, "--term-delay " + TERM_DELAY));
         awaitCandidates(2);
         await().atMost(WAIT).until(() -> agents.published().size() == 2);
-        pause(false);
+        agents.pause(false);
         await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> Files.exists(starting("b")));
 
         try (OverlapObserver observer = new OverlapObserver(standIn)) {
@@ -188,7 +188,7 @@ class LeaveRuleSequencesTest {
                     standIn.mainProcesses(ProcessTable.snapshot()).isEmpty(),
                     "the failover must be requested while b's start is still in progress");
 
-            boolean settled = settles(() -> runsOnlyOn("a"));
+            boolean settled = settles(() -> agents.runsOnlyOn(standIn, "a"));
             assertEquals(0, observer.overlapping(), observer.describe());
             assertTrue(settled, this::state);
         }
@@ -317,11 +317,6 @@ class LeaveRuleSequencesTest {
         return proxy;
     }
 
-    /** Sets the pause flag of the control znode, as {@code asfc-agent pause} and {@code resume} do. */
-    private void pause(boolean paused) throws Exception {
-        ControlWriter.update(agents.observer(), agents.paths(), c -> c.withPaused(paused));
-    }
-
     /** Files a failover request, as {@code asfc-agent failover --to target --no-wait} does. */
     private void requestFailover(String target) throws Exception {
         ControlWriter.update(
@@ -334,14 +329,11 @@ class LeaveRuleSequencesTest {
 
     /** Waits until {@code count} agents take part in the election, so that the next one started queues behind. */
     private void awaitCandidates(int count) {
-        await().atMost(WAIT).until(() -> {
-            var stat = agents.observer().checkExists().forPath(agents.paths().leader());
-            return stat != null && stat.getNumChildren() == count;
-        });
+        await().atMost(WAIT).until(() -> agents.candidates() == count);
     }
 
     private void awaitRunningOnlyOn(String node) {
-        await().atMost(WAIT).until(() -> runsOnlyOn(node));
+        await().atMost(WAIT).until(() -> agents.runsOnlyOn(standIn, node));
     }
 
     /** {@code condition} holds for {@link #STABLE} within {@link #SETTLE}. */
@@ -352,15 +344,6 @@ class LeaveRuleSequencesTest {
         } catch (ConditionTimeoutException e) {
             return false;
         }
-    }
-
-    /** One scheduler runs, on {@code node}, which is assigned and whose agent reports it running. */
-    private boolean runsOnlyOn(String node) throws Exception {
-        List<ProcessInfo> mains = standIn.mainProcesses(ProcessTable.snapshot());
-        return mains.size() == 1
-                && StandIn.node(mains.get(0)).equals(node)
-                && agents.assignment().map(x -> node.equals(x.node())).orElse(false)
-                && agents.agentRecord(node).map(r -> r.scheduler().running()).orElse(false);
     }
 
     /**
@@ -378,7 +361,7 @@ class LeaveRuleSequencesTest {
         if (assigned.equals("c")) {
             return onC ? Optional.of("c") : Optional.empty();
         }
-        return !onC && runsOnlyOn(assigned) ? Optional.of(assigned) : Optional.empty();
+        return !onC && agents.runsOnlyOn(standIn, assigned) ? Optional.of(assigned) : Optional.empty();
     }
 
     /** What runs and what is assigned, for a failure message. */

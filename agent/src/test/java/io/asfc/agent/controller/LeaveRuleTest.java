@@ -178,7 +178,10 @@ class LeaveRuleTest {
     @Test
     void aKnownSourceIsTheOnlyNodeToCheck() {
         ClusterView view = view(moving("a"), Map.of());
-        assertEquals(List.of("a"), LeaveRule.sources(view.assignment(), view, List.of("a", "b", "c")));
+        assertEquals(
+                List.of("a"),
+                LeaveRule.sources(
+                        view.assignment(), policy(List.of("a", "b", "c")).order(view)));
     }
 
     @Test
@@ -196,12 +199,18 @@ class LeaveRuleTest {
                         .orElseThrow(),
                 stat(G));
         ClusterView view = new ClusterView(legacy, agents, absentControl(), Map.of(), Map.of());
-        assertEquals(List.of("a", "b"), LeaveRule.sources(legacy, view, List.of("a", "b")));
+        assertEquals(
+                List.of("a", "b"),
+                LeaveRule.sources(legacy, policy(List.of("a", "b")).order(view)));
         ClusterView empty = new ClusterView(
                 new Znode<>(Znode.State.ABSENT, null, null), agents, absentControl(), Map.of(), Map.of());
-        assertEquals(List.of("a", "b"), LeaveRule.sources(empty.assignment(), empty, List.of("a", "b")));
         assertEquals(
-                List.of("z"), LeaveRule.sources(empty.assignment(), empty, List.of()), "nodes = []: every live agent");
+                List.of("a", "b"),
+                LeaveRule.sources(empty.assignment(), policy(List.of("a", "b")).order(empty)));
+        assertEquals(
+                List.of("z"),
+                LeaveRule.sources(empty.assignment(), policy(List.of()).order(empty)),
+                "nodes = []: every live agent");
     }
 
     @Test
@@ -218,6 +227,10 @@ class LeaveRuleTest {
                 Json.decode("/scheduler", noEpoch.getBytes(StandardCharsets.UTF_8), Assignment.class)
                         .isEmpty(),
                 "a required field missing is still malformed");
+    }
+
+    private static Policy policy(List<String> nodes) {
+        return new Policy(nodes, java.util.Set.of(), 3);
     }
 
     private static ClusterView view(Znode<Assignment> assignment, Map<String, Znode<AgentRecord>> agents) {

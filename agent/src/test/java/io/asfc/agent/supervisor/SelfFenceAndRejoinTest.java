@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.asfc.agent.cluster.ControlWriter;
 import io.asfc.agent.testing.OverlapObserver;
 import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
@@ -179,7 +178,7 @@ class SelfFenceAndRejoinTest {
     void rejoinAfterExpiryStartsNothing(String partition, int heal, String before) throws Exception {
         String nodes = "asfc.nodes = [a, b]\n";
         String grace = "asfc.controller.takeover-grace = " + (heal + GRACE_PAST_HEAL) + "s\n";
-        pause(true); // so that b leads and a is assigned
+        agents.pause(true); // so that b leads and a is assigned
         agents.start("b", server.getConnectString(), StandIn.FAST_TIMINGS + grace + nodes + standIn.config("b", ""));
         await().atMost(WAIT).until(() -> agents.soleActive().equals(Optional.of("b")));
         ZkProxy a = proxy();
@@ -191,9 +190,9 @@ class SelfFenceAndRejoinTest {
                 "a",
                 a.connectString(),
                 StandIn.FAST_TIMINGS + grace + nodes + A_REJOIN + commandMode("a", pidFile, start));
-        await().atMost(WAIT).until(() -> candidates() == 2);
-        pause(false);
-        await().atMost(WAIT).until(() -> runsOnlyOn("a"));
+        await().atMost(WAIT).until(() -> agents.candidates() == 2);
+        agents.pause(false);
+        await().atMost(WAIT).until(() -> agents.runsOnlyOn(standIn, "a"));
         if (before.equals("died")) {
             standIn.tell("a", "crash");
             await().atMost(WAIT).until(() -> agents.agentRecord("a")
@@ -235,7 +234,7 @@ class SelfFenceAndRejoinTest {
                     .pollInterval(Duration.ofMillis(100))
                     .until(() -> System.nanoTime() - healed
                                     > Duration.ofSeconds(GRACE_PAST_HEAL + 5).toNanos()
-                            && (runsOnlyOn("a") || runsOnlyOn("b")));
+                            && (agents.runsOnlyOn(standIn, "a") || agents.runsOnlyOn(standIn, "b")));
             String timeline = trace.describe();
             assertEquals(
                     List.of(), trace.badStarts(), "a started a scheduler before it was visible again:\n" + timeline);
@@ -352,25 +351,6 @@ class SelfFenceAndRejoinTest {
         } catch (Exception e) {
             return -1;
         }
-    }
-
-    /** One scheduler runs, on {@code node}, which is assigned and whose agent reports it running. */
-    private boolean runsOnlyOn(String node) throws Exception {
-        List<ProcessInfo> mains = standIn.mainProcesses(ProcessTable.snapshot());
-        return mains.size() == 1
-                && StandIn.node(mains.get(0)).equals(node)
-                && agents.assignment().map(x -> node.equals(x.node())).orElse(false)
-                && agents.agentRecord(node).map(r -> r.scheduler().running()).orElse(false);
-    }
-
-    private int candidates() throws Exception {
-        Stat stat = agents.observer().checkExists().forPath(agents.paths().leader());
-        return stat == null ? 0 : stat.getNumChildren();
-    }
-
-    /** Sets the pause flag of the control znode, as {@code asfc-agent pause} and {@code resume} do. */
-    private void pause(boolean paused) throws Exception {
-        ControlWriter.update(agents.observer(), agents.paths(), c -> c.withPaused(paused));
     }
 
     /** Created by {@code node}'s start-command when it begins. */

@@ -182,6 +182,30 @@ public final class TestAgents implements Closeable {
     }
 
     /** The control znode: pause flag and the last operator request with its result. */
+    /** Sets {@code control.paused}: while paused no agent starts or stops anything and the leader moves nothing. */
+    public void pause(boolean paused) throws Exception {
+        io.asfc.agent.cluster.ControlWriter.update(observer, paths, c -> c.withPaused(paused));
+    }
+
+    /** How many agents take part in the election (children of the leader latch). */
+    public int candidates() throws Exception {
+        org.apache.zookeeper.data.Stat stat = observer.checkExists().forPath(paths.leader());
+        return stat == null ? 0 : stat.getNumChildren();
+    }
+
+    /**
+     * True when exactly one stand-in main runs, on {@code node}, which is assigned and whose agent
+     * reports it running.
+     */
+    public boolean runsOnlyOn(StandIn standIn, String node) throws Exception {
+        List<io.asfc.common.process.ProcessInfo> mains =
+                standIn.mainProcesses(io.asfc.common.process.ProcessTable.snapshot());
+        return mains.size() == 1
+                && StandIn.node(mains.get(0)).equals(node)
+                && assignment().map(x -> node.equals(x.node())).orElse(false)
+                && agentRecord(node).map(r -> r.scheduler().running()).orElse(false);
+    }
+
     public Optional<io.asfc.common.zk.ControlRecord> control() throws Exception {
         return read(paths.control(), io.asfc.common.zk.ControlRecord.class);
     }
