@@ -8,7 +8,6 @@ import io.asfc.agent.ssh.SshException;
 import io.asfc.common.concurrent.Threads;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -19,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * own host: every {@code check-interval} it looks at the node, starts the scheduler when none runs
  * (through {@link Enforcement#startIfAssigned}, on the node's serial queue), and counts the failures
  * in a row. The controller tells it which agentless node is assigned ({@link #assigned}, {@link
- * #unassigned}), and asks it whether that node failed too often ({@link #failedTooOften}) to
+ * #unassigned}), and asks it whether that node failed too often ({@link #failures}) to
  * quarantine it and move the scheduler.
  *
  * <p>What it knows of each node belongs to one term of leadership ({@link #newTerm}). Runs on the
@@ -104,10 +103,11 @@ final class AgentlessSupervisor {
         assignedAgentless = null;
     }
 
-    /** The failures in a row of {@code node}'s scheduler, when they reached {@code max-restarts-before-failover}. */
-    OptionalInt failedTooOften(String node) {
-        RemoteRun run = remoteRuns.get(node);
-        return run != null && run.failures >= policy.maxFailures() ? OptionalInt.of(run.failures) : OptionalInt.empty();
+    /** The failures in a row of each agentless node's scheduler this term, as counted here. */
+    Map<String, Integer> failures() {
+        Map<String, Integer> counts = new HashMap<>();
+        remoteRuns.forEach((node, run) -> counts.put(node, run.failures));
+        return counts;
     }
 
     /** {@code node} was quarantined: forget what was counted there; it is no longer assigned. */

@@ -93,12 +93,17 @@ final class AssignmentStore {
 
     /** Answers the operator's request in {@code control}, as read in {@code view}. */
     void answer(Lease l, ClusterView view, String text) throws Exception {
-        ControlRecord answered = view.control().value().withResult(text, clock.instant());
+        answer(l, view.control(), text);
+    }
+
+    /** Answers the operator's request in {@code control}, as read (the write checks its version). */
+    void answer(Lease l, Znode<ControlRecord> control, String text) throws Exception {
+        ControlRecord answered = control.value().withResult(text, clock.instant());
         writer.commit(
                 l,
                 List.of(writer.ops()
                         .setData()
-                        .withVersion(view.control().stat().getVersion())
+                        .withVersion(control.stat().getVersion())
                         .forPath(paths.control(), Json.encode(answered))));
         events.record("failover-request", text);
     }

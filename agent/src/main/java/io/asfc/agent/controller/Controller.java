@@ -14,16 +14,12 @@ import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshTarget;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
-import io.asfc.common.zk.AgentRecord;
-import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.time.Clock;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +69,6 @@ public final class Controller implements Closeable {
     private final Policy policy;
     private final Tuning tuning;
     private final String nodeId;
-    private final EventLog events;
     private final Alerter alerter;
     private final Metrics metrics;
     private final Enforcement enforcement;
@@ -84,7 +79,8 @@ public final class Controller implements Closeable {
     private final StraySweeper sweeper;
     private final AgentlessSupervisor agentless;
     private final HostStopper hostStops;
-    private final LeaveRule.Terms terms;
+    private final Placement placement;
+    private final MoveReports reports;
     private final LongSupplier nanoTime;
     /** Told when a fenced write proved this leadership gone, so the election gives it up too. */
     private final Consumer<Lease> leadershipLost;
@@ -96,10 +92,6 @@ public final class Controller implements Closeable {
     private Lease lease;
     /** What this leader saw and did in its term; a new term starts with a new one. */
     private ControllerMemory memory = new ControllerMemory();
-
-    private boolean noEligibleReported;
-    /** Why this leader began the move under way, for the failover metric; null when another leader did. */
-    private Metrics.FailoverReason moveReason;
 
     public Controller(
             CuratorFramework client,
@@ -121,7 +113,6 @@ public final class Controller implements Closeable {
         this.nodeId = nodeId;
         this.policy = policy;
         this.tuning = tuning;
-        this.events = events;
         this.alerter = alerter;
         this.metrics = metrics;
         this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets, metrics))
@@ -160,11 +151,15 @@ public final class Controller implements Closeable {
                 this::wake);
         this.hostStops = new HostStopper(
                 policy, tuning, enforcement, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
-        this.terms = new LeaveRule.Terms(
-                policy::isAgentless,
-                enforcement != null,
-                tuning.onUnfenceable(),
-                tuning.takeoverGrace().toNanos());
+        this.reports = new MoveReports(events, alerter, metrics);
+        this.placement = new Placement(
+                policy,
+                new LeaveRule.Terms(
+                        policy::isAgentless,
+                        enforcement != null,
+                        tuning.onUnfenceable(),
+                        tuning.takeoverGrace().toNanos()),
+                tuning.sweep().toNanos());
         this.caches = List.of(
                 CuratorCache.build(client, paths.agents()),
                 CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
@@ -198,8 +193,6 @@ public final class Controller implements Closeable {
             memory = new ControllerMemory();
             sweeper.newTerm(memory);
             hostStops.newTerm(memory);
-            moveReason = null;
-            noEligibleReported = false;
             agentless.newTerm();
             if (lease != null) {
                 alerter.raise(new Alert(
@@ -232,6 +225,7 @@ public final class Controller implements Closeable {
         }
     }
 
+    /** Reads the cluster, asks {@link Placement} what to do, and does it. */
     private void step() {
         metrics.progress(Loop.CONTROLLER);
         Lease l = lease;
@@ -243,35 +237,13 @@ public final class Controller implements Closeable {
             if (view.paused()) {
                 return;
             }
-            noteAbsences(view);
+            long now = nanoTime.getAsLong();
+            memory.observe(view, policy, now);
             streak.countFailures(view);
-            store.liftQuarantines(l, policy.quarantinesToLift(view));
-            Znode<Assignment> a = view.assignment();
-            Optional<String> runsIt = a.present() ? Optional.empty() : soleRunner(view);
-            if (runsIt.isPresent()) {
-                // Unreadable or empty, but exactly one live agent runs the scheduler: naming that
-                // node starts nothing anywhere, so it is repaired in place, with no restart (S5).
-                assign(
-                        l,
-                        view,
-                        runsIt.get(),
-                        "repaired an unreadable or missing assignment: " + runsIt.get() + " runs the scheduler");
-            } else if (!a.present()) {
-                // Empty (a new cluster, or cleared) or unreadable: where a scheduler may run is
-                // unknown, so this is a move from anywhere, under the leave-rule for every node.
-                String why = a.absent() ? "initial assignment" : "the assignment was unreadable";
-                beginMove(
-                        l,
-                        view,
-                        null,
-                        policy.firstEligible(view).orElse(null),
-                        why,
-                        null,
-                        Metrics.FailoverReason.OTHER);
-            } else if (a.value().isMoving()) {
-                continueMove(l, view);
-            } else if (!handleRequest(l, view)) {
-                keepAssigned(l, view);
+            List<Placement.Action> actions = placement.decide(new Placement.Situation(
+                    view, memory, l.epoch(), now, clock.millis(), nodeOps.busyNodes(), agentless.failures()));
+            for (Placement.Action action : actions) {
+                execute(l, view, action);
             }
         } catch (LeadershipLostException e) {
             LOG.warn("{}; standing by until elected again", e.getMessage());
@@ -283,283 +255,60 @@ public final class Controller implements Closeable {
         }
     }
 
-    /**
-     * The one node whose live agent reports a running scheduler, when exactly one does and no agent
-     * record is unreadable. (A scheduler on an agentless node is not seen here; naming this node
-     * still starts nothing, and the sweep stops any other.)
-     */
-    private Optional<String> soleRunner(ClusterView view) {
-        List<String> running = new java.util.ArrayList<>();
-        for (java.util.Map.Entry<String, Znode<AgentRecord>> e : view.agents().entrySet()) {
-            if (!e.getValue().present()) {
-                return Optional.empty();
+    /** One action of {@link Placement}, with the view it was decided from (writes check its versions). */
+    private void execute(Lease l, ClusterView view, Placement.Action action) throws Exception {
+        if (action instanceof Placement.LiftQuarantines a) {
+            store.liftQuarantines(l, a.nodes());
+        } else if (action instanceof Placement.Assign a) {
+            store.assign(l, view, a.node(), a.reason());
+            reports.assigned(memory, a.node(), l.epoch(), a.reason());
+        } else if (action instanceof Placement.BeginMove a) {
+            reports.began(a);
+            memory.moveReason(a.why());
+            String text = "moving" + (a.from() == null ? "" : " from " + a.from())
+                    + (a.to() == null ? "" : " to " + a.to()) + ": " + a.reason();
+            store.beginMove(l, view, a.from(), a.to(), a.requestId(), text);
+            wake();
+        } else if (action instanceof Placement.Quarantine a) {
+            store.quarantine(l, a.node(), a.failures());
+            if (a.agentless()) {
+                agentless.quarantined(a.node());
             }
-            if (e.getValue().value().scheduler().running()) {
-                running.add(e.getKey());
-            }
-        }
-        return running.size() == 1 && policy.eligible(view, running.get(0))
-                ? Optional.of(running.get(0))
-                : Optional.empty();
-    }
-
-    /** (c) counts takeover-grace from when this leader first saw a node's agent absent. */
-    private void noteAbsences(ClusterView view) {
-        long now = nanoTime.getAsLong();
-        for (String node : policy.order(view)) {
-            if (view.agents().containsKey(node)) {
-                memory.seenPresent(node);
-            } else if (!policy.isAgentless(node)) {
-                memory.seenAbsent(node, now);
-            }
-        }
-        if (view.assignment().present()) {
-            Assignment a = view.assignment().value();
-            for (String node : Arrays.asList(a.node(), a.movingFrom())) {
-                if (node != null && !view.agents().containsKey(node) && !policy.isAgentless(node)) {
-                    memory.seenAbsent(node, now);
-                }
-            }
-        }
-    }
-
-    private void keepAssigned(Lease l, ClusterView view) throws Exception {
-        String node = view.assignment().value().node();
-        if (policy.isAgentless(node)) {
-            keepAgentless(l, view, node);
-            return;
-        }
-        agentless.unassigned();
-        AgentRecord agent = view.agent(node);
-        if (!view.agents().containsKey(node)) {
-            beginMove(
-                    l,
-                    view,
-                    node,
-                    policy.nextEligible(view, node).orElse(null),
-                    "the agent of " + node + " is gone (its ZooKeeper session ended)",
-                    null,
-                    Metrics.FailoverReason.AGENT_LOST);
-        } else if (agent != null && agent.scheduler().failures() >= policy.maxFailures()) {
-            store.quarantine(l, node, agent.scheduler().failures());
-            beginMove(
-                    l,
-                    view,
-                    node,
-                    policy.nextEligible(view, node).orElse(null),
-                    node + " failed " + agent.scheduler().failures() + " times in a row",
-                    null,
-                    Metrics.FailoverReason.SCHEDULER_FAILED);
-        } else if (view.assignment().value().epoch() != l.epoch()) {
-            assign(l, view, node, "kept by the new leader at epoch " + l.epoch());
-        } else if (agent != null && agent.scheduler().running()) {
-            metrics.failoverCompleted(); // times the move that failoverBegan() started, if any
-        }
-    }
-
-    /** The assigned agentless node: keep it while it is reachable and does not keep failing. */
-    private void keepAgentless(Lease l, ClusterView view, String node) throws Exception {
-        if (view.assignment().value().epoch() != l.epoch()) {
-            assign(l, view, node, "kept by the new leader at epoch " + l.epoch());
-            return;
-        }
-        agentless.assigned(node);
-        if (memory.unreachable().containsKey(node)) {
-            // Never (c) for an agentless node: nothing there would stop its scheduler, so it keeps
-            // the assignment (the host-unreachable alert went out) until it answers again.
-            return;
-        }
-        OptionalInt failures = agentless.failedTooOften(node);
-        if (failures.isPresent()) {
-            store.quarantine(l, node, failures.getAsInt());
-            agentless.quarantined(node);
-            beginMove(
-                    l,
-                    view,
-                    node,
-                    policy.nextEligible(view, node).orElse(null),
-                    node + " failed " + failures.getAsInt() + " times in a row",
-                    null,
-                    Metrics.FailoverReason.SCHEDULER_FAILED);
-        }
-    }
-
-    /**
-     * The first phase of every move: nobody is assigned, and the znode records where the scheduler
-     * is leaving ({@code from}, null when unknown) and where it goes, so any leader can finish it.
-     */
-    private void beginMove(
-            Lease l,
-            ClusterView view,
-            String from,
-            String to,
-            String reason,
-            String requestId,
-            Metrics.FailoverReason why)
-            throws Exception {
-        if (from != null) {
-            metrics.failoverBegan();
-        }
-        moveReason = why;
-        String text =
-                "moving" + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to) + ": " + reason;
-        store.beginMove(l, view, from, to, requestId, text);
-        wake();
-    }
-
-    /**
-     * The second phase: assigns the target once the leave-rule holds for every node the scheduler
-     * is leaving, and no live agent reports one running.
-     */
-    private void continueMove(Lease l, ClusterView view) throws Exception {
-        Znode<Assignment> znode = view.assignment();
-        Assignment m = znode.value();
-        long generation = znode.stat().getMzxid();
-        long now = nanoTime.getAsLong();
-        boolean left = true;
-        for (String node : LeaveRule.sources(znode, policy.order(view))) {
-            LeaveRule.Verdict v = LeaveRule.check(node, generation, view, memory, terms, now);
-            if (v instanceof LeaveRule.Left) {
-                continue;
-            }
-            left = false;
-            act(l, v, generation, now);
-        }
-        if (!left) {
-            return;
-        }
-        for (Znode<AgentRecord> z : view.agents().values()) {
-            if (z.present()
-                    && (z.value().scheduler().running()
-                            || Boolean.TRUE.equals(z.value().scheduler().starting()))) {
-                return; // S1: a live agent still reports a scheduler (it is stopping a stray)
-            }
-        }
-        String reason = m.reason();
-        String to;
-        if (m.movingTo() != null && policy.eligible(view, m.movingTo())) {
-            if (nodeOps.busy(m.movingTo())) {
-                return; // SSH work on the target is in flight: it wakes this loop when it ends
-            }
-            to = m.movingTo();
-        } else {
-            to = policy.order(view).stream()
-                    .filter(n -> policy.eligible(view, n) && !nodeOps.busy(n))
-                    .findFirst()
-                    .orElse(null);
-            if (m.movingTo() != null) {
-                reason += " (" + m.movingTo() + " is no longer eligible: " + policy.whyNot(view, m.movingTo()) + ")";
-            }
-        }
-        if (to == null) {
-            noEligible(reason);
-            return;
-        }
-        String from = m.movingFrom();
-        assign(l, view, to, reason);
-        Metrics.FailoverReason why = moveReason != null
-                ? moveReason
-                : m.requestId() != null ? Metrics.FailoverReason.OPERATOR : Metrics.FailoverReason.OTHER;
-        moveReason = null;
-        if (from != null && !from.equals(to)) {
-            metrics.failover(why);
-        }
-        // "failover" when it left a node whose agent was lost, as before the leave-rule; else "scheduler-moved"
-        events.record(
-                why == Metrics.FailoverReason.AGENT_LOST ? "failover" : "scheduler-moved",
-                (from == null ? "" : "from " + from + " ") + "to " + to + ": " + reason);
-        alerter.raise(new Alert(
-                AlertKind.SCHEDULER_MOVED,
-                from,
-                "the scheduler moved" + (from == null ? "" : " from " + from) + ": " + reason,
-                "assigned it to " + to + " once the leave-rule held"));
-        if (m.requestId() != null) {
-            ClusterView after = ClusterView.read(client, paths);
-            if (after.control().present()
-                    && m.requestId().equals(after.control().value().requestId())) {
-                store.answer(l, after, "moved to " + to + (to.equals(m.movingTo()) ? "" : ": " + reason));
-            }
-        }
-    }
-
-    /** What the leave-rule asks for, when the scheduler may not leave a node yet. */
-    private void act(Lease l, LeaveRule.Verdict v, long generation, long now) {
-        String node = v.node();
-        ControllerMemory.HostStop stop = memory.hostStop(node);
-        if (v instanceof LeaveRule.NeedHostStop) {
-            if (stop == null || !stop.inFlight()) {
-                hostStops.stop(l, node, generation);
-            }
-            return;
-        }
-        boolean agentGone = v instanceof LeaveRule.AwaitGrace || v instanceof LeaveRule.Blocked;
-        if (agentGone
-                && enforcement != null
-                && stop != null
-                && !stop.inFlight()
-                && now - stop.atNanos() >= tuning.sweep().toNanos()) {
-            hostStops.stop(l, node, generation); // a failed stop is tried again once per poll-interval
-        }
-        if (v instanceof LeaveRule.AwaitGrace g) {
-            executor.schedule(this::step, Math.max(0, g.atNanos() - now), TimeUnit.NANOSECONDS);
-        } else if (v instanceof LeaveRule.Blocked b) {
-            hostStops.blocked(node, b.why());
+        } else if (action instanceof Placement.StopHost a) {
+            hostStops.stop(l, a.node(), a.generation());
+        } else if (action instanceof Placement.WakeAt a) {
+            executor.schedule(this::step, Math.max(0, a.atNanos() - nanoTime.getAsLong()), TimeUnit.NANOSECONDS);
+        } else if (action instanceof Placement.MoveBlocked a) {
+            hostStops.blocked(a.node(), a.why());
             executor.schedule(this::step, tuning.sweep().toMillis(), TimeUnit.MILLISECONDS);
+        } else if (action instanceof Placement.Moved a) {
+            memory.moveReason(null);
+            reports.moved(a);
+            answer(l, a);
+        } else if (action instanceof Placement.Answer a) {
+            store.answer(l, view, a.text());
+        } else if (action instanceof Placement.NoEligible a) {
+            reports.noEligible(memory, a.why());
+        } else if (action instanceof Placement.SuperviseAgentless a) {
+            if (a.node() == null) {
+                agentless.unassigned();
+            } else {
+                agentless.assigned(a.node());
+            }
+        } else if (action instanceof Placement.MoveCompleted) {
+            reports.completed();
         }
     }
 
-    /** An operator's {@code failover}: returns true when it took this step. */
-    private boolean handleRequest(Lease l, ClusterView view) throws Exception {
-        if (!view.control().present()) {
-            return false;
+    /** Answers the operator's request a finished move carried, if {@code control} still holds it. */
+    private void answer(Lease l, Placement.Moved m) throws Exception {
+        if (m.requestId() == null) {
+            return;
         }
-        ControlRecord c = view.control().value();
-        if (c.failoverTo() == null || c.requestId() == null) {
-            return false;
-        }
-        if (c.ttlMillis() != null
-                && c.requestedAt() != null
-                && clock.millis() > c.requestedAt().toEpochMilli() + c.ttlMillis()) {
-            // filed longer than its time to live ago, by the filer's clock (hosts keep NTP time; the
-            // command line withdraws it by its own monotonic clock as well)
-            store.answer(l, view, "expired: no controller took it within " + c.ttlMillis() + "ms; not acted on");
-            return true;
-        }
-        String current = view.assignment().present() ? view.assignment().value().node() : null;
-        String target = c.failoverTo().isEmpty()
-                ? (current == null ? policy.firstEligible(view) : policy.nextEligible(view, current)).orElse(null)
-                : c.failoverTo();
-        if (target == null) {
-            store.answer(l, view, "refused: no other node is eligible");
-        } else if (target.equals(current)) {
-            store.answer(l, view, "refused: the scheduler is already assigned to " + target);
-        } else if (!policy.eligible(view, target)) {
-            store.answer(l, view, "refused: " + target + " is not eligible (" + policy.whyNot(view, target) + ")");
-        } else {
-            beginMove(l, view, current, target, "operator request", c.requestId(), Metrics.FailoverReason.OPERATOR);
-        }
-        return true;
-    }
-
-    private void assign(Lease l, ClusterView view, String node, String reason) throws Exception {
-        store.assign(l, view, node, reason);
-        if (noEligibleReported) {
-            alerter.recovered(AlertKind.NO_ELIGIBLE_NODE, null, "the scheduler is assigned to " + node);
-        }
-        noEligibleReported = false;
-        LOG.info("assigned the scheduler to {} at epoch {}: {}", node, l.epoch(), reason);
-    }
-
-    private void noEligible(String why) {
-        if (!noEligibleReported) {
-            noEligibleReported = true;
-            LOG.error("no node is eligible to run the scheduler ({})", why);
-            events.record("no-eligible-node", why);
-            alerter.raise(new Alert(
-                    AlertKind.NO_ELIGIBLE_NODE,
-                    null,
-                    "no node is eligible to run the scheduler: " + why,
-                    "nothing runs the scheduler until a node becomes eligible (see 'asfc-agent metadata')"));
+        // read now: the move's first phase wrote it ("accepted: ...")
+        Znode<ControlRecord> control = Znode.read(client, paths.control(), ControlRecord.class);
+        if (control.present() && m.requestId().equals(control.value().requestId())) {
+            store.answer(l, control, "moved to " + m.to() + (m.requestedTarget() ? "" : ": " + m.reason()));
         }
     }
 

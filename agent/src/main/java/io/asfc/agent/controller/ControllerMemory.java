@@ -1,5 +1,8 @@
 package io.asfc.agent.controller;
 
+import io.asfc.agent.metrics.Metrics.FailoverReason;
+import io.asfc.common.zk.Assignment;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,6 +31,29 @@ final class ControllerMemory {
     private final Map<String, Long> missingSince = new HashMap<>();
     private final Map<String, HostStop> hostStops = new HashMap<>();
     private final Map<String, String> unreachable = new LinkedHashMap<>();
+    /** Why this leader began the move under way, for the failover metric; null when another leader did. */
+    private FailoverReason moveReason;
+    /** Whether the no-eligible-node alert went out and no assignment has followed it. */
+    private boolean noEligibleReported;
+
+    /** When {@code agents/<node>} is absent, for (c): from when this leader first saw it so. */
+    void observe(ClusterView view, Policy policy, long now) {
+        for (String node : policy.order(view)) {
+            if (view.agents().containsKey(node)) {
+                seenPresent(node);
+            } else if (!policy.isAgentless(node)) {
+                seenAbsent(node, now);
+            }
+        }
+        if (view.assignment().present()) {
+            Assignment a = view.assignment().value();
+            for (String node : Arrays.asList(a.node(), a.movingFrom())) {
+                if (node != null && !view.agents().containsKey(node) && !policy.isAgentless(node)) {
+                    seenAbsent(node, now);
+                }
+            }
+        }
+    }
 
     /** When this leader first saw {@code agents/<node>} absent (monotonic nanos), or null. */
     Long missingSince(String node) {
@@ -55,6 +81,28 @@ final class ControllerMemory {
         if (queued != null) {
             hostStops.put(node, new HostStop(queued.generation(), now, ok, detail));
         }
+    }
+
+    FailoverReason moveReason() {
+        return moveReason;
+    }
+
+    void moveReason(FailoverReason why) {
+        moveReason = why;
+    }
+
+    /** Returns true the first time since the last assignment. */
+    boolean reportNoEligible() {
+        boolean first = !noEligibleReported;
+        noEligibleReported = true;
+        return first;
+    }
+
+    /** Returns true when the no-eligible-node alert was out. */
+    boolean assigned() {
+        boolean wasReported = noEligibleReported;
+        noEligibleReported = false;
+        return wasReported;
     }
 
     /** Nodes that cannot be reached over SSH, with why. */

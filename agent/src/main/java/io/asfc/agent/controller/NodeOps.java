@@ -3,7 +3,9 @@ package io.asfc.agent.controller;
 import io.asfc.common.concurrent.Threads;
 import java.io.Closeable;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -39,6 +41,17 @@ final class NodeOps implements Closeable {
     /** Called on the controller thread. */
     boolean busy(String node) {
         return pending.getOrDefault(node, 0) > 0;
+    }
+
+    /** Called on the controller thread: the nodes that are busy now. */
+    Set<String> busyNodes() {
+        Set<String> busy = new HashSet<>();
+        pending.forEach((node, n) -> {
+            if (n > 0) {
+                busy.add(node);
+            }
+        });
+        return busy;
     }
 
     /** Called on the controller thread: queues {@code work} on the node's queue. */

@@ -1,0 +1,324 @@
+package io.asfc.agent.controller;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.agent.metrics.Metrics.FailoverReason;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where the scheduler runs, decided apart from every effect (STYLE.md, after etcd's {@code raft}):
+ * {@link #decide} reads a {@link Situation} (the cluster view, this leader's memory of its term, the
+ * time) and returns the {@link Action}s to take; it never writes, never sends and never reads a
+ * clock. {@link Controller} executes the actions. Every path that moves the scheduler away from a
+ * node (takeover, failed scheduler, operator failover, fill of an absent or unreadable znode, a new
+ * leader finishing a move) is a {@link BeginMove} here, and the only way to the second phase, the
+ * {@link Assign} of the target, is through {@link LeaveRule#check} for every node the move leaves.
+ */
+final class Placement {
+    /**
+     * What one decision sees.
+     *
+     * @param epoch this leader's epoch
+     * @param nowNanos the leader's monotonic clock
+     * @param nowMillis the leader's wall clock (only to expire operator requests, filed by wall time)
+     * @param busy nodes with SSH work in flight: never assigned until it ends
+     * @param agentlessFailures failures in a row of agentless nodes' schedulers, as the leader counted them
+     */
+    record Situation(
+            ClusterView view,
+            ControllerMemory memory,
+            long epoch,
+            long nowNanos,
+            long nowMillis,
+            Set<String> busy,
+            Map<String, Integer> agentlessFailures) {}
+
+    /** What the controller does, in the order given. */
+    sealed interface Action
+            permits LiftQuarantines,
+                    Assign,
+                    BeginMove,
+                    Quarantine,
+                    StopHost,
+                    WakeAt,
+                    MoveBlocked,
+                    Moved,
+                    Answer,
+                    NoEligible,
+                    SuperviseAgentless,
+                    MoveCompleted {}
+
+    /** Give these quarantined nodes another chance. */
+    record LiftQuarantines(List<String> nodes) implements Action {}
+
+    /** Write the assignment of {@code node} at this leader's epoch (a move's second phase, or a re-stamp). */
+    record Assign(String node, String reason) implements Action {}
+
+    /** A move's first phase: nobody is assigned; {@code from} null means it may run anywhere. */
+    record BeginMove(String from, String to, String reason, String requestId, FailoverReason why) implements Action {}
+
+    /** Quarantine {@code node}: it failed {@code failures} times in a row. */
+    record Quarantine(String node, int failures, boolean agentless) implements Action {}
+
+    /** Stop {@code node}'s scheduler over SSH under this leader's lease, for the move of {@code generation}. */
+    record StopHost(String node, long generation) implements Action {}
+
+    /** Decide again at {@code atNanos} (the leader's monotonic clock). */
+    record WakeAt(long atNanos) implements Action {}
+
+    /** The scheduler cannot leave {@code node} until an operator or the host acts: alert, decide again later. */
+    record MoveBlocked(String node, String why) implements Action {}
+
+    /** The move that {@link Assign} just finished: count it, record it, alert, answer its request. */
+    record Moved(String from, String to, String reason, FailoverReason why, String requestId, boolean requestedTarget)
+            implements Action {}
+
+    /** Answer the operator's pending request with {@code text}. */
+    record Answer(String text) implements Action {}
+
+    /** No node may run the scheduler now: alert (once until one may). */
+    record NoEligible(String why) implements Action {}
+
+    /** Run the scheduler on this agentless node over SSH; null: no agentless node is assigned. */
+    record SuperviseAgentless(String node) implements Action {}
+
+    /** The assigned node reports its scheduler running: a failover under way is complete. */
+    record MoveCompleted() implements Action {}
+
+    private final Policy policy;
+    private final LeaveRule.Terms terms;
+    /** How long after a failed host stop it is tried again (poll-interval). */
+    private final long retryStopNanos;
+
+    Placement(Policy policy, LeaveRule.Terms terms, long retryStopNanos) {
+        this.policy = policy;
+        this.terms = terms;
+        this.retryStopNanos = retryStopNanos;
+    }
+
+    List<Action> decide(Situation s) {
+        List<Action> out = new ArrayList<>();
+        ClusterView view = s.view();
+        List<String> lifts = policy.quarantinesToLift(view);
+        if (!lifts.isEmpty()) {
+            out.add(new LiftQuarantines(lifts));
+        }
+        Znode<Assignment> a = view.assignment();
+        if (!a.present()) {
+            Optional<String> runsIt = soleRunner(view);
+            if (runsIt.isPresent()) {
+                // Unreadable or empty, but exactly one live agent runs the scheduler: naming that
+                // node starts nothing anywhere, so it is repaired in place, with no restart (S5).
+                out.add(new Assign(
+                        runsIt.get(),
+                        "repaired an unreadable or missing assignment: " + runsIt.get() + " runs the scheduler"));
+            } else {
+                // Empty (a new cluster, or cleared) or unreadable: where a scheduler may run is
+                // unknown, so this is a move from anywhere, under the leave-rule for every node.
+                out.add(new BeginMove(
+                        null,
+                        policy.firstEligible(view).orElse(null),
+                        a.absent() ? "initial assignment" : "the assignment was unreadable",
+                        null,
+                        FailoverReason.OTHER));
+            }
+        } else if (a.value().isMoving()) {
+            continueMove(s, out);
+        } else if (!request(s, out)) {
+            keepAssigned(s, out);
+        }
+        return out;
+    }
+
+    /**
+     * The one node whose live agent reports a running scheduler, when exactly one does and no agent
+     * record is unreadable. (A scheduler on an agentless node is not seen here; naming this node
+     * still starts nothing, and the sweep stops any other.)
+     */
+    private Optional<String> soleRunner(ClusterView view) {
+        List<String> running = new ArrayList<>();
+        for (Map.Entry<String, Znode<AgentRecord>> e : view.agents().entrySet()) {
+            if (!e.getValue().present()) {
+                return Optional.empty();
+            }
+            if (e.getValue().value().scheduler().running()) {
+                running.add(e.getKey());
+            }
+        }
+        return running.size() == 1 && policy.eligible(view, running.get(0))
+                ? Optional.of(running.get(0))
+                : Optional.empty();
+    }
+
+    private void keepAssigned(Situation s, List<Action> out) {
+        ClusterView view = s.view();
+        Assignment assigned = view.assignment().value();
+        String node = assigned.node();
+        String kept = "kept by the new leader at epoch " + s.epoch();
+        if (policy.isAgentless(node)) {
+            if (assigned.epoch() != s.epoch()) {
+                out.add(new Assign(node, kept));
+            } else {
+                keepAgentless(s, node, out);
+            }
+            return;
+        }
+        out.add(new SuperviseAgentless(null));
+        AgentRecord agent = view.agent(node);
+        if (!view.agents().containsKey(node)) {
+            out.add(move(
+                    view,
+                    node,
+                    "the agent of " + node + " is gone (its ZooKeeper session ended)",
+                    FailoverReason.AGENT_LOST));
+        } else if (agent != null && agent.scheduler().failures() >= policy.maxFailures()) {
+            int failures = agent.scheduler().failures();
+            out.add(new Quarantine(node, failures, false));
+            out.add(move(
+                    view, node, node + " failed " + failures + " times in a row", FailoverReason.SCHEDULER_FAILED));
+        } else if (assigned.epoch() != s.epoch()) {
+            out.add(new Assign(node, kept));
+        } else if (agent != null && agent.scheduler().running()) {
+            out.add(new MoveCompleted());
+        }
+    }
+
+    /** The assigned agentless node keeps the scheduler while it is reachable and does not keep failing. */
+    private void keepAgentless(Situation s, String node, List<Action> out) {
+        out.add(new SuperviseAgentless(node));
+        if (s.view().unreachable().containsKey(node)) {
+            // Never (c) for an agentless node: nothing there would stop its scheduler, so it keeps
+            // the assignment (the host-unreachable alert went out) until it answers again.
+            return;
+        }
+        int failures = s.agentlessFailures().getOrDefault(node, 0);
+        if (failures >= policy.maxFailures()) {
+            out.add(new Quarantine(node, failures, true));
+            out.add(move(
+                    s.view(), node, node + " failed " + failures + " times in a row", FailoverReason.SCHEDULER_FAILED));
+        }
+    }
+
+    private BeginMove move(ClusterView view, String from, String reason, FailoverReason why) {
+        return new BeginMove(from, policy.nextEligible(view, from).orElse(null), reason, null, why);
+    }
+
+    /**
+     * The second phase: assigns the target once the leave-rule holds for every node the scheduler
+     * is leaving, and no live agent reports one running.
+     */
+    private void continueMove(Situation s, List<Action> out) {
+        ClusterView view = s.view();
+        Znode<Assignment> znode = view.assignment();
+        Assignment m = znode.value();
+        long generation = znode.stat().getMzxid();
+        boolean left = true;
+        for (String node : LeaveRule.sources(znode, policy.order(view))) {
+            LeaveRule.Verdict v = LeaveRule.check(node, generation, view, s.memory(), terms, s.nowNanos());
+            if (!(v instanceof LeaveRule.Left)) {
+                left = false;
+                notLeft(s, v, generation, out);
+            }
+        }
+        if (!left) {
+            return;
+        }
+        for (Znode<AgentRecord> z : view.agents().values()) {
+            if (z.present()
+                    && (z.value().scheduler().running()
+                            || Boolean.TRUE.equals(z.value().scheduler().starting()))) {
+                return; // S1: a live agent still reports a scheduler (it is stopping a stray)
+            }
+        }
+        String reason = m.reason();
+        String to;
+        if (m.movingTo() != null && policy.eligible(view, m.movingTo())) {
+            if (s.busy().contains(m.movingTo())) {
+                return; // SSH work on the target is in flight: it wakes the loop when it ends
+            }
+            to = m.movingTo();
+        } else {
+            to = policy.order(view).stream()
+                    .filter(n -> policy.eligible(view, n) && !s.busy().contains(n))
+                    .findFirst()
+                    .orElse(null);
+            if (m.movingTo() != null) {
+                reason += " (" + m.movingTo() + " is no longer eligible: " + policy.whyNot(view, m.movingTo()) + ")";
+            }
+        }
+        if (to == null) {
+            out.add(new NoEligible(reason));
+            return;
+        }
+        FailoverReason why = s.memory().moveReason() != null
+                ? s.memory().moveReason()
+                : m.requestId() != null ? FailoverReason.OPERATOR : FailoverReason.OTHER;
+        out.add(new Assign(to, reason));
+        out.add(new Moved(m.movingFrom(), to, reason, why, m.requestId(), to.equals(m.movingTo())));
+    }
+
+    /** What the leave-rule asks for, when the scheduler may not leave a node yet. */
+    private void notLeft(Situation s, LeaveRule.Verdict v, long generation, List<Action> out) {
+        String node = v.node();
+        ControllerMemory.HostStop stop = s.memory().hostStop(node);
+        if (v instanceof LeaveRule.NeedHostStop) {
+            if (stop == null || !stop.inFlight()) {
+                out.add(new StopHost(node, generation));
+            }
+            return;
+        }
+        boolean agentGone = v instanceof LeaveRule.AwaitGrace || v instanceof LeaveRule.Blocked;
+        if (agentGone
+                && terms.canHostStop()
+                && stop != null
+                && !stop.inFlight()
+                && s.nowNanos() - stop.atNanos() >= retryStopNanos) {
+            out.add(new StopHost(node, generation)); // a failed stop is tried again once per poll-interval
+        }
+        if (v instanceof LeaveRule.AwaitGrace g) {
+            out.add(new WakeAt(g.atNanos()));
+        } else if (v instanceof LeaveRule.Blocked b) {
+            out.add(new MoveBlocked(node, b.why()));
+        }
+    }
+
+    /** An operator's {@code failover}: returns true when it took this decision. */
+    private boolean request(Situation s, List<Action> out) {
+        ClusterView view = s.view();
+        if (!view.control().present()) {
+            return false;
+        }
+        ControlRecord c = view.control().value();
+        if (c.failoverTo() == null || c.requestId() == null) {
+            return false;
+        }
+        if (c.ttlMillis() != null
+                && c.requestedAt() != null
+                && s.nowMillis() > c.requestedAt().toEpochMilli() + c.ttlMillis()) {
+            // filed longer than its time to live ago, by the filer's clock (hosts keep NTP time; the
+            // command line withdraws it by its own monotonic clock as well)
+            out.add(new Answer("expired: no controller took it within " + c.ttlMillis() + "ms; not acted on"));
+            return true;
+        }
+        String current = view.assignment().value().node();
+        String target = c.failoverTo().isEmpty()
+                ? (current == null ? policy.firstEligible(view) : policy.nextEligible(view, current)).orElse(null)
+                : c.failoverTo();
+        if (target == null) {
+            out.add(new Answer("refused: no other node is eligible"));
+        } else if (target.equals(current)) {
+            out.add(new Answer("refused: the scheduler is already assigned to " + target));
+        } else if (!policy.eligible(view, target)) {
+            out.add(new Answer("refused: " + target + " is not eligible (" + policy.whyNot(view, target) + ")"));
+        } else {
+            out.add(new BeginMove(current, target, "operator request", c.requestId(), FailoverReason.OPERATOR));
+        }
+        return true;
+    }
+}

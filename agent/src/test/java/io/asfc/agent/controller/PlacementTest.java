@@ -1,0 +1,469 @@
+package io.asfc.agent.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.asfc.agent.cluster.Znode;
+import io.asfc.agent.metrics.Metrics.FailoverReason;
+import io.asfc.common.config.Modes.OnUnfenceable;
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.AgentRecord.SchedulerState;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.NodeRecord;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link Placement} as a table (STYLE.md, "Decisions apart from effects"): each row is a situation
+ * from issue 16, the review of c86bae1 or the controller's ordinary work, and the exact actions the
+ * leader must take. Nodes {@code a, b, c} have agents, {@code x} is agentless; the leader holds epoch
+ * {@value #EPOCH}; a moving {@code scheduler} znode was written at generation {@value #G};
+ * takeover-grace is 5 s and poll-interval 1 s. Every row also checks the one safety property: a move
+ * is only finished ({@code Assign} while moving) when the leave-rule holds for every node it leaves.
+ */
+class PlacementTest {
+    private static final long EPOCH = 5;
+    private static final long G = 100;
+    private static final long NOW = 1_000_000_000_000L;
+    private static final long GRACE = Duration.ofSeconds(5).toNanos();
+    private static final long POLL = Duration.ofSeconds(1).toNanos();
+    private static final Instant NOW_WALL = Instant.parse("2026-12-07T12:00:00Z");
+    private static final Policy POLICY = new Policy(List.of("a", "b", "c", "x"), Set.of("x"), 3);
+
+    static Stream<Arguments> rows() {
+        return Stream.of(
+                // --- a move's second phase: the leave-rule for each node it leaves
+                row(
+                        "move whose source agent vanished (silent cut), SSH on: stop its host first, assign nothing",
+                        w -> w.moving("a", "b", null).agent("b", idle(0)).agent("c", idle(0)),
+                        "StopHost(a@100)"),
+                row(
+                        "move whose source agent vanished, SSH off: wait takeover-grace from when this leader saw it gone",
+                        w -> w.noSsh()
+                                .moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 1_000),
+                        "WakeAt(+4000ms)"),
+                row(
+                        "move whose source agent vanished, SSH off, takeover-grace over: (c), finish the move",
+                        w -> w.noSsh()
+                                .moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 5_000),
+                        "Assign(b) Moved(a->b OTHER)"),
+                row(
+                        "leader killed between node:null and assign: the new leader finishes once a proves it stopped",
+                        w -> w.moving("a", "b", null).agent("a", idle(G)).agent("b", idle(0)),
+                        "Assign(b) Moved(a->b OTHER)"),
+                row(
+                        "a leader that began the move itself counts it under the reason it began it for",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", idle(G))
+                                .agent("b", idle(0))
+                                .reason(FailoverReason.AGENT_LOST),
+                        "Assign(b) Moved(a->b AGENT_LOST)"),
+                row(
+                        "an operator's move finished by a new leader is still counted as the operator's",
+                        w -> w.moving("a", "b", "r1").agent("a", idle(G)).agent("b", idle(0)),
+                        "Assign(b) Moved(a->b OPERATOR)"),
+                row(
+                        "stale heartbeat: running=false but observed before the unassignment proves nothing",
+                        w -> w.moving("a", "b", null).agent("a", idle(G - 1)).agent("b", idle(0)),
+                        ""),
+                row(
+                        "stale heartbeat during a slow command-mode start (starting=true) proves nothing",
+                        w -> w.moving("a", "b", null).agent("a", starting(G)).agent("b", idle(0)),
+                        ""),
+                row(
+                        "heal 1-3 s after session expiry: a is back and still runs it, wait for its report",
+                        w -> w.moving("a", "b", null).agent("a", running(G - 1)).agent("b", idle(0)),
+                        ""),
+                row(
+                        "cut-off holder slow to exit: host stop failed just now, grace not over: wait",
+                        w -> w.moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 1_000)
+                                .stop("a", G, false, 0),
+                        "WakeAt(+4000ms)"),
+                row(
+                        "cut-off holder: a failed host stop is tried again after poll-interval",
+                        w -> w.moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 2_000)
+                                .stop("a", G, false, 1_500),
+                        "StopHost(a@100) WakeAt(+3000ms)"),
+                row(
+                        "cut-off holder, on-unfenceable = wait: blocked after a failed stop, however long",
+                        w -> w.mode(OnUnfenceable.WAIT)
+                                .moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 60_000)
+                                .stop("a", G, false, 0),
+                        "MoveBlocked(a)"),
+                row(
+                        "cut-off holder stopped over SSH by this leader after the unassignment: (b)",
+                        w -> w.moving("a", "b", null).agent("b", idle(0)).stop("a", G, true, 0),
+                        "Assign(b) Moved(a->b OTHER)"),
+                row(
+                        "a host stop from before the unassignment proves nothing: stop again",
+                        w -> w.moving("a", "b", null).agent("b", idle(0)).stop("a", G - 1, true, 0),
+                        "StopHost(a@100)"),
+                row(
+                        "agentless source whose host stop failed: blocked with proceed, even long after grace",
+                        w -> w.moving("x", "a", null).agent("a", idle(0)).stop("x", G, false, 0),
+                        "MoveBlocked(x)"),
+                row(
+                        "operator failover during an agentless remote restart: the stop waits in x's queue, no second",
+                        w -> w.moving("x", "a", "r1")
+                                .agent("a", idle(0))
+                                .stop("x", G, null, 0)
+                                .busy("x"),
+                        ""),
+                row(
+                        "target with SSH work in flight is not assigned until that work ends",
+                        w -> w.moving("a", "x", null).agent("a", idle(G)).busy("x"),
+                        ""),
+                row(
+                        "every source left, but a live agent still reports a scheduler starting: assign nothing (S1)",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", idle(G))
+                                .agent("b", idle(0))
+                                .agent("c", starting(0)),
+                        ""),
+                row(
+                        "the target is no longer eligible: the first eligible node instead",
+                        w -> w.moving("a", "b", null).agent("a", idle(G)).agent("c", idle(0)),
+                        "Assign(a) Moved(a->a OTHER)"),
+                row(
+                        "no node is eligible: alert, assign nothing",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", failed(3, G))
+                                .unreachable("x")
+                                .stop("x", G, true, 0),
+                        "NoEligible"),
+                row(
+                        "legacy moving znode without movingFrom: every listed node must prove it stopped",
+                        w -> w.moving(null, "b", null)
+                                .agent("a", idle(G))
+                                .agent("b", idle(G))
+                                .agent("c", idle(G - 1)),
+                        "StopHost(x@100)"),
+                // --- no assignment, or an unreadable one
+                row(
+                        "new cluster: a move from anywhere to the first eligible node",
+                        w -> w.agent("a", idle(null)).agent("b", idle(null)),
+                        "BeginMove(*->a OTHER)"),
+                row(
+                        "a move from anywhere finishes only when every node, the agentless one too, is proven stopped",
+                        w -> w.moving(null, "a", null)
+                                .agent("a", idle(G))
+                                .agent("b", idle(G))
+                                .agent("c", idle(G))
+                                .stop("x", G, true, 0),
+                        "Assign(a) Moved(*->a OTHER)"),
+                row(
+                        "unreadable scheduler znode and nobody runs it: a move from anywhere",
+                        w -> w.unreadable().agent("a", idle(0)).agent("b", idle(0)),
+                        "BeginMove(*->a OTHER)"),
+                row(
+                        "unreadable scheduler znode, exactly one agent runs it: repaired in place, no restart (S5)",
+                        w -> w.unreadable().agent("a", idle(0)).agent("b", running(0)),
+                        "Assign(b)"),
+                row(
+                        "unreadable scheduler znode, one runs it but another record is unreadable: a move from anywhere",
+                        w -> w.unreadable().agent("b", running(0)).unreadableAgent("c"),
+                        "BeginMove(*->b OTHER)"),
+                // --- a node holds the assignment
+                row(
+                        "new leader keeps the assignment while its agent lives: re-stamped, no restart (S5)",
+                        w -> w.assigned("a", EPOCH - 1).agent("a", running(0)).agent("b", idle(0)),
+                        "Supervise(-) Assign(a)"),
+                row(
+                        "assigned node runs it: a failover under way is complete",
+                        w -> w.assigned("a", EPOCH).agent("a", running(0)),
+                        "Supervise(-) MoveCompleted"),
+                row(
+                        "assigned agent gone (session ended): a move to the next eligible node",
+                        w -> w.assigned("a", EPOCH).agent("b", idle(0)).agent("c", idle(0)),
+                        "Supervise(-) BeginMove(a->b AGENT_LOST)"),
+                row(
+                        "assigned agent gone and a new leader: a move, not a re-stamp",
+                        w -> w.assigned("a", EPOCH - 1).agent("b", idle(0)),
+                        "Supervise(-) BeginMove(a->b AGENT_LOST)"),
+                row(
+                        "scheduler failed max-restarts-before-failover times: quarantine, then move",
+                        w -> w.assigned("a", EPOCH).agent("a", failed(3, 0)).agent("b", idle(0)),
+                        "Supervise(-) Quarantine(a) BeginMove(a->b SCHEDULER_FAILED)"),
+                row(
+                        "agentless holder unreachable over SSH with proceed: keeps the assignment, no move",
+                        w -> w.assigned("x", EPOCH)
+                                .agent("a", idle(0))
+                                .unreachable("x")
+                                .failures("x", 5),
+                        "Supervise(x)"),
+                row(
+                        "agentless holder failed too often: quarantine, then move",
+                        w -> w.assigned("x", EPOCH).agent("a", idle(0)).failures("x", 3),
+                        "Supervise(x) Quarantine(x) BeginMove(x->a SCHEDULER_FAILED)"),
+                row(
+                        "agentless holder and a new leader: re-stamped first",
+                        w -> w.assigned("x", EPOCH - 1).agent("a", idle(0)),
+                        "Assign(x)"),
+                row(
+                        "quarantined node whose agent reports a clean start gets another chance",
+                        w -> w.assigned("b", EPOCH)
+                                .agent("a", idle(0))
+                                .agent("b", running(0))
+                                .quarantined("a"),
+                        "LiftQuarantines[a] Supervise(-) MoveCompleted"),
+                // --- an operator's request
+                row(
+                        "operator failover: the move begins, carrying the request",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .request("b", Duration.ofSeconds(10)),
+                        "BeginMove(a->b OPERATOR r1)"),
+                row(
+                        "operator failover with no target: the next eligible node",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("c", idle(0))
+                                .request("", Duration.ofSeconds(10)),
+                        "BeginMove(a->c OPERATOR r1)"),
+                row(
+                        "a request filed longer than its ttl ago is answered expired, never acted on",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .request("b", Duration.ofMillis(-1)),
+                        "Answer(expired)"),
+                row(
+                        "a request for an ineligible node is refused",
+                        w -> w.assigned("a", EPOCH).agent("a", running(0)).request("c", Duration.ofSeconds(10)),
+                        "Answer(refused)"),
+                row(
+                        "a request for the node that has it is refused",
+                        w -> w.assigned("a", EPOCH).agent("a", running(0)).request("a", Duration.ofSeconds(10)),
+                        "Answer(refused)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void decides(String situation, UnaryOperator<World> given, String expected) {
+        World w = given.apply(new World());
+        Placement placement =
+                new Placement(POLICY, new LeaveRule.Terms(POLICY::isAgentless, w.ssh, w.mode, GRACE), POLL);
+        ClusterView view = w.view();
+
+        List<Placement.Action> actions = placement.decide(new Placement.Situation(
+                view, w.memory, EPOCH, NOW, NOW_WALL.toEpochMilli(), w.busy, w.agentlessFailures));
+
+        assertEquals(expected, render(actions), situation);
+        if (view.assignment().present()
+                && view.assignment().value().isMoving()
+                && actions.stream().anyMatch(a -> a instanceof Placement.Assign)) {
+            for (String node : LeaveRule.sources(view.assignment(), POLICY.order(view))) {
+                LeaveRule.Verdict v = LeaveRule.check(
+                        node, G, view, w.memory, new LeaveRule.Terms(POLICY::isAgentless, w.ssh, w.mode, GRACE), NOW);
+                assertTrue(v instanceof LeaveRule.Left, situation + ": assigned while " + v.why());
+            }
+        }
+    }
+
+    private static Arguments row(String situation, UnaryOperator<World> given, String expected) {
+        return Arguments.of(situation, given, expected);
+    }
+
+    private static String render(List<Placement.Action> actions) {
+        return actions.stream().map(PlacementTest::render).collect(Collectors.joining(" "));
+    }
+
+    private static String render(Placement.Action action) {
+        if (action instanceof Placement.LiftQuarantines a) {
+            return "LiftQuarantines" + a.nodes();
+        } else if (action instanceof Placement.Assign a) {
+            return "Assign(" + a.node() + ")";
+        } else if (action instanceof Placement.BeginMove a) {
+            return "BeginMove(" + or(a.from(), "*") + "->" + or(a.to(), "-") + " " + a.why()
+                    + (a.requestId() == null ? "" : " " + a.requestId()) + ")";
+        } else if (action instanceof Placement.Quarantine a) {
+            return "Quarantine(" + a.node() + ")";
+        } else if (action instanceof Placement.StopHost a) {
+            return "StopHost(" + a.node() + "@" + a.generation() + ")";
+        } else if (action instanceof Placement.WakeAt a) {
+            return "WakeAt(+" + (a.atNanos() - NOW) / 1_000_000 + "ms)";
+        } else if (action instanceof Placement.MoveBlocked a) {
+            return "MoveBlocked(" + a.node() + ")";
+        } else if (action instanceof Placement.Moved a) {
+            return "Moved(" + or(a.from(), "*") + "->" + a.to() + " " + a.why() + ")";
+        } else if (action instanceof Placement.Answer a) {
+            return "Answer(" + a.text().substring(0, a.text().indexOf(':')) + ")";
+        } else if (action instanceof Placement.NoEligible) {
+            return "NoEligible";
+        } else if (action instanceof Placement.SuperviseAgentless a) {
+            return "Supervise(" + or(a.node(), "-") + ")";
+        } else if (action instanceof Placement.MoveCompleted) {
+            return "MoveCompleted";
+        }
+        throw new AssertionError("unknown action " + action);
+    }
+
+    private static String or(String s, String none) {
+        return s == null ? none : s;
+    }
+
+    private static SchedulerState idle(Long observed) {
+        return new SchedulerState(false, false, null, null, 0, false, observed);
+    }
+
+    private static SchedulerState idle(long observed) {
+        return idle(Long.valueOf(observed));
+    }
+
+    private static SchedulerState starting(long observed) {
+        return new SchedulerState(false, false, null, null, 0, true, observed);
+    }
+
+    private static SchedulerState running(long observed) {
+        return new SchedulerState(true, true, 42L, NOW_WALL, 0, false, observed);
+    }
+
+    private static SchedulerState failed(int failures, long observed) {
+        return new SchedulerState(false, false, null, null, failures, false, observed);
+    }
+
+    private static Stat stat(long mzxid) {
+        Stat stat = new Stat();
+        stat.setMzxid(mzxid);
+        return stat;
+    }
+
+    /** What a row knows: built fluently, then read as a {@link ClusterView}. */
+    static final class World {
+        private Znode<Assignment> assignment = new Znode<>(Znode.State.ABSENT, null, null);
+        private final Map<String, Znode<AgentRecord>> agents = new LinkedHashMap<>();
+        private Znode<ControlRecord> control = new Znode<>(Znode.State.ABSENT, null, null);
+        private final Map<String, NodeRecord> quarantined = new LinkedHashMap<>();
+        private final Map<String, String> unreachable = new LinkedHashMap<>();
+        private final ControllerMemory memory = new ControllerMemory();
+        private final Set<String> busy = new HashSet<>();
+        private final Map<String, Integer> agentlessFailures = new HashMap<>();
+        private boolean ssh = true;
+        private OnUnfenceable mode = OnUnfenceable.PROCEED;
+
+        World noSsh() {
+            ssh = false;
+            return this;
+        }
+
+        World mode(OnUnfenceable m) {
+            mode = m;
+            return this;
+        }
+
+        World agent(String node, SchedulerState state) {
+            AgentRecord record = new AgentRecord(
+                    node,
+                    "host-" + node,
+                    7,
+                    "test",
+                    AgentRecord.Role.STANDBY,
+                    state,
+                    new AgentRecord.Heartbeat(1, NOW_WALL),
+                    NOW_WALL);
+            agents.put(node, new Znode<>(Znode.State.PRESENT, record, stat(1)));
+            return this;
+        }
+
+        World unreadableAgent(String node) {
+            agents.put(node, new Znode<>(Znode.State.MALFORMED, null, stat(1)));
+            return this;
+        }
+
+        World assigned(String node, long epoch) {
+            assignment = new Znode<>(Znode.State.PRESENT, Assignment.to(node, epoch, NOW_WALL, "assigned"), stat(G));
+            return this;
+        }
+
+        World moving(String from, String to, String requestId) {
+            assignment = new Znode<>(
+                    Znode.State.PRESENT,
+                    Assignment.moving(from, to, requestId, EPOCH, NOW_WALL, "moving for the test"),
+                    stat(G));
+            return this;
+        }
+
+        World unreadable() {
+            assignment = new Znode<>(Znode.State.MALFORMED, null, stat(G));
+            return this;
+        }
+
+        World request(String to, Duration ttl) {
+            control = new Znode<>(
+                    Znode.State.PRESENT,
+                    ControlRecord.NONE.withRequest(to, "r1", NOW_WALL.minusSeconds(1), ttl.plusSeconds(1)),
+                    stat(1));
+            return this;
+        }
+
+        World quarantined(String node) {
+            quarantined.put(node, new NodeRecord(node, true, 3, "failed 3 times in a row", NOW_WALL));
+            return this;
+        }
+
+        World unreachable(String node) {
+            unreachable.put(node, "connection refused");
+            memory.unreachable().put(node, "connection refused");
+            return this;
+        }
+
+        World missingFor(String node, long millis) {
+            memory.seenAbsent(node, NOW - millis * 1_000_000);
+            return this;
+        }
+
+        /** A host stop queued for the move of {@code generation}; {@code ok} null while in flight. */
+        World stop(String node, long generation, Boolean ok, long agoMillis) {
+            long at = NOW - agoMillis * 1_000_000;
+            memory.hostStopQueued(node, generation, at);
+            if (ok != null) {
+                memory.hostStopDone(node, ok, ok ? "1 process(es) stopped" : "connection refused", at);
+            }
+            return this;
+        }
+
+        World busy(String node) {
+            busy.add(node);
+            return this;
+        }
+
+        World failures(String node, int n) {
+            agentlessFailures.put(node, n);
+            return this;
+        }
+
+        World reason(FailoverReason why) {
+            memory.moveReason(why);
+            return this;
+        }
+
+        ClusterView view() {
+            return new ClusterView(assignment, agents, control, quarantined, unreachable);
+        }
+    }
+}
