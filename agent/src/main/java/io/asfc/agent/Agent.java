@@ -18,6 +18,7 @@ import io.asfc.agent.ssh.RemoteScheduler;
 import io.asfc.agent.ssh.SshClient;
 import io.asfc.agent.ssh.SshTarget;
 import io.asfc.agent.supervisor.ChildRunner;
+import io.asfc.agent.supervisor.DeadmanFeeder;
 import io.asfc.agent.supervisor.SchedulerRunner;
 import io.asfc.agent.supervisor.Supervisor;
 import io.asfc.agent.supervisor.command.CommandRunner;
@@ -83,6 +84,7 @@ public final class Agent implements Closeable {
     private ClusterWatch clusterWatch;
     private Election election;
     private Supervisor supervisor;
+    private DeadmanFeeder deadman;
     private Controller controller;
     private Alerter alerter;
     private SshClient sshClient;
@@ -148,13 +150,19 @@ public final class Agent implements Closeable {
         clusterWatch = new ClusterWatch(client, paths, metrics);
         FencedWriter writer = new FencedWriter(client, paths);
         election = new Election(client, paths, settings.nodeId(), writer, events, metrics, clock);
+        SchedulerRunner runner = runner(settings.scheduler());
+        deadman = new DeadmanFeeder(
+                settings.nodeId(),
+                runner,
+                () -> client.getZookeeperClient().isConnected(),
+                S4Budget.of(settings).deadman());
         supervisor = new Supervisor(
                 client,
                 paths,
                 settings.nodeId(),
                 settings.scheduler(),
                 settings.zookeeper().selfFenceAfter(),
-                runner(settings.scheduler()),
+                runner,
                 HttpHealthProbe.fromSettings(settings.scheduler().health()),
                 events,
                 membership::reportScheduler,
@@ -186,6 +194,7 @@ public final class Agent implements Closeable {
             metrics.loopsStarted();
             membership.start();
             clusterWatch.start();
+            deadman.start();
             supervisor.start();
             controller.start();
             election.start();
@@ -217,7 +226,13 @@ public final class Agent implements Closeable {
         if (scheduler.mode() == SchedulerMode.COMMAND) {
             return new CommandRunner(scheduler, output, stopper);
         }
-        return new ChildRunner(scheduler, dirs.schedulerSession(settings.nodeId()), output, stopper, clock);
+        return new ChildRunner(
+                scheduler,
+                S4Budget.of(settings).deadman(),
+                dirs.schedulerSession(settings.nodeId()),
+                output,
+                stopper,
+                clock);
     }
 
     /** Where {@code /health}, {@code /status} and {@code /metrics} are served, when {@code asfc.http.enabled}. */
@@ -262,11 +277,7 @@ public final class Agent implements Closeable {
             }
             // check-config and start refused a config whose S4 budget fails; the server may still
             // have granted another session timeout than the one configured.
-            S4Budget budget = new S4Budget(
-                    java.time.Duration.ofMillis(granted),
-                    settings.zookeeper().selfFenceAfter(),
-                    settings.scheduler().selfFenceStopTimeout(),
-                    settings.controller().takeoverGrace());
+            S4Budget budget = S4Budget.of(settings, java.time.Duration.ofMillis(granted));
             budget.problem().ifPresent(problem -> LOG.error("with the granted session timeout, {}", problem));
         } catch (Exception e) {
             Threads.checkInterrupted(e);
@@ -314,6 +325,7 @@ public final class Agent implements Closeable {
         CloseableUtils.closeQuietly(sshClient);
         CloseableUtils.closeQuietly(alerter);
         CloseableUtils.closeQuietly(supervisor);
+        CloseableUtils.closeQuietly(deadman);
         if (events != null && client.getZookeeperClient().isConnected()) {
             events.record("agent-stopped", settings.nodeId() + " stopped");
         }

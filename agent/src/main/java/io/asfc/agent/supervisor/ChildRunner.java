@@ -36,6 +36,7 @@ public final class ChildRunner implements SchedulerRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ChildRunner.class);
 
     private final SchedulerSettings settings;
+    private final Duration deadman;
     private final Path stateFile;
     private final Path output;
     private final TreeStopper stopper;
@@ -57,8 +58,19 @@ public final class ChildRunner implements SchedulerRunner {
 
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
-    public ChildRunner(SchedulerSettings settings, Path stateFile, Path output, TreeStopper stopper, Clock clock) {
+    /**
+     * @param deadman with {@code stop-with-agent}: the watchdog stops the scheduler when the agent
+     *     has not renewed it ({@link #renew}) for this long
+     */
+    public ChildRunner(
+            SchedulerSettings settings,
+            Duration deadman,
+            Path stateFile,
+            Path output,
+            TreeStopper stopper,
+            Clock clock) {
         this.settings = settings;
+        this.deadman = deadman;
         this.stateFile = stateFile;
         this.output = output;
         this.stopper = stopper;
@@ -121,7 +133,8 @@ public final class ChildRunner implements SchedulerRunner {
             if (settings.stopWithAgent()) {
                 Files.createDirectories(childPidFile().toAbsolutePath().getParent()); // the watchdog writes it
                 Files.deleteIfExists(childPidFile());
-                builder.command(Watchdog.command(settings.startCommand(), settings.stopTimeout(), childPidFile()))
+                builder.command(Watchdog.command(
+                                settings.startCommand(), settings.selfFenceStopTimeout(), childPidFile(), deadman))
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
             }
             process = builder.start();
@@ -196,6 +209,24 @@ public final class ChildRunner implements SchedulerRunner {
                 tree.size(),
                 grace.toMillis());
         return grace;
+    }
+
+    /**
+     * Renews the watchdog's deadman: called by {@link DeadmanFeeder} while the agent is connected.
+     * A write to a watchdog that is gone fails quietly (its scheduler is gone with it).
+     */
+    @Override
+    public void renew() {
+        OutputStream line = lifeline;
+        if (line == null) {
+            return;
+        }
+        try {
+            line.write('\n');
+            line.flush();
+        } catch (IOException e) {
+            LOG.debug("could not renew the deadman (its watchdog is gone)", e);
+        }
     }
 
     private void closeLifeline() {

@@ -36,4 +36,10 @@ public interface SchedulerRunner {
      * at once (child mode); others rely on periodic {@link #status()} checks.
      */
     default void onExit(Runnable callback) {}
+
+    /**
+     * Renews the on-host deadman, if this runner has one: without renewals for {@code
+     * deadman-timeout}, it stops the scheduler on its own. Called while the agent is connected.
+     */
+    default void renew() {}
 }

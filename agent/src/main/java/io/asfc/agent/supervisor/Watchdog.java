@@ -3,19 +3,26 @@ package io.asfc.agent.supervisor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * The shell that leads a child-mode scheduler's session when {@code stop-with-agent} is on. It runs
- * the start command (stdin from /dev/null), and a watcher that reads the shell's stdin, a pipe from
- * the agent, passed on explicitly as fd 3 (a background job's stdin would be /dev/null). The agent never writes; when its end closes (the agent died, even by SIGKILL), the read
- * ends, and the watcher sends SIGTERM to every process of the session, waits up to the stop
- * timeout, then sends SIGKILL. The session's members are found by the session id field of
+ * The shell that leads a child-mode scheduler's session when {@code stop-with-agent} is on: the
+ * on-host deadman. It runs the start command (stdin from /dev/null), and a watcher that reads the
+ * shell's stdin, a pipe from the agent, passed on explicitly as fd 3 (a background job's stdin would
+ * be /dev/null). The agent writes a line on it to renew the deadman ({@link DeadmanFeeder}). When
+ * no line came for {@code deadman-timeout} (the agent froze, or lost ZooKeeper), or its end closes
+ * (the agent died, even by SIGKILL), the watcher sends SIGTERM to every process of the session,
+ * waits up to the stop timeout, then sends SIGKILL. It is a process of its own: nothing that
+ * freezes the agent's JVM freezes it. The session's members are found by the session id field of
  * {@code /proc/<pid>/stat}, so nothing outside the session is ever touched. When the scheduler
  * exits on its own, the shell ends the watcher and exits with the scheduler's status. The shell
  * writes the scheduler's own pid to a file, so that asfc reports that pid, not the shell's.
  */
 final class Watchdog {
-    /** POSIX sh; $1 = start command, $2 = stop timeout in tenths of a second, $3 = child pid file. */
+    /**
+     * bash (for {@code read -t}); $1 = start command, $2 = stop timeout in tenths of a second, $3 =
+     * child pid file, $4 = deadman timeout in seconds (decimal).
+     */
     private static final String SCRIPT =
             """
             sid=$$
@@ -43,11 +50,19 @@ final class Watchdog {
             child=$!
             echo "$child" > "$3"
             tenths=$2
+            deadman=$4
             (
               trap '' TERM INT HUP
-              while read -r _; do :; done <&3
+              why="the agent is gone"
+              while :; do
+                read -r -t "$deadman" _ <&3
+                rc=$?
+                [ "$rc" -eq 0 ] && continue
+                [ "$rc" -gt 128 ] && why="no renewal from the agent for ${deadman}s (deadman)"
+                break
+              done
               read -r self _ < /proc/self/stat
-              echo "asfc watchdog: the agent is gone; stopping the scheduler session $sid" >&2
+              echo "asfc watchdog: $why; stopping the scheduler session $sid" >&2
               sig=TERM; signal_session
               n=0
               while session_alive && [ "$n" -lt "$tenths" ]; do sleep 0.1; n=$((n + 1)); done
@@ -57,20 +72,22 @@ final class Watchdog {
             wait "$child"
             status=$?
             kill -9 "$watcher" 2>/dev/null
+            wait "$watcher" 2>/dev/null
             exit "$status"
             """;
 
     private Watchdog() {}
 
-    static List<String> command(String startCommand, Duration stopTimeout, Path childPidFile) {
+    static List<String> command(String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman) {
         return List.of(
                 "setsid",
-                "/bin/sh",
+                "/bin/bash",
                 "-c",
                 SCRIPT,
                 "asfc-scheduler-watchdog",
                 startCommand,
                 Long.toString(Math.max(1, stopTimeout.toMillis() / 100)),
-                childPidFile.toString());
+                childPidFile.toString(),
+                String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0));
     }
 }

@@ -126,6 +126,26 @@ class AsfcCliTest {
     }
 
     @Test
+    void aDeadmanTimeoutThatBreaksTheBudgetExits78() throws IOException {
+        // the self-fence fits (14.7 s < 15 s); a deadman of 10 s + 5 s stop does not
+        Path conf = write(
+                """
+                asfc {
+                  zookeeper { connect = "zk:2181", session-timeout = 10s, self-fence-after = 3s }
+                  scheduler { self-fence-stop-timeout = 5s, deadman-timeout = 10s }
+                  controller.takeover-grace = 5s
+                }
+                """);
+
+        for (String command : new String[] {"check-config", "run"}) {
+            CliRun run = CliRun.of("--conf", conf.toString(), command);
+
+            assertEquals(78, run.exitCode(), run::toString);
+            assertTrue(run.err().contains("scheduler.deadman-timeout 10000ms"), () -> command + ": " + run);
+        }
+    }
+
+    @Test
     void checkConfigMasksSecrets() throws IOException {
         Path conf = write(
                 """

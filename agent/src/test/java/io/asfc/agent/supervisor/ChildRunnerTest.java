@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.testing.StandIn;
-import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
@@ -51,6 +52,10 @@ class ChildRunnerTest {
         runner.start();
         ProcessInfo main = awaitMainAndWorker();
 
+        // under load the worker bears its title a moment before it ignores SIGTERM: wait for that
+        await().atMost(WAIT).until(() -> session(main).stream()
+                .filter(p -> p.cmdline().startsWith(WORKER))
+                .allMatch(p -> ignoresTerm(p.pid())));
         ProcessHandle.of(main.pid()).orElseThrow().destroyForcibly(); // kill -9 of the main process
         await().atMost(WAIT).until(() -> !runner.status().running());
         List<ProcessInfo> left = session(main);
@@ -116,7 +121,39 @@ class ChildRunnerTest {
         assertTrue(tree.stream().noneMatch(TreeStopper::isAlive), "left: " + tree);
     }
 
+    @Test
+    void theDeadmanStopsTheSchedulerWhenRenewalsStop() throws Exception {
+        // deadman-timeout 1s, self-fence-stop-timeout 1s; the stand-in ignores SIGTERM, so SIGKILL ends it
+        ChildRunner runner =
+                runner("--ignore-term", "30s", "300ms", "deadman-timeout = 1s, self-fence-stop-timeout = 1s");
+        runner.start();
+        ProcessInfo main = awaitMainAndWorker();
+        List<ProcessInfo> tree = session(main);
+
+        // renewed every 200 ms for three deadman timeouts: it keeps running
+        long renewUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() - renewUntil < 0) { // the agent's renewals, not a wait for a condition
+            runner.renew();
+            Thread.sleep(200);
+            assertTrue(TreeStopper.isAlive(main), "stopped although renewed");
+        }
+
+        // renewals stop (the agent froze, or lost ZooKeeper): gone within deadman + stop timeout (+ slack)
+        long stopped = System.nanoTime();
+        await().atMost(Duration.ofSeconds(5)).until(() -> tree.stream().noneMatch(TreeStopper::isAlive));
+        Duration took = Duration.ofNanos(System.nanoTime() - stopped);
+        assertTrue(
+                took.compareTo(Duration.ofMillis(900)) >= 0, "stopped after " + took + ", before the deadman timeout");
+        await().atMost(WAIT).until(() -> !runner.status().running());
+        assertTrue(Files.readString(dir.resolve("scheduler-a.out")).contains("(deadman)"), "the output says why");
+    }
+
     private ChildRunner runner(String standInArgs, String stopTimeout, String orphanStopTimeout) throws Exception {
+        return runner(standInArgs, stopTimeout, orphanStopTimeout, "");
+    }
+
+    private ChildRunner runner(String standInArgs, String stopTimeout, String orphanStopTimeout, String more)
+            throws Exception {
         Path conf = dir.resolve("asfc.conf");
         Files.writeString(
                 conf,
@@ -124,19 +161,33 @@ class ChildRunnerTest {
                 asfc {
                   node.id = a
                   zookeeper.connect = "127.0.0.1:1"
-                  scheduler { mode = child, stop-timeout = %s, orphan-stop-timeout = %s }
+                  scheduler { mode = child, stop-timeout = %s, orphan-stop-timeout = %s, %s }
                 }
                 """
-                                .formatted(stopTimeout, orphanStopTimeout)
+                                .formatted(stopTimeout, orphanStopTimeout, more)
                         + standIn.config("a", standInArgs));
-        SchedulerSettings settings =
-                new SettingsLoader(dir, () -> "a").load(conf).scheduler();
+        AsfcSettings all = new SettingsLoader(dir, () -> "a").load(conf);
         return new ChildRunner(
-                settings,
+                all.scheduler(),
+                S4Budget.of(all).deadman(),
                 dir.resolve("run/scheduler-a.session"),
                 dir.resolve("scheduler-a.out"),
                 new TreeStopper(System::nanoTime),
                 Clock.systemUTC());
+    }
+
+    /** Whether SIGTERM is ignored by {@code pid} ({@code SigIgn} in /proc/pid/status, bit 15 - 1). */
+    private static boolean ignoresTerm(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << 14)) != 0;
+                }
+            }
+        } catch (java.io.IOException e) {
+            return false; // gone
+        }
+        return false;
     }
 
     /** The stand-in's main process, once its worker runs. */

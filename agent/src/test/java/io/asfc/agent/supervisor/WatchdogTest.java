@@ -2,6 +2,7 @@ package io.asfc.agent.supervisor;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
@@ -14,7 +15,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The stop-with-agent watchdog, driven the way the kernel drives it when the agent dies. */
+/** The stop-with-agent watchdog and deadman, driven the way the kernel drives it when the agent dies or freezes. */
 class WatchdogTest {
     @org.junit.jupiter.api.io.TempDir
     java.nio.file.Path dir;
@@ -67,8 +68,30 @@ class WatchdogTest {
                 .until(() -> ProcessTable.snapshot().tree(watchdog.pid()).isEmpty());
     }
 
+    @Test
+    void sessionStopsWhenRenewalsStopForTheDeadmanTimeout() throws Exception {
+        Process watchdog = start("sleep 304 & wait", Duration.ofMillis(500), Duration.ofSeconds(1));
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 304"));
+        Set<ProcessInfo> session = ProcessTable.snapshot().tree(watchdog.pid());
+        var pipe = watchdog.getOutputStream();
+        for (int i = 0; i < 15; i++) { // the agent renews every 200 ms for 3 s: three deadman timeouts
+            pipe.write('\n');
+            pipe.flush();
+            Thread.sleep(200); // the renewal period, not a wait for a condition
+            assertTrue(session.stream().allMatch(TreeStopper::isAlive), "stopped although renewed");
+        }
+
+        // no renewal, but the pipe stays open: the agent is frozen, not dead
+        await().atMost(Duration.ofSeconds(4)).until(() -> session.stream().noneMatch(TreeStopper::isAlive));
+        pipe.close();
+    }
+
     private Process start(String command, Duration stopTimeout) throws Exception {
-        Process p = new ProcessBuilder(Watchdog.command(command, stopTimeout, dir.resolve("child.pid")))
+        return start(command, stopTimeout, Duration.ofSeconds(60));
+    }
+
+    private Process start(String command, Duration stopTimeout, Duration deadman) throws Exception {
+        Process p = new ProcessBuilder(Watchdog.command(command, stopTimeout, dir.resolve("child.pid"), deadman))
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(new File("/dev/null"))

@@ -7,7 +7,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
-/** {@code asfc.scheduler}. Empty optional strings in config become {@link Optional#empty()}. */
+/**
+ * {@code asfc.scheduler}. Empty optional strings in config become {@link Optional#empty()}.
+ *
+ * @param deadmanTimeout the on-host deadman's timeout; empty: derived from the ZooKeeper timings
+ *     ({@link S4Budget#deadman()})
+ */
 public record SchedulerSettings(
         SchedulerMode mode,
         String startCommand,
@@ -23,6 +28,7 @@ public record SchedulerSettings(
         Duration stopTimeout,
         Duration orphanStopTimeout,
         Duration selfFenceStopTimeout,
+        Optional<Duration> deadmanTimeout,
         Duration restartSleep,
         int maxRestartsBeforeFailover,
         boolean stopWithAgent,

@@ -149,6 +149,9 @@ public final class SettingsLoader {
                 r.positiveDuration(k("scheduler.stop-timeout")),
                 r.positiveDuration(k("scheduler.orphan-stop-timeout")),
                 r.positiveDuration(k("scheduler.self-fence-stop-timeout")),
+                r.optionalString(k("scheduler.deadman-timeout")).isEmpty()
+                        ? Optional.empty()
+                        : Optional.of(r.positiveDuration(k("scheduler.deadman-timeout"))),
                 r.positiveDuration(k("scheduler.restart-sleep")),
                 r.integer(k("scheduler.max-restarts-before-failover"), 1, 1000),
                 r.bool(k("scheduler.stop-with-agent")),

@@ -431,6 +431,7 @@ class CommandRunnerTest {
                     stopTimeout,
                     stopTimeout,
                     stopTimeout,
+                    Optional.empty(),
                     Duration.ofSeconds(1),
                     3,
                     true,
