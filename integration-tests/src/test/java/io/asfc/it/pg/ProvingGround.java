@@ -27,9 +27,9 @@ import org.awaitility.core.ConditionTimeoutException;
  * workload {@linkplain Workload#agentlessHost() allows it}, a fourth scheduler host {@code d} (198.18.0.14) with sshd
  * but no agent, listed last in {@code asfc.nodes} and in {@code asfc.agentless-nodes}, whose scheduler the ACTIVE
  * controller runs over SSH; three ZooKeeper hosts (198.18.0.21–23) running a real ensemble, and any host the workload
- * adds (198.18.0.31 on), all on one {@link Bridge}, watched by an {@link Observer} that sees every scheduler host. Every namespace is named
- * {@code asfcpg-<pid of this JVM>-…}. {@link #close()} removes everything, and runs from a shutdown hook too, so
- * that Ctrl-C cleans up as well.
+ * adds (198.18.0.31 on), all on one {@link Bridge}, watched by an {@link Observer} that sees every scheduler host.
+ * Every namespace is named {@code asfcpg-<pid of this JVM>-…}. {@link #close()} removes everything, and runs from a
+ * shutdown hook too, so that Ctrl-C cleans up as well.
  */
 final class ProvingGround implements AutoCloseable {
 

@@ -517,9 +517,10 @@ final class Scenarios {
                             io.asfc.it.CommandResult r = agent.run(timeout.plusSeconds(30), args);
                             List<String> lines =
                                     r.stdout().lines().filter(l -> !l.isBlank()).toList();
+                            String first = lines.isEmpty() ? "" : lines.get(0);
                             String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-                            answer = "exit " + r.exitCode() + ": "
-                                    + (last + " " + r.stderr().strip()).strip();
+                            answer = "exit " + r.exitCode() + " after " + lines.size() + " lines, first \"" + first
+                                    + "\", last \"" + (last + " " + r.stderr().strip()).strip() + "\"";
                         } catch (Exception e) {
                             answer = "could not run: " + e;
                         }
@@ -535,7 +536,7 @@ final class Scenarios {
             return r;
         }
 
-        /** Waits at most {@code atMost} for the command to end; what it answered (exit code, last line). */
+        /** Waits at most {@code atMost} for the command to end; what it answered (exit code, first and last line). */
         String await(Duration atMost) throws InterruptedException {
             thread.join(atMost.toMillis());
             return answer;
