@@ -80,6 +80,20 @@ final class Faults {
         return at;
     }
 
+    /**
+     * Kills {@code node}'s sshd, the listener and its sessions: from then on every SSH connection to the host is
+     * refused or cut, while what already runs there (its scheduler) runs on. Until {@link #startSshd}.
+     */
+    long stopSshd(String node) throws IOException {
+        return pg.host(node).stopSshd();
+    }
+
+    /** Starts {@code node}'s sshd again; returns when it listens (System.nanoTime()). */
+    long startSshd(String node) throws IOException {
+        pg.host(node).startSshd();
+        return System.nanoTime();
+    }
+
     /** Cuts {@code node}'s host off as {@code kind} says, until {@link #heal}. */
     long partition(String node, Partition kind) {
         Host host = pg.host(node);

@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>{@link #crash()} SIGKILLs the init, upon which the kernel kills every process of the host, and takes the link
  * down; {@link #restore()} brings the link up and boots a new init and sshd (the host key survives, as on disk).
+ * {@link #stopSshd()} kills its sshd, the listener and every session (what those sessions started and detached, e.g.
+ * a scheduler, lives on); {@link #startSshd()} starts it again.
  */
 final class Host implements AutoCloseable {
 
@@ -56,6 +58,9 @@ final class Host implements AutoCloseable {
     private final Path dir;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Process unshare;
+    /** The {@code nsenter} of an sshd started by {@link #startSshd()}; null while the init's own sshd serves. */
+    private volatile Process sshdLauncher;
+
     private volatile long initPid = -1;
     private volatile String pidNamespace = "";
 
@@ -211,9 +216,112 @@ final class Host implements AutoCloseable {
         boot();
     }
 
+    /** Whether this host's sshd listens on port 22. */
+    boolean sshdListens() {
+        return initPid > 0 && listensOnSsh(initPid);
+    }
+
+    /**
+     * Kills this host's sshd: the listening daemon and its session processes (each an sshd it forked), so that new
+     * connections are refused and the connections that clients keep open (an agent reuses one SSH session per host)
+     * are cut. The listener is frozen first, so it forks no session that the kill would miss. What the sessions
+     * started and detached lives on. Only processes of this host's sshd, which the test started, are signalled.
+     * Waits until nothing listens on port 22; returns when the kill was sent (System.nanoTime()).
+     */
+    long stopSshd() throws IOException {
+        long listener =
+                sshdListenerPid().orElseThrow(() -> new IllegalStateException(name + "'s sshd does not listen"));
+        Path sshd = Path.of(sshd());
+        Sh.kill("STOP", listener);
+        List<Long> sessions = ProcessHandle.of(listener).stream()
+                .flatMap(ProcessHandle::descendants)
+                .map(ProcessHandle::pid)
+                .filter(pid -> isExecutableOf(pid, sshd))
+                .toList();
+        long at = System.nanoTime();
+        Sh.kill("KILL", listener);
+        sessions.forEach(pid -> Sh.attempt("kill", "-KILL", Long.toString(pid))); // one may have ended meanwhile
+        await(name + "'s sshd to stop listening on port 22")
+                .atMost(EXIT_TIMEOUT)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> !sshdListens());
+        return at;
+    }
+
+    /** Starts sshd on this host again, after {@link #stopSshd()}, and waits until it listens on port 22. */
+    void startSshd() throws IOException {
+        if (sshdListens()) {
+            return;
+        }
+        Process old = sshdLauncher;
+        if (old != null) {
+            old.destroyForcibly(); // an nsenter whose sshd is gone; it exits by itself anyway
+        }
+        Process launched = launch(sshdArgv(), dir.resolve("host.log"), Map.of());
+        sshdLauncher = launched;
+        await(name + "'s sshd to listen on port 22 again")
+                .atMost(BOOT_TIMEOUT)
+                .pollInterval(Duration.ofMillis(50))
+                .failFast(name + "'s new sshd exited; see " + dir.resolve("host.log"), () -> !launched.isAlive())
+                .until(this::sshdListens);
+    }
+
+    /**
+     * The root-namespace pid of the process that holds this host's listening socket on port 22: found by the
+     * socket's inode, so neither a session's sshd nor anything else of the host can be mistaken for it.
+     */
+    private Optional<Long> sshdListenerPid() throws IOException {
+        Optional<String> inode = listeningSshInode(initPid);
+        if (inode.isEmpty()) {
+            return Optional.empty();
+        }
+        String socket = "socket:[" + inode.get() + "]";
+        for (long pid : processes()) {
+            try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
+                for (Path fd : fds) {
+                    try {
+                        if (Files.readSymbolicLink(fd).toString().equals(socket)) {
+                            return Optional.of(pid);
+                        }
+                    } catch (IOException e) {
+                        // closed while being read
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended while it was being read
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean isExecutableOf(long pid, Path executable) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "exe"))
+                    .equals(executable);
+        } catch (IOException e) {
+            return false; // gone
+        }
+    }
+
+    /** The inode of the socket listening on port 22 in the network namespace of {@code pid}, if any. */
+    private static Optional<String> listeningSshInode(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "net", "tcp"))) {
+                String[] f = line.trim().split("\\s+");
+                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+                if (f.length > 9 && f[1].endsWith(SSH_PORT_HEX.trim()) && f[3].equals(LISTEN_STATE.trim())) {
+                    return Optional.of(f[9]);
+                }
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty(); // gone
+        }
+    }
+
     /** Starts the init and sshd, and waits until sshd listens on port 22. */
     private void boot() throws IOException {
-        List<String> argv = List.of(
+        List<String> argv = new ArrayList<>(List.of(
                 "nsenter",
                 "--net=/run/netns/" + netns,
                 "--",
@@ -227,12 +335,8 @@ final class Host implements AutoCloseable {
                 "--",
                 PYTHON,
                 dir.resolve("init.py").toString(),
-                name,
-                sshd(),
-                "-D",
-                "-e",
-                "-f",
-                dir.resolve("sshd_config").toString());
+                name));
+        argv.addAll(sshdArgv());
         Process started = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
@@ -240,6 +344,7 @@ final class Host implements AutoCloseable {
                         ProcessBuilder.Redirect.appendTo(dir.resolve("host.log").toFile()))
                 .start();
         unshare = started;
+        sshdLauncher = null;
         await(name + "'s init to start and its sshd to listen on port 22")
                 .atMost(BOOT_TIMEOUT)
                 .pollInterval(Duration.ofMillis(50))
@@ -278,6 +383,10 @@ final class Host implements AutoCloseable {
         } catch (IOException e) {
             return false; // the init is still starting, or gone
         }
+    }
+
+    private List<String> sshdArgv() {
+        return List.of(sshd(), "-D", "-e", "-f", dir.resolve("sshd_config").toString());
     }
 
     private String sshdConfig(Keys keys) {
@@ -351,6 +460,10 @@ final class Host implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            Process launcher = sshdLauncher;
+            if (launcher != null) {
+                launcher.destroyForcibly(); // its sshd died with the init; the nsenter ends with it anyway
+            }
             Sh.attempt("ip", "netns", "del", netns);
         }
     }

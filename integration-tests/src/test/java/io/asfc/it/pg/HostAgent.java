@@ -40,8 +40,8 @@ final class HostAgent {
     }
 
     /**
-     * Writes the agent's configuration: node {@code node} of the scheduler {@code hosts} (node id → host), with the
-     * ZooKeeper ensemble at {@code connect}, SSH with the proving ground's keys, and the scheduler started as {@code
+     * Writes the agent's configuration: node {@code node} of the scheduler {@code hosts} (node id → host, in {@code
+     * asfc.nodes} order), of which {@code agentless} run no agent, with the ZooKeeper ensemble at {@code connect}, SSH with the proving ground's keys, and the scheduler started as {@code
      * startCommand}; {@code extraConf} (HOCON) is appended, and may override any of it.
      */
     static HostAgent create(
@@ -49,6 +49,7 @@ final class HostAgent {
             Host host,
             String node,
             Map<String, Host> hosts,
+            List<String> agentless,
             String connect,
             Keys keys,
             Tunings t,
@@ -69,6 +70,7 @@ final class HostAgent {
                 asfc {
                   node.id = %s
                   nodes = [%s]
+                  agentless-nodes = [%s]
                   node-hosts { %s }
                   zookeeper {
                     connect = "%s"
@@ -107,6 +109,7 @@ final class HostAgent {
                                 .formatted(
                                         node,
                                         String.join(", ", hosts.keySet()),
+                                        String.join(", ", agentless),
                                         nodeHosts,
                                         connect,
                                         Tunings.ms(t.sessionTimeout()),

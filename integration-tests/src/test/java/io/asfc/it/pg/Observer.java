@@ -59,6 +59,9 @@ final class Observer implements AutoCloseable {
 
     private final Predicate<String> isMain;
     private final Supplier<Map<String, String>> hostsByNamespace;
+    /** The hosts without an agent, whose scheduler the ACTIVE controller runs over SSH. */
+    private final java.util.Set<String> agentless;
+
     private final ClusterObserver cluster;
     private final List<Sample> samples = new ArrayList<>();
     private final List<Roles> roles = new ArrayList<>();
@@ -69,9 +72,13 @@ final class Observer implements AutoCloseable {
     private final Thread roleSampler;
 
     private Observer(
-            Predicate<String> isMain, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
+            Predicate<String> isMain,
+            Supplier<Map<String, String>> hostsByNamespace,
+            java.util.Set<String> agentless,
+            ClusterObserver cluster) {
         this.isMain = isMain;
         this.hostsByNamespace = hostsByNamespace;
+        this.agentless = agentless;
         this.cluster = cluster;
         this.processSampler = daemon("pg-observer-processes", this::sampleProcesses);
         this.roleSampler = daemon("pg-observer-roles", this::sampleRoles);
@@ -80,12 +87,15 @@ final class Observer implements AutoCloseable {
     /**
      * Starts sampling the scheduler main processes, those whose command line ({@code /proc/<pid>/cmdline}, arguments
      * separated by NUL) {@code isMain} accepts, each attributed to the host that {@code hostsByNamespace} maps its PID
-     * namespace to, and the roles that {@code cluster} reads. A fork of a main that has not exec'd (same command
-     * line as its parent) is not a main of its own.
+     * namespace to (hosts with an agent and the {@code agentless} ones alike), and the roles that {@code cluster}
+     * reads. A fork of a main that has not exec'd (same command line as its parent) is not a main of its own.
      */
     static Observer start(
-            Predicate<String> isMain, Supplier<Map<String, String>> hostsByNamespace, ClusterObserver cluster) {
-        Observer observer = new Observer(isMain, hostsByNamespace, cluster);
+            Predicate<String> isMain,
+            Supplier<Map<String, String>> hostsByNamespace,
+            java.util.Set<String> agentless,
+            ClusterObserver cluster) {
+        Observer observer = new Observer(isMain, hostsByNamespace, agentless, cluster);
         observer.processSampler.start();
         observer.roleSampler.start();
         return observer;
@@ -234,8 +244,8 @@ final class Observer implements AutoCloseable {
 
     /**
      * Whether the cluster has settled: for the last {@code stable}, every sample saw one and the same scheduler
-     * process, on a host whose agent is among {@code agents}; ZooKeeper names one ACTIVE agent, lists exactly {@code
-     * agents}, and assigns the node that runs it.
+     * process, on a host whose agent is among {@code agents} or on an agentless host; ZooKeeper names one ACTIVE
+     * agent, lists exactly {@code agents}, and assigns the node that runs it.
      */
     boolean settled(java.util.Set<String> agents, Duration stable) {
         long now = System.nanoTime();
@@ -255,7 +265,8 @@ final class Observer implements AutoCloseable {
                 && r.get().active().isPresent()
                 && r.get().roles().keySet().equals(agents)
                 && r.get().assigned().filter(first.host()::equals).isPresent()
-                && agents.contains(first.host()); // not a stale assignment to a host whose agent is gone
+                // not a stale assignment to a host whose agent is gone
+                && (agents.contains(first.host()) || agentless.contains(first.host()));
     }
 
     /** The figures of the samples between {@code fromNanos} and {@code toNanos}. */

@@ -3,6 +3,7 @@ package io.asfc.it.pg;
 import static org.awaitility.Awaitility.await;
 
 import io.asfc.it.ClusterObserver;
+import io.asfc.it.CommandResult;
 import io.asfc.it.Distribution;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,15 +23,21 @@ import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The proving ground: three scheduler hosts {@code a}, {@code b}, {@code c} (198.18.0.11–13), each running the real
- * agent from the built distribution with the {@link Workload}'s scheduler (the stand-in, or a real Airflow), three
- * ZooKeeper hosts (198.18.0.21–23) running a real ensemble, and any host the workload adds (198.18.0.31 on), all on
- * one {@link Bridge}, watched by an {@link Observer}. Every namespace is named
- * {@code asfcpg-<pid of this JVM>-…}. {@link #close()} removes everything, and runs from a shutdown hook too, so
- * that Ctrl-C cleans up as well.
+ * agent from the built distribution with the {@link Workload}'s scheduler (the stand-in, or a real Airflow); when the
+ * workload {@linkplain Workload#agentlessHost() allows it}, a fourth scheduler host {@code d} (198.18.0.14) with sshd
+ * but no agent, listed last in {@code asfc.nodes} and in {@code asfc.agentless-nodes}, whose scheduler the ACTIVE
+ * controller runs over SSH; three ZooKeeper hosts (198.18.0.21–23) running a real ensemble, and any host the workload
+ * adds (198.18.0.31 on), all on one {@link Bridge}, watched by an {@link Observer} that sees every scheduler host.
+ * Every namespace is named {@code asfcpg-<pid of this JVM>-…}. {@link #close()} removes everything, and runs from a
+ * shutdown hook too, so that Ctrl-C cleans up as well.
  */
 final class ProvingGround implements AutoCloseable {
 
+    /** The scheduler hosts with an agent, in {@code asfc.nodes} order. */
     static final List<String> NODES = List.of("a", "b", "c");
+    /** The scheduler host without an agent, last in {@code asfc.nodes}, when the workload has one. */
+    static final String AGENTLESS = "d";
+
     static final List<String> ZK_HOSTS = List.of("zk1", "zk2", "zk3");
     private static final String PREFIX = "asfcpg-";
     private static final Pattern OURS = Pattern.compile(PREFIX + "(\\d+)-\\S+");
@@ -87,8 +94,12 @@ final class ProvingGround implements AutoCloseable {
         Distribution dist = Distribution.unpack(dir);
         keys = Keys.generate(dir.resolve("keys"));
         bridge = Bridge.create(prefix);
-        for (int i = 0; i < NODES.size(); i++) {
-            String node = NODES.get(i);
+        List<String> hosts = new ArrayList<>(NODES);
+        if (workload.agentlessHost()) {
+            hosts.add(AGENTLESS);
+        }
+        for (int i = 0; i < hosts.size(); i++) {
+            String node = hosts.get(i);
             schedulerHosts.put(
                     node,
                     Host.create(
@@ -101,15 +112,15 @@ final class ProvingGround implements AutoCloseable {
         }
         zk = ZkEnsemble.start(dist, bridge, zkHosts);
         workload.prepare(this);
-        for (Map.Entry<String, Host> e : schedulerHosts.entrySet()) {
-            String node = e.getKey();
+        for (String node : NODES) {
             agents.put(
                     node,
                     HostAgent.create(
                             dist,
-                            e.getValue(),
+                            schedulerHosts.get(node),
                             node,
                             schedulerHosts,
+                            agentless(),
                             zk.connectString(),
                             keys,
                             tunings,
@@ -117,7 +128,7 @@ final class ProvingGround implements AutoCloseable {
                             workload.extraConf(node)));
         }
         cluster = ClusterObserver.connect(zk.portalConnectString());
-        observer = Observer.start(workload.isMain(), this::hostsByNamespace, cluster);
+        observer = Observer.start(workload.isMain(), this::hostsByNamespace, Set.copyOf(agentless()), cluster);
         for (HostAgent agent : agents.values()) {
             agent.start();
         }
@@ -176,6 +187,11 @@ final class ProvingGround implements AutoCloseable {
         return schedulerHosts.get(node);
     }
 
+    /** The scheduler hosts without an agent: {@link #AGENTLESS}, or none. */
+    List<String> agentless() {
+        return schedulerHosts.containsKey(AGENTLESS) ? List.of(AGENTLESS) : List.of();
+    }
+
     List<Host> zkHosts() {
         return zkHosts;
     }
@@ -230,8 +246,9 @@ final class ProvingGround implements AutoCloseable {
     }
 
     /**
-     * Undoes every fault: heals partitions, boots crashed hosts, restarts stopped ZooKeeper servers and agents, and
-     * waits until the cluster has settled with every agent.
+     * Undoes every fault: heals partitions, boots crashed hosts, restarts stopped sshds, ZooKeeper servers and
+     * agents, waits until the cluster has settled with every agent, and moves the scheduler off an agentless host
+     * (scenarios begin with it on a host with an agent).
      */
     void restoreBaseline() throws IOException, InterruptedException {
         for (Host h : schedulerHosts.values()) {
@@ -240,6 +257,7 @@ final class ProvingGround implements AutoCloseable {
             }
             h.linkUp();
             h.flushIptables();
+            h.startSshd(); // nothing to do unless a scenario stopped it
         }
         for (Host h : otherHosts) {
             h.flushIptables();
@@ -263,6 +281,28 @@ final class ProvingGround implements AutoCloseable {
             }
         }
         awaitSettled(Set.copyOf(NODES), workload.settleTimeout());
+        String holder = schedulerNode();
+        if (agentless().contains(holder)) {
+            moveToAgentHost(holder);
+        }
+    }
+
+    /**
+     * Moves the scheduler from the agentless {@code holder} to the first host with an agent ({@code failover --to},
+     * as an operator would), and waits until it settled there.
+     */
+    void moveToAgentHost(String holder) throws IOException, InterruptedException {
+        String to = NODES.get(0);
+        CommandResult r = agent(to).cli("failover", "--to", to, "--timeout", "30");
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException(
+                    "failover --to " + to + " (off agentless " + holder + ") failed: " + r.describe());
+        }
+        awaitSettled(Set.copyOf(NODES), workload.settleTimeout());
+        if (!schedulerNode().equals(to)) {
+            throw new IllegalStateException(
+                    "failover --to " + to + " exited 0, but the scheduler runs on " + schedulerNode());
+        }
     }
 
     String logTails() {

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The proving ground (test layer 3): three scheduler hosts and three ZooKeeper hosts made of namespaces, real sshd,
- * a real ensemble and the real agents, put through every fault of the catalogue while an observer watches every
+ * The proving ground (test layer 3): three scheduler hosts with an agent, one agentless scheduler host and three
+ * ZooKeeper hosts made of namespaces, real sshd, a real ensemble and the real agents, put through every fault of the catalogue while an observer watches every
  * host's processes. Fails on any overlap of two schedulers (S1) and on any recovery slower than the L1 bound. Times
  * are reported, never asserted.
  *

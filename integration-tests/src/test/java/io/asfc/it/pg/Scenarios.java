@@ -26,12 +26,23 @@ final class Scenarios {
     /** How long the quick suite's lost quorum lasts, as the issue asks. */
     static final Duration QUORUM_LOSS = Duration.ofSeconds(30);
 
+    /** How long the agentless holder's sshd is down in {@code agentless-sshd-down}, as the issue asks. */
+    static final Duration SSHD_DOWN = Duration.ofSeconds(60);
+
+    /** The same in {@code agentless-sshd-down-scheduler-kill}: only long enough for a change of leader. */
+    static final Duration SSHD_DOWN_SHORT = Duration.ofSeconds(20);
+
+    /** How long the operator's {@code failover} waits for its final answer in {@code agentless-sshd-down}. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(100);
+
     private final ProvingGround pg;
     private final Faults faults;
     private final Tunings t;
     private final long startNanos;
     /** Observations of the running scenario that are not failures, for its outcome. */
     private final List<String> notes = new ArrayList<>();
+    /** Failures the running scenario found itself (besides overlap and L1), for its outcome. */
+    private final List<String> problems = new ArrayList<>();
 
     Scenarios(ProvingGround pg, long startNanos) {
         this.pg = pg;
@@ -62,13 +73,16 @@ final class Scenarios {
                 scenario("failover-under-faults", this::failoverUnderFaults),
                 scenario("failover-during-partition", this::failoverDuringPartition),
                 scenario("leader-kill-mid-move", this::leaderKillMidMove),
-                scenario("slow-exit-partition", this::slowExitPartition));
+                scenario("slow-exit-partition", this::slowExitPartition),
+                scenario("agentless-sshd-down", this::agentlessSshdDown),
+                scenario("agentless-sshd-down-scheduler-kill", this::agentlessSshdDownSchedulerKill));
     }
 
     /** A scenario whose notes start empty, even after one that failed half-way. */
     private Scenario scenario(String name, Body body) {
         return new Scenario(name, () -> {
             notes.clear();
+            problems.clear();
             return body.run();
         });
     }
@@ -358,14 +372,186 @@ final class Scenarios {
         }
     }
 
+    /**
+     * The agentless holder's sshd is down for {@link #SSHD_DOWN}: no controller can look at, stop or start its
+     * scheduler, which runs on. Meanwhile two things tempt a controller into a second scheduler: the ACTIVE agent is
+     * killed (its successor starts with no memory of the node, and must keep the assignment), and an operator asks at
+     * once for {@code failover --to} a host with an agent. Never (c) for an agentless node: the scheduler may leave it
+     * only once a host stop over SSH proved it stopped, so the move waits until sshd is back. No other node may be
+     * assigned while sshd is down, and no two schedulers may ever run.
+     */
+    Outcome agentlessSshdDown() throws Exception {
+        String node = moveToAgentless();
+        String leader = pg.activeNode();
+        String to = ProvingGround.NODES.stream()
+                .filter(n -> !n.equals(leader))
+                .findFirst()
+                .orElseThrow();
+        long at = faults.stopSshd(node);
+        sleepUntil(at, Duration.ofSeconds(5)); // the leader looks every check-interval: it has found it unreachable
+        faults.killAgent(leader);
+        Request request = Request.start(
+                pg.agent(to), REQUEST_TIMEOUT, "failover", "--to", to, "--timeout", seconds(REQUEST_TIMEOUT));
+        awaitActiveOtherThan(leader);
+        sleepUntil(at, Duration.ofSeconds(30));
+        pg.agent(leader).start(); // a new STANDBY joins during the outage
+        sleepUntil(at, SSHD_DOWN);
+        long back = faults.startSshd(node);
+        onlyAssignedDuring(node, at, back);
+        notes.add("failover --to " + to + " (issued on " + to + " right after the kill of the ACTIVE " + leader + "): "
+                + request.await(REQUEST_TIMEOUT.plusSeconds(30)));
+        settle(all());
+        long end = settleAndWatch(all());
+        notes.add("after sshd was back the scheduler runs on " + pg.schedulerNode());
+        return outcome(
+                "agentless-sshd-down",
+                "sshd of the agentless " + node + " (runs the scheduler) stopped for " + Tunings.ms(SSHD_DOWN)
+                        + "; meanwhile kill -9 of the ACTIVE " + leader + " and failover --to " + to
+                        + " (recovery from sshd's return)",
+                at,
+                back,
+                end,
+                1);
+    }
+
+    /**
+     * The agentless holder's sshd is down, and its scheduler is killed: nobody can see the death or restart it
+     * (availability is lost until sshd is back), and nobody may start one elsewhere, since the node's state is unknown.
+     * The ACTIVE agent is killed too, so the new leader meets the unreachable node with no memory of it. Once sshd is
+     * back, exactly one scheduler runs again.
+     */
+    Outcome agentlessSshdDownSchedulerKill() throws Exception {
+        String node = moveToAgentless();
+        String leader = pg.activeNode();
+        long at = faults.stopSshd(node);
+        sleepUntil(at, Duration.ofSeconds(2));
+        faults.killScheduler(node);
+        sleepUntil(at, Duration.ofSeconds(4));
+        faults.killAgent(leader);
+        awaitActiveOtherThan(leader);
+        pg.agent(leader).start();
+        sleepUntil(at, SSHD_DOWN_SHORT);
+        long back = faults.startSshd(node);
+        onlyAssignedDuring(node, at, back);
+        settle(all());
+        long end = settleAndWatch(all());
+        notes.add("after sshd was back the scheduler runs on " + pg.schedulerNode());
+        return outcome(
+                "agentless-sshd-down-scheduler-kill",
+                "sshd of the agentless " + node + " stopped for " + Tunings.ms(SSHD_DOWN_SHORT)
+                        + "; meanwhile kill -9 of its scheduler, then of the ACTIVE " + leader
+                        + " (recovery from sshd's return)",
+                at,
+                back,
+                end,
+                1);
+    }
+
+    /** Setup: {@code failover --to} the agentless host, and waits until its scheduler runs there; returns it. */
+    private String moveToAgentless() throws Exception {
+        String node = pg.agentless().stream()
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("this proving ground has no agentless host"));
+        String from = pg.schedulerNode();
+        long began = System.nanoTime();
+        faults.failover(from, node);
+        settle(all());
+        String holder = pg.schedulerNode();
+        if (!holder.equals(node)) {
+            throw new IllegalStateException(
+                    "setup: failover --to " + node + " exited 0, but the scheduler runs on " + holder);
+        }
+        notes.add("setup: failover --to " + node + " moved the scheduler from " + from + "; settled after "
+                + (System.nanoTime() - began) / 1_000_000 + " ms");
+        return node;
+    }
+
+    /** A problem when ZooKeeper assigned the scheduler to any node but {@code node} between the two instants. */
+    private void onlyAssignedDuring(String node, long fromNanos, long toNanos) {
+        List<String> others = pg.observer().roles().stream()
+                .filter(r -> r.atNanos() >= fromNanos && r.atNanos() <= toNanos)
+                .map(r -> r.assigned().orElse(null))
+                .filter(n -> n != null && !n.equals(node))
+                .distinct()
+                .toList();
+        if (!others.isEmpty()) {
+            problems.add("the leave-rule: assigned to " + others + " while " + node
+                    + " (agentless, its scheduler's state unknown) was unreachable over SSH");
+        }
+    }
+
+    /** Waits (bounded) until ZooKeeper names a sole ACTIVE other than {@code old}; a note if none came. */
+    private void awaitActiveOtherThan(String old) throws InterruptedException {
+        long deadline = System.nanoTime() + t.l1Bound().toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            Optional<String> active = pg.observer().latestRoles().flatMap(Observer.Roles::active);
+            if (active.isPresent() && !active.get().equals(old)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        notes.add("no new ACTIVE within " + t.l1Bound().toMillis() + " ms of the kill of " + old);
+    }
+
+    /** Sleeps until {@code offset} after {@code startNanos}: the length of a fault, not a wait for a condition. */
+    private static void sleepUntil(long startNanos, Duration offset) throws InterruptedException {
+        long left = startNanos + offset.toNanos() - System.nanoTime();
+        if (left > 0) {
+            Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return Long.toString(d.toSeconds());
+    }
+
+    /** A command-line command run in the background, e.g. an operator's request that waits for its answer. */
+    private static final class Request {
+        private final Thread thread;
+        private volatile String answer = "still running";
+
+        private Request(HostAgent agent, Duration timeout, String... args) {
+            this.thread = new Thread(
+                    () -> {
+                        try {
+                            io.asfc.it.CommandResult r = agent.run(timeout.plusSeconds(30), args);
+                            List<String> lines =
+                                    r.stdout().lines().filter(l -> !l.isBlank()).toList();
+                            String first = lines.isEmpty() ? "" : lines.get(0);
+                            String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+                            answer = "exit " + r.exitCode() + " after " + lines.size() + " lines, first \"" + first
+                                    + "\", last \"" + (last + " " + r.stderr().strip()).strip() + "\"";
+                        } catch (Exception e) {
+                            answer = "could not run: " + e;
+                        }
+                    },
+                    "pg-request");
+            thread.setDaemon(true);
+        }
+
+        /** Runs {@code bin/asfc-agent args} on {@code agent}'s host, for at most {@code timeout} and a margin. */
+        static Request start(HostAgent agent, Duration timeout, String... args) {
+            Request r = new Request(agent, timeout, args);
+            r.thread.start();
+            return r;
+        }
+
+        /** Waits at most {@code atMost} for the command to end; what it answered (exit code, first and last line). */
+        String await(Duration atMost) throws InterruptedException {
+            thread.join(atMost.toMillis());
+            return answer;
+        }
+    }
+
     private Outcome outcome(
             String name, String fault, long faultAt, long recoveryFrom, long settledAt, Integer expectedRestarts) {
         Window w = pg.observer().window(faultAt, settledAt);
         long bound = t.l1Bound().toMillis();
         Optional<Long> recovery = w.recoveryMillis(recoveryFrom);
-        List<String> problems = new ArrayList<>();
+        List<String> problems = new ArrayList<>(this.problems);
         List<String> notes = new ArrayList<>(this.notes);
         this.notes.clear();
+        this.problems.clear();
         if (w.overlapSamples() > 0) {
             problems.add("S1: schedulers on two hosts for " + w.overlapMillis() + " ms: " + w.overlaps());
         }

@@ -24,6 +24,15 @@ interface Workload extends AutoCloseable {
         return "";
     }
 
+    /**
+     * Whether the proving ground adds its agentless host for this workload. Its scheduler is the ACTIVE controller's
+     * own {@code start-command} (and {@code environment}), run over SSH there, so that command must not depend on
+     * which host's agent wrote it.
+     */
+    default boolean agentlessHost() {
+        return false;
+    }
+
     /** Which command lines ({@code /proc/<pid>/cmdline}, NUL-separated) are scheduler main processes. */
     Predicate<String> isMain();
 
@@ -57,15 +66,20 @@ interface Workload extends AutoCloseable {
             ticks = pg.dir().resolve("ticks");
         }
 
+        /**
+         * The same on every host: the stand-in names itself after the host it runs on ({@code --host} defaults to the
+         * host name, the node id here), and {@code $(uname -n)} picks that host's term-delay file. So the command that
+         * the ACTIVE controller runs over SSH on the agentless host is right there too.
+         */
         @Override
         public String startCommand(String node) {
-            return "exec %s %s --host %s --tick-file %s --term-delay-file %s"
-                    .formatted(
-                            Host.PYTHON,
-                            script,
-                            node,
-                            ticks,
-                            termDelayFile(node).orElseThrow());
+            return "exec %s %s --tick-file %s --term-delay-file %s/term-delay-$(uname -n)"
+                    .formatted(Host.PYTHON, script, ticks, ticks.getParent());
+        }
+
+        @Override
+        public boolean agentlessHost() {
+            return true;
         }
 
         @Override
