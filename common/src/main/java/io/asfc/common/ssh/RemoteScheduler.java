@@ -1,10 +1,10 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
-import io.asfc.agent.ssh.SshException.Reason;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
 import io.asfc.common.process.ProcessTable;
+import io.asfc.common.ssh.SshException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -390,7 +390,7 @@ public final class RemoteScheduler {
     private static byte[] load() {
         try (InputStream in = RemoteScheduler.class.getResourceAsStream("remote-scheduler.sh")) {
             if (in == null) {
-                throw new IllegalStateException("remote-scheduler.sh is missing from the agent's jar");
+                throw new IllegalStateException("remote-scheduler.sh is missing from the asfc-common jar");
             }
             return in.readAllBytes();
         } catch (IOException e) {
