@@ -314,12 +314,10 @@ public final class RemoteScheduler {
         return "'" + word.replace("'", "'\"'\"'") + "'";
     }
 
-    /** Parses the helper's dump: "self PID", "STAT", stat lines, "CMDLINE", NUL-separated records. */
-    static Look parse(byte[] dump, Pattern pattern, Optional<Pattern> helperPattern) throws SshException {
-        return parse(dump, pattern, helperPattern, Set.of());
-    }
-
-    /** As above; the trees rooted at the live pids of {@code started} count as the scheduler's as well. */
+    /**
+     * Parses the helper's dump: "self PID", "STAT", stat lines, "CMDLINE", NUL-separated records. The
+     * trees rooted at the live pids of {@code started} count as the scheduler's as well.
+     */
     static Look parse(byte[] dump, Pattern pattern, Optional<Pattern> helperPattern, Set<Long> started)
             throws SshException {
         String all = new String(dump, StandardCharsets.ISO_8859_1);
