@@ -1,6 +1,7 @@
 package io.asfc.agent.cli;
 
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.zk.ZkException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -43,12 +44,12 @@ final class ClearMetadataCommand implements Callable<Integer> {
     private boolean yes;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() throws IOException {
         AsfcSettings settings = cli.settings();
         PrintWriter out = spec.commandLine().getOut();
         try (ZkConnection zk = ZkConnection.open(settings)) {
             String path = zk.paths().cluster();
-            if (zk.client().checkExists().forPath(path) == null) {
+            if (ZkException.call(path, () -> zk.client().checkExists().forPath(path)) == null) {
                 out.println("nothing to clear: " + path + " does not exist");
                 return ExitCode.OK.code();
             }
@@ -62,7 +63,8 @@ final class ClearMetadataCommand implements Callable<Integer> {
             }
             if (!live.isEmpty()) {
                 List<String> cleared = new java.util.ArrayList<>();
-                for (String child : zk.client().getChildren().forPath(path)) {
+                for (String child :
+                        ZkException.call(path, () -> zk.client().getChildren().forPath(path))) {
                     if (!IN_USE.contains(child)) {
                         delete(zk, path + "/" + child);
                         cleared.add(child);
@@ -85,20 +87,25 @@ final class ClearMetadataCommand implements Callable<Integer> {
      */
     private static final List<String> IN_USE = List.of("epoch", "leader", "active", "agents", "scheduler");
 
-    private static void delete(ZkConnection zk, String path) throws Exception {
-        try {
-            zk.client().delete().deletingChildrenIfNeeded().forPath(path);
-        } catch (KeeperException.NoNodeException e) {
-            // removed concurrently: the goal is reached
-        }
+    private static void delete(ZkConnection zk, String path) {
+        ZkException.call(path, () -> {
+            try {
+                zk.client().delete().deletingChildrenIfNeeded().forPath(path);
+            } catch (KeeperException.NoNodeException e) {
+                // removed concurrently: the goal is reached
+            }
+            return null;
+        });
     }
 
-    private static List<String> live(ZkConnection zk) throws Exception {
-        try {
-            return zk.client().getChildren().forPath(zk.paths().agents());
-        } catch (KeeperException.NoNodeException e) {
-            return List.of();
-        }
+    private static List<String> live(ZkConnection zk) {
+        return ZkException.call(zk.paths().agents(), () -> {
+            try {
+                return zk.client().getChildren().forPath(zk.paths().agents());
+            } catch (KeeperException.NoNodeException e) {
+                return List.of();
+            }
+        });
     }
 
     private static boolean confirmed(PrintWriter out, String path) throws IOException {

@@ -2,6 +2,7 @@ package io.asfc.agent.cli;
 
 import io.asfc.agent.demo.Demo;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,7 @@ final class DemoCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() throws IOException, InterruptedException {
         Path home = AsfcCli.home();
         Path standIn = List.of(
                         home.resolve("demo/airflow_standin.py"),

@@ -3,6 +3,7 @@ package io.asfc.agent.cli;
 import io.asfc.agent.events.EventLog;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.List;
@@ -31,15 +32,16 @@ final class EventsCommand implements Callable<Integer> {
     private boolean json;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         if (limit < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--limit must be at least 1");
         }
         AsfcSettings settings = cli.settings();
         List<EventLog.Stored> events;
         try (ZkConnection zk = ZkConnection.open(settings)) {
-            events = new EventLog(zk.client(), zk.paths(), settings.nodeId(), Integer.MAX_VALUE, Clock.systemUTC())
-                    .recent(limit);
+            EventLog log =
+                    new EventLog(zk.client(), zk.paths(), settings.nodeId(), Integer.MAX_VALUE, Clock.systemUTC());
+            events = ZkException.call(zk.paths().events(), () -> log.recent(limit));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

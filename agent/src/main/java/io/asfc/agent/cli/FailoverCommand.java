@@ -64,7 +64,7 @@ final class FailoverCommand implements Callable<Integer> {
     private Long ttlSeconds;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() throws InterruptedException {
         AsfcSettings settings = cli.settings();
         PrintWriter out = spec.commandLine().getOut();
         try (ZkConnection zk = ZkConnection.open(settings)) {
@@ -104,7 +104,7 @@ final class FailoverCommand implements Callable<Integer> {
         return twice.compareTo(Duration.ofSeconds(10)) < 0 ? Duration.ofSeconds(10) : twice;
     }
 
-    private void validate(AsfcSettings settings, ZkConnection zk, String from) throws Exception {
+    private void validate(AsfcSettings settings, ZkConnection zk, String from) {
         if (!settings.nodes().isEmpty() && !settings.nodes().contains(to)) {
             throw new CliFailure("unknown node '" + to + "': asfc.nodes is " + settings.nodes());
         }
@@ -126,7 +126,7 @@ final class FailoverCommand implements Callable<Integer> {
     }
 
     private int await(AsfcSettings settings, ZkConnection zk, String id, Duration ttl, PrintWriter out)
-            throws Exception {
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         long expires = System.nanoTime() + ttl.toNanos();
         String last = "";
@@ -193,7 +193,7 @@ final class FailoverCommand implements Callable<Integer> {
      * Withdraws the request, unless a controller took it meanwhile: the withdrawal and the leader's
      * "accepted" both change the control znode's version, so exactly one of them wins.
      */
-    private static void withdraw(ZkConnection zk, String id, Duration ttl) throws Exception {
+    private static void withdraw(ZkConnection zk, String id, Duration ttl) {
         String text = "withdrawn: no ACTIVE controller took it within " + ttl.toSeconds() + "s";
         ControlRecord after = ControlWriter.update(
                 zk.client(),

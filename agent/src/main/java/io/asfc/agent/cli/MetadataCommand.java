@@ -36,7 +36,7 @@ final class MetadataCommand implements Callable<Integer> {
     private boolean json;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         AsfcSettings settings = cli.settings();
         ClusterSnapshot s;
         try (ZkConnection zk = ZkConnection.open(settings)) {

@@ -25,11 +25,11 @@ final class PauseCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         return setPaused(cli.settings(), true, spec);
     }
 
-    static int setPaused(AsfcSettings settings, boolean paused, CommandSpec spec) throws Exception {
+    static int setPaused(AsfcSettings settings, boolean paused, CommandSpec spec) {
         try (ZkConnection zk = ZkConnection.open(settings)) {
             ControlWriter.update(zk.client(), zk.paths(), c -> c.withPaused(paused));
             new EventLog(

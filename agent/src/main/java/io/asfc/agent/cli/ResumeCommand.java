@@ -15,7 +15,7 @@ final class ResumeCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         return PauseCommand.setPaused(cli.settings(), false, spec);
     }
 }

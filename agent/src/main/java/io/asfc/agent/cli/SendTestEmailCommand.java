@@ -1,9 +1,9 @@
 package io.asfc.agent.cli;
 
 import io.asfc.agent.alerts.EmailAlerter;
-import io.asfc.agent.alerts.MailNotSentException;
 import io.asfc.common.config.AlertSettings;
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.mail.MailNotSentException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

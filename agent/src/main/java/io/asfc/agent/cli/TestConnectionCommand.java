@@ -1,10 +1,10 @@
 package io.asfc.agent.cli;
 
-import io.asfc.agent.ssh.RemoteScheduler;
-import io.asfc.agent.ssh.SshClient;
-import io.asfc.agent.ssh.SshException;
-import io.asfc.agent.ssh.SshTarget;
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.ssh.RemoteScheduler;
+import io.asfc.common.ssh.SshClient;
+import io.asfc.common.ssh.SshException;
+import io.asfc.common.ssh.SshTarget;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

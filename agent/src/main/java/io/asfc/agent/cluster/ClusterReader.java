@@ -6,6 +6,7 @@ import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
 import io.asfc.common.zk.NodeRecord;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.time.Clock;
 import java.time.Instant;
@@ -30,9 +31,10 @@ public final class ClusterReader {
         this.clock = clock;
     }
 
-    public ClusterSnapshot read() throws Exception {
-        client.sync().forPath(paths.cluster());
-        Stat epoch = client.checkExists().forPath(paths.epoch());
+    /** @throws ZkException when ZooKeeper cannot answer; the message names the path */
+    public ClusterSnapshot read() {
+        ZkException.call(paths.cluster(), () -> client.sync().forPath(paths.cluster()));
+        Stat epoch = ZkException.call(paths.epoch(), () -> client.checkExists().forPath(paths.epoch()));
         List<ClusterSnapshot.Agent> agents = new ArrayList<>();
         for (String node : children(paths.agents())) {
             Stat stat = new Stat();
@@ -62,27 +64,31 @@ public final class ClusterReader {
                 agents);
     }
 
-    private <T> T decode(String path, Class<T> type) throws Exception {
+    private <T> T decode(String path, Class<T> type) {
         return data(path, new Stat())
                 .flatMap(bytes -> Json.decode(path, bytes, type))
                 .orElse(null);
     }
 
-    private Optional<byte[]> data(String path, Stat stat) throws Exception {
-        try {
-            return Optional.of(client.getData().storingStatIn(stat).forPath(path));
-        } catch (KeeperException.NoNodeException e) {
-            return Optional.empty();
-        }
+    private Optional<byte[]> data(String path, Stat stat) {
+        return ZkException.call(path, () -> {
+            try {
+                return Optional.of(client.getData().storingStatIn(stat).forPath(path));
+            } catch (KeeperException.NoNodeException e) {
+                return Optional.empty();
+            }
+        });
     }
 
-    private List<String> children(String path) throws Exception {
-        try {
-            List<String> names = new ArrayList<>(client.getChildren().forPath(path));
-            names.sort(null);
-            return names;
-        } catch (KeeperException.NoNodeException e) {
-            return List.of();
-        }
+    private List<String> children(String path) {
+        return ZkException.call(path, () -> {
+            try {
+                List<String> names = new ArrayList<>(client.getChildren().forPath(path));
+                names.sort(null);
+                return names;
+            } catch (KeeperException.NoNodeException e) {
+                return List.of();
+            }
+        });
     }
 }

@@ -2,6 +2,7 @@ package io.asfc.agent.cluster;
 
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
@@ -16,8 +17,11 @@ public final class ControlWriter {
 
     private ControlWriter() {}
 
-    public static ControlRecord update(CuratorFramework client, ZkPaths paths, UnaryOperator<ControlRecord> change)
-            throws Exception {
+    /**
+     * @throws ConcurrentChangeException when the znode kept changing under us
+     * @throws ZkException when ZooKeeper cannot answer
+     */
+    public static ControlRecord update(CuratorFramework client, ZkPaths paths, UnaryOperator<ControlRecord> change) {
         for (int attempt = 1; ; attempt++) {
             Znode<ControlRecord> current = Znode.read(client, paths.control(), ControlRecord.class);
             ControlRecord before = current.present() ? current.value() : ControlRecord.NONE;
@@ -38,6 +42,10 @@ public final class ControlWriter {
                 if (attempt == ATTEMPTS) {
                     throw new ConcurrentChangeException(paths.control() + " keeps changing under us; try again");
                 }
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ZkException(paths.control(), e);
             }
         }
     }

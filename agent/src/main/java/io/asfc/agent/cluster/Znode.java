@@ -1,6 +1,7 @@
 package io.asfc.agent.cluster;
 
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -16,13 +17,18 @@ public record Znode<T>(State state, T value, Stat stat) {
         PRESENT
     }
 
-    public static <T> Znode<T> read(CuratorFramework client, String path, Class<T> type) throws Exception {
+    /** @throws ZkException when ZooKeeper cannot answer; an absent node is {@link State#ABSENT}, not an error */
+    public static <T> Znode<T> read(CuratorFramework client, String path, Class<T> type) {
         Stat stat = new Stat();
         byte[] data;
         try {
             data = client.getData().storingStatIn(stat).forPath(path);
         } catch (KeeperException.NoNodeException e) {
             return new Znode<>(State.ABSENT, null, null);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ZkException(path, e);
         }
         return Json.decode(path, data, type)
                 .map(v -> new Znode<>(State.PRESENT, v, stat))

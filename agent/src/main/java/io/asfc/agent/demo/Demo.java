@@ -4,6 +4,7 @@ import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.cluster.ClusterSnapshot;
 import io.asfc.agent.cluster.ControlWriter;
 import io.asfc.agent.events.EventLog;
+import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class Demo implements Closeable {
     }
 
     /** Runs until "q" arrives on {@code input} (or the thread is interrupted, as by Ctrl-C). */
-    public void run(PrintWriter out, BlockingQueue<String> input) throws Exception {
+    public void run(PrintWriter out, BlockingQueue<String> input) throws IOException, InterruptedException {
         out.println("asfc demo: starting an embedded ZooKeeper and 3 agents in " + cluster.dir() + " ...");
         out.flush();
         cluster.start();
@@ -65,7 +66,7 @@ public final class Demo implements Closeable {
         }
     }
 
-    private void act(String key) throws Exception {
+    private void act(String key) throws IOException {
         ClusterSnapshot s = new ClusterReader(client, paths, "default", Clock.systemUTC()).read();
         switch (key) {
             case "a" -> {
@@ -174,6 +175,7 @@ public final class Demo implements Closeable {
                 b.append('\n');
             }
         } catch (Exception e) {
+            Threads.checkInterrupted(e);
             b.append("(reading ZooKeeper: ").append(e.getMessage()).append(")\n");
         }
         for (String note : notes) {

@@ -8,6 +8,7 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.EpochRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.io.IOException;
@@ -85,7 +86,8 @@ public final class Election implements Closeable {
         roleListeners.add(listener);
     }
 
-    public void start() throws Exception {
+    /** @throws ZkException when the leader latch cannot start */
+    public void start() {
         if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("election can be started only once");
         }
@@ -105,7 +107,10 @@ public final class Election implements Closeable {
         client.getConnectionStateListenable().addListener(connectionListener);
         // the thread only runs callbacks: a pulse shows that it is free to run them
         executor.scheduleWithFixedDelay(() -> metrics.progress(Loop.ELECTION), 0, PULSE_MS, TimeUnit.MILLISECONDS);
-        latch.start();
+        ZkException.call(paths.leader(), () -> {
+            latch.start();
+            return null;
+        });
     }
 
     /** The lease while this node is ACTIVE and connected; a hint: fenced writes decide. */

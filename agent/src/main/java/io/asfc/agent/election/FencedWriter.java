@@ -1,5 +1,6 @@
 package io.asfc.agent.election;
 
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,14 +32,18 @@ public final class FencedWriter {
 
     /**
      * @throws LeadershipLostException when the lease no longer holds; nothing was written
-     * @throws KeeperException when one of {@code ops} itself failed; nothing was written
+     * @throws ZkException when one of {@code ops} itself failed (its path, and {@link ZkException#code()}
+     *     e.g. {@code BADVERSION}), or ZooKeeper could not be reached; nothing was written
      */
-    public List<CuratorTransactionResult> commit(Lease lease, List<CuratorOp> ops) throws Exception {
+    public List<CuratorTransactionResult> commit(Lease lease, List<CuratorOp> ops) {
         List<CuratorOp> all = new ArrayList<>(FENCE_OPS + ops.size());
-        all.add(client.transactionOp().check().forPath(lease.latchPath()));
-        all.add(client.transactionOp().check().withVersion(lease.epochVersion()).forPath(paths.epoch()));
-        all.addAll(ops);
         try {
+            all.add(client.transactionOp().check().forPath(lease.latchPath()));
+            all.add(client.transactionOp()
+                    .check()
+                    .withVersion(lease.epochVersion())
+                    .forPath(paths.epoch()));
+            all.addAll(ops);
             return client.transaction().forOperations(all);
         } catch (KeeperException e) {
             int failed = failedIndex(e);
@@ -47,7 +52,11 @@ public final class FencedWriter {
                         + " no longer holds (" + (failed == 0 ? "latch node gone" : "epoch moved on")
                         + "); write refused");
             }
+            throw new ZkException(failed >= 0 ? all.get(failed).getTypeAndPath().getForPath() : paths.epoch(), e);
+        } catch (RuntimeException e) {
             throw e;
+        } catch (Exception e) {
+            throw new ZkException(paths.epoch(), e);
         }
     }
 

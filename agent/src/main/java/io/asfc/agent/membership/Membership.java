@@ -11,6 +11,7 @@ import io.asfc.common.zk.AgentRecord.Heartbeat;
 import io.asfc.common.zk.AgentRecord.Role;
 import io.asfc.common.zk.AgentRecord.SchedulerState;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.time.Clock;
@@ -83,12 +84,20 @@ public final class Membership implements Closeable {
                 Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-heartbeat-%d", initial.node()));
     }
 
-    /** Registers the agent node; throws {@link DuplicateNodeIdException} if the node id is taken. */
-    public void start() throws Exception {
+    /**
+     * Registers the agent node.
+     *
+     * @throws DuplicateNodeIdException if the node id is taken
+     * @throws ZkException when ZooKeeper cannot answer
+     */
+    public void start() {
         if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("membership can be started only once");
         }
-        register();
+        ZkException.call(path, () -> {
+            register();
+            return null;
+        });
         metrics.heartbeatWritten();
         long ms = interval.toMillis();
         executor.scheduleWithFixedDelay(this::beat, ms, ms, TimeUnit.MILLISECONDS);

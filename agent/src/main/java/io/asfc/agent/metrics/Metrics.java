@@ -1,8 +1,8 @@
 package io.asfc.agent.metrics;
 
-import io.asfc.agent.ssh.RemoteScheduler;
-import io.asfc.agent.ssh.SshException;
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.ssh.RemoteScheduler;
+import io.asfc.common.ssh.SshException;
 import io.asfc.common.zk.AgentRecord.Role;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;

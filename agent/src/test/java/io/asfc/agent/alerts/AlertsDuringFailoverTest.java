@@ -4,9 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ch.qos.logback.classic.Level;
-import io.asfc.agent.testing.HungServer;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
+import io.asfc.common.testing.HungServer;
+import io.asfc.common.testing.StandIn;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.curator.test.TestingServer;

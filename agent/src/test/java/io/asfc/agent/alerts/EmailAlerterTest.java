@@ -12,6 +12,7 @@ import ch.qos.logback.classic.Level;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.ServerSetupTest;
 import io.asfc.common.config.AlertSettings;
+import io.asfc.common.mail.SmtpSender;
 import jakarta.mail.internet.MimeMessage;
 import java.time.Duration;
 import java.time.Instant;

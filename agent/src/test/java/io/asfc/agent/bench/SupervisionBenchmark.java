@@ -3,9 +3,9 @@ package io.asfc.agent.bench;
 import static org.awaitility.Awaitility.await;
 
 import io.asfc.agent.cluster.ControlWriter;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.ActiveRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.testing.OverlapObserver;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.TreeStopper;
+import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.ActiveRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,9 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.asfc.agent.testing.HungServer;
-import io.asfc.agent.testing.Sshd;
-import io.asfc.agent.testing.StandIn;
+import io.asfc.common.testing.HungServer;
+import io.asfc.common.testing.Sshd;
+import io.asfc.common.testing.StandIn;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;

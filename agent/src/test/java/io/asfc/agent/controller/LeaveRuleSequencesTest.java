@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.cluster.ControlWriter;
 import io.asfc.agent.testing.OverlapObserver;
-import io.asfc.agent.testing.Sshd;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.agent.testing.ZkProxy;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
+import io.asfc.common.testing.Sshd;
+import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.Assignment;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.Json;
 import java.net.InetAddress;
 import java.net.ServerSocket;

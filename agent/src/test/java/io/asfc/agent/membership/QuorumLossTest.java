@@ -3,8 +3,8 @@ package io.asfc.agent.membership;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
+import io.asfc.common.testing.StandIn;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.Agent;
 import io.asfc.agent.metrics.Metrics.FailoverReason;
-import io.asfc.agent.ssh.RemoteScheduler;
-import io.asfc.agent.ssh.SshException;
 import io.asfc.agent.testing.TestAgents;
+import io.asfc.common.ssh.RemoteScheduler;
+import io.asfc.common.ssh.SshException;
 import io.asfc.common.zk.AgentRecord.Role;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.asfc.agent.testing.StandIn;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
+import io.asfc.common.testing.StandIn;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.asfc.agent.testing.OverlapObserver;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.agent.testing.ZkProxy;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
+import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.Assignment;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.testing.OverlapObserver;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.agent.testing.ZkProxy;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.TreeStopper;
+import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.AgentRecord;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -2,6 +2,7 @@ package io.asfc.agent.testing;
 
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
+import io.asfc.common.testing.StandIn;
 import java.io.Closeable;
 import java.util.List;
 import java.util.concurrent.Executors;

@@ -5,6 +5,7 @@ import io.asfc.agent.AgentDirs;
 import io.asfc.agent.zk.ZkClients;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.SettingsLoader;
+import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Json;

@@ -1,4 +1,4 @@
-package io.asfc.agent.testing;
+package io.asfc.common.testing;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;

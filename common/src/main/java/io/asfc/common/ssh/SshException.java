@@ -1,4 +1,4 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
 /** An SSH call failed; {@link #reason()} says how, in words an operator can act on. */
 public final class SshException extends Exception {

@@ -1,4 +1,4 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.SshSettings;

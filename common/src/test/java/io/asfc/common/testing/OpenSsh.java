@@ -1,4 +1,4 @@
-package io.asfc.agent.testing;
+package io.asfc.common.testing;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,16 +1,16 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.asfc.agent.ssh.SshException.Reason;
-import io.asfc.agent.testing.HungServer;
-import io.asfc.agent.testing.Sshd;
 import io.asfc.common.config.Modes.HostKeyChecking;
 import io.asfc.common.config.Secret;
 import io.asfc.common.config.SshSettings;
+import io.asfc.common.ssh.SshException.Reason;
+import io.asfc.common.testing.HungServer;
+import io.asfc.common.testing.Sshd;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;

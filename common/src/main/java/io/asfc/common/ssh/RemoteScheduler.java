@@ -1,10 +1,10 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
-import io.asfc.agent.ssh.SshException.Reason;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
 import io.asfc.common.process.ProcessTable;
+import io.asfc.common.ssh.SshException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -314,12 +314,10 @@ public final class RemoteScheduler {
         return "'" + word.replace("'", "'\"'\"'") + "'";
     }
 
-    /** Parses the helper's dump: "self PID", "STAT", stat lines, "CMDLINE", NUL-separated records. */
-    static Look parse(byte[] dump, Pattern pattern, Optional<Pattern> helperPattern) throws SshException {
-        return parse(dump, pattern, helperPattern, Set.of());
-    }
-
-    /** As above; the trees rooted at the live pids of {@code started} count as the scheduler's as well. */
+    /**
+     * Parses the helper's dump: "self PID", "STAT", stat lines, "CMDLINE", NUL-separated records. The
+     * trees rooted at the live pids of {@code started} count as the scheduler's as well.
+     */
     static Look parse(byte[] dump, Pattern pattern, Optional<Pattern> helperPattern, Set<Long> started)
             throws SshException {
         String all = new String(dump, StandardCharsets.ISO_8859_1);
@@ -390,7 +388,7 @@ public final class RemoteScheduler {
     private static byte[] load() {
         try (InputStream in = RemoteScheduler.class.getResourceAsStream("remote-scheduler.sh")) {
             if (in == null) {
-                throw new IllegalStateException("remote-scheduler.sh is missing from the agent's jar");
+                throw new IllegalStateException("remote-scheduler.sh is missing from the asfc-common jar");
             }
             return in.readAllBytes();
         } catch (IOException e) {

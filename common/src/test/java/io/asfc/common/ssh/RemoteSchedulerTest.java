@@ -1,4 +1,4 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.asfc.agent.testing.Sshd;
-import io.asfc.agent.testing.StandIn;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.testing.Sshd;
+import io.asfc.common.testing.StandIn;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

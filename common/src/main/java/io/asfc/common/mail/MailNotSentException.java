@@ -1,4 +1,4 @@
-package io.asfc.agent.alerts;
+package io.asfc.common.mail;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,7 +7,7 @@ import org.simplejavamail.MailException;
 
 /** A mail the SMTP server did not accept; the message is the reason, e.g. connection refused. */
 public final class MailNotSentException extends RuntimeException {
-    MailNotSentException(Throwable cause) {
+    public MailNotSentException(Throwable cause) {
         super(reasonOf(cause), cause);
     }
 

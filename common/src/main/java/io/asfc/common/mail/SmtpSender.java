@@ -1,4 +1,4 @@
-package io.asfc.agent.alerts;
+package io.asfc.common.mail;
 
 import com.sanctionco.jmail.JMail;
 import io.asfc.common.config.AlertSettings;
@@ -14,12 +14,13 @@ import org.simplejavamail.email.EmailBuilder;
 import org.simplejavamail.mailer.MailerBuilder;
 
 /** Sends mail over SMTP with simplejavamail, on the calling thread; each SMTP step is bounded by the timeout. */
-final class SmtpSender implements MailSender {
+public final class SmtpSender implements MailSender {
     private final Mailer mailer;
     private final InternetAddress from;
     private final List<String> to;
 
-    static SmtpSender create(AlertSettings.Email email) {
+    /** @throws RuntimeException when simplejavamail refuses the settings, e.g. IllegalArgumentException for a bad sender */
+    public static SmtpSender create(AlertSettings.Email email) {
         return new SmtpSender(email, UnaryOperator.identity());
     }
 
@@ -27,7 +28,7 @@ final class SmtpSender implements MailSender {
      * @param tuning adjusts the mailer before it is built; tests use it to trust GreenMail's
      *     self-signed certificate
      */
-    SmtpSender(AlertSettings.Email email, UnaryOperator<MailerRegularBuilder<?>> tuning) {
+    public SmtpSender(AlertSettings.Email email, UnaryOperator<MailerRegularBuilder<?>> tuning) {
         AlertSettings.Smtp smtp = email.smtp();
         MailerRegularBuilder<?> builder = MailerBuilder.withSMTPServer(smtp.host(), smtp.port())
                 .withTransportStrategy(strategy(smtp.transport()))

@@ -1,4 +1,4 @@
-package io.asfc.agent.testing;
+package io.asfc.common.testing;
 
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;

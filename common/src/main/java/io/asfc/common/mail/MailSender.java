@@ -1,7 +1,7 @@
-package io.asfc.agent.alerts;
+package io.asfc.common.mail;
 
 /** Sends one mail to the configured recipients and returns once the server accepted it. */
-interface MailSender {
+public interface MailSender {
     /** @throws MailNotSentException with the reason, e.g. connection refused */
     void send(String subject, String body);
 }

@@ -1,4 +1,4 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
 import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.HostKey;
@@ -9,10 +9,10 @@ import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.JSchUnknownHostKeyException;
 import com.jcraft.jsch.Session;
 import com.jcraft.jsch.UserInfo;
-import io.asfc.agent.ssh.SshException.Reason;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.Modes.HostKeyChecking;
 import io.asfc.common.config.SshSettings;
+import io.asfc.common.ssh.SshException.Reason;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;

@@ -1,4 +1,4 @@
-package io.asfc.agent.ssh;
+package io.asfc.common.ssh;
 
 import java.nio.charset.StandardCharsets;
 
