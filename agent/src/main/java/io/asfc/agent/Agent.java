@@ -136,6 +136,7 @@ public final class Agent implements Closeable {
         ZkPaths paths = new ZkPaths(settings.zookeeper().root(), settings.cluster());
         events = new EventLog(
                 client, paths, settings.nodeId(), settings.controller().eventsRetain(), clock);
+        events.start();
         membership = new Membership(
                 client,
                 paths,
@@ -319,6 +320,7 @@ public final class Agent implements Closeable {
         }
         CloseableUtils.closeQuietly(clusterWatch);
         CloseableUtils.closeQuietly(membership);
+        CloseableUtils.closeQuietly(events); // after every component that records events: flushes them
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);
         CloseableUtils.closeQuietly(http);

@@ -7,6 +7,7 @@ import io.asfc.agent.http.HttpBindException;
 import io.asfc.agent.membership.DuplicateNodeIdException;
 import io.asfc.agent.migration.AirflowCfgException;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
+import io.asfc.agent.zk.ZkCallException;
 import io.asfc.agent.zk.ZkUnreachableException;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.ConfigProblem;
@@ -140,6 +141,7 @@ public final class AsfcCli implements Callable<Integer> {
             return ExitCode.ZK_UNREACHABLE.code();
         }
         if (e instanceof CliFailure
+                || e instanceof ZkCallException
                 || e instanceof ConcurrentChangeException
                 || e instanceof DuplicateNodeIdException
                 || e instanceof HttpBindException
