@@ -137,6 +137,7 @@ public final class Agent implements Closeable {
         events = new EventLog(
                 client, paths, settings.nodeId(), settings.controller().eventsRetain(), clock);
         events.start();
+        ClusterReader reader = new ClusterReader(client, paths, settings.cluster(), clock);
         membership = new Membership(
                 client,
                 paths,
@@ -152,6 +153,7 @@ public final class Agent implements Closeable {
         supervisor = new Supervisor(
                 client,
                 paths,
+                reader,
                 settings.nodeId(),
                 settings.scheduler(),
                 settings.zookeeper().selfFenceAfter(),
@@ -197,12 +199,8 @@ public final class Agent implements Closeable {
             throw new IllegalStateException("could not join cluster " + paths.cluster() + ": " + e, e);
         }
         if (http != null) {
-            http.serveStatus(new StatusView(
-                    settings.nodeId(),
-                    election::isActive,
-                    membership::published,
-                    new ClusterReader(client, paths, settings.cluster(), clock),
-                    metrics));
+            http.serveStatus(
+                    new StatusView(settings.nodeId(), election::isActive, membership::published, reader, metrics));
         }
         events.record(
                 "agent-started",
