@@ -138,6 +138,8 @@ public final class Agent implements Closeable {
         ZkPaths paths = new ZkPaths(settings.zookeeper().root(), settings.cluster());
         events = new EventLog(
                 client, paths, settings.nodeId(), settings.controller().eventsRetain(), clock);
+        events.start();
+        ClusterReader reader = new ClusterReader(client, paths, settings.cluster(), clock);
         membership = new Membership(
                 client,
                 paths,
@@ -159,6 +161,7 @@ public final class Agent implements Closeable {
         supervisor = new Supervisor(
                 client,
                 paths,
+                reader,
                 settings.nodeId(),
                 settings.scheduler(),
                 settings.zookeeper().selfFenceAfter(),
@@ -205,12 +208,8 @@ public final class Agent implements Closeable {
             throw new IllegalStateException("could not join cluster " + paths.cluster() + ": " + e, e);
         }
         if (http != null) {
-            http.serveStatus(new StatusView(
-                    settings.nodeId(),
-                    election::isActive,
-                    membership::published,
-                    new ClusterReader(client, paths, settings.cluster(), clock),
-                    metrics));
+            http.serveStatus(
+                    new StatusView(settings.nodeId(), election::isActive, membership::published, reader, metrics));
         }
         events.record(
                 "agent-started",
@@ -331,6 +330,7 @@ public final class Agent implements Closeable {
         }
         CloseableUtils.closeQuietly(clusterWatch);
         CloseableUtils.closeQuietly(membership);
+        CloseableUtils.closeQuietly(events); // after every component that records events: flushes them
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);
         CloseableUtils.closeQuietly(http);

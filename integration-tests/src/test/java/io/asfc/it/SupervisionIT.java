@@ -332,11 +332,10 @@ class SupervisionIT {
                 () -> diagnostics(step + ": b's tree (" + lastOfB.orElseThrow() + ") was sampled after " + successor
                         + "'s main (" + firstNew + ")"));
         awaitCluster(step, "the scheduler znode naming " + successor, () -> successor.equals(assignedNode()));
-        assertTrue(
-                eventsSince(-1).stream()
+        awaitCluster( // events are written asynchronously, a moment after the move
+                step, "a failover event from b", () -> eventsSince(-1).stream()
                         .anyMatch(e -> "failover".equals(e.path("type").asText())
-                                && e.path("detail").asText().contains("from b ")),
-                () -> diagnostics(step + ": no failover event from b"));
+                                && e.path("detail").asText().contains("from b ")));
         assertNoOverlapSince(step, seq);
 
         // Restarted, b's agent finds its dead scheduler's session file; it must not start one: it is not assigned.
@@ -423,6 +422,10 @@ class SupervisionIT {
         Duration took = Duration.ofNanos(moved.get().atNanos() - requestedAt);
         figures.put("failover --to " + failing + " (always fails) -> runs on " + next, took);
 
+        // events are written asynchronously: wait for the quarantine's, recorded before the move
+        awaitCluster(step, "a node-quarantined event for " + failing, () -> eventsSince(lastEvent).stream()
+                .anyMatch(e -> "node-quarantined".equals(e.path("type").asText())
+                        && e.path("detail").asText().startsWith(failing + ":")));
         List<JsonNode> events = eventsSince(lastEvent);
         List<JsonNode> failures = events.stream()
                 .filter(e -> failing.equals(e.path("node").asText()))

@@ -14,6 +14,7 @@ import io.asfc.common.config.InvalidConfigException;
 import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.net.Hostnames;
+import io.asfc.common.zk.ZkException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -140,6 +141,7 @@ public final class AsfcCli implements Callable<Integer> {
             return ExitCode.ZK_UNREACHABLE.code();
         }
         if (e instanceof CliFailure
+                || e instanceof ZkException
                 || e instanceof ConcurrentChangeException
                 || e instanceof DuplicateNodeIdException
                 || e instanceof HttpBindException

@@ -32,15 +32,17 @@ final class PauseCommand implements Callable<Integer> {
     static int setPaused(AsfcSettings settings, boolean paused, CommandSpec spec) {
         try (ZkConnection zk = ZkConnection.open(settings)) {
             ControlWriter.update(zk.client(), zk.paths(), c -> c.withPaused(paused));
-            new EventLog(
-                            zk.client(),
-                            zk.paths(),
-                            settings.nodeId(),
-                            settings.controller().eventsRetain(),
-                            Clock.systemUTC())
-                    .record(
-                            paused ? "paused" : "resumed",
-                            "by " + System.getProperty("user.name") + " on " + settings.nodeId());
+            try (EventLog events = new EventLog(
+                    zk.client(),
+                    zk.paths(),
+                    settings.nodeId(),
+                    settings.controller().eventsRetain(),
+                    Clock.systemUTC())) {
+                events.start();
+                events.record(
+                        paused ? "paused" : "resumed",
+                        "by " + System.getProperty("user.name") + " on " + settings.nodeId());
+            } // close() writes it before the connection closes
         }
         spec.commandLine()
                 .getOut()

@@ -1,5 +1,6 @@
 package io.asfc.agent.cluster;
 
+import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
@@ -17,7 +18,10 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
-/** Reads a {@link ClusterSnapshot} straight from ZooKeeper (after a sync), never from a cache. */
+/**
+ * Reads the cluster straight from ZooKeeper (after a sync), never from a cache: the whole {@link
+ * ClusterSnapshot} for the command line and HTTP, or the {@link AssignmentSnapshot} a supervisor acts on.
+ */
 public final class ClusterReader {
     private final CuratorFramework client;
     private final ZkPaths paths;
@@ -62,6 +66,25 @@ public final class ClusterReader {
                 decode(paths.control(), ControlRecord.class),
                 nodes,
                 agents);
+    }
+
+    /**
+     * The control record, the assignment and the epoch, read straight after a sync: the fresh read
+     * a supervisor needs before it acts (S3).
+     *
+     * @throws ZkException when ZooKeeper cannot answer
+     */
+    public AssignmentSnapshot readAssignment() {
+        try {
+            client.sync().forPath(paths.scheduler());
+            Znode<ControlRecord> control = Znode.read(client, paths.control(), ControlRecord.class);
+            Znode<Assignment> assignment = Znode.read(client, paths.scheduler(), Assignment.class);
+            Stat epoch = client.checkExists().forPath(paths.epoch());
+            return new AssignmentSnapshot(control, assignment, epoch == null ? 0 : epoch.getVersion());
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            throw new ZkException(paths.scheduler(), e);
+        }
     }
 
     private <T> T decode(String path, Class<T> type) {

@@ -3,6 +3,7 @@ package io.asfc.agent.election;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.metrics.Loop;
 import io.asfc.agent.metrics.Metrics;
+import io.asfc.agent.zk.ZkSession;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.ActiveRecord;
@@ -222,7 +223,7 @@ public final class Election implements Closeable {
 
     private void writeActive(Lease lease, boolean resumed) throws Exception {
         Stat stat = client.checkExists().forPath(paths.active());
-        if (resumed && stat != null && stat.getEphemeralOwner() == sessionId()) {
+        if (resumed && ZkSession.owns(client, stat)) {
             return; // our own node from before the blip is still there
         }
         byte[] data = Json.encode(new ActiveRecord(nodeId, lease.epoch(), clock.instant()));
@@ -237,10 +238,6 @@ public final class Election implements Closeable {
                                         .withVersion(stat.getVersion())
                                         .forPath(paths.active()),
                                 create));
-    }
-
-    private long sessionId() throws Exception {
-        return client.getZookeeperClient().getZooKeeper().getSessionId();
     }
 
     private void revoke(String why) {

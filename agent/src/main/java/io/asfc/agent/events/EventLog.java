@@ -1,14 +1,23 @@
 package io.asfc.agent.events;
 
+import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.EventRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
+import java.io.Closeable;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
@@ -18,45 +27,134 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The audit trail: persistent sequential {@code events/event-<seq>} nodes, trimmed to the newest
- * {@code retain}. Recording is best effort: a failure is logged and never stops the caller.
+ * {@code retain}.
+ *
+ * <p>{@link #record} never blocks: it puts the event in a bounded queue, and one thread of its own
+ * ({@code asfc-events-N}) writes the queue in order, waiting for ZooKeeper while it is away. So no
+ * caller (a start, a stop, the self-fence) ever waits on ZooKeeper to record what it did. When the
+ * queue is full the oldest event is dropped, with one WARN per burst. Recording is best effort: a
+ * write that fails is logged and the event dropped. {@link #close()} writes what it can within
+ * {@link #FLUSH_BOUND}. Events recorded before {@link #start()} wait in the queue.
  */
-public final class EventLog {
+public final class EventLog implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
 
+    /** How many events may wait to be written. */
+    public static final int DEFAULT_CAPACITY = 1000;
+    /** How long {@link #close()} waits for the queue to be written. */
+    public static final Duration FLUSH_BOUND = Duration.ofSeconds(2);
+
+    private static final long CONNECTION_POLL_MS = 200;
+
+    private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CuratorFramework client;
     private final ZkPaths paths;
     private final String nodeId;
     private final int retain;
     private final Clock clock;
+    private final BlockingQueue<EventRecord> queue;
+    /** Events dropped since the queue last had room: the WARN is logged at the first of a burst. */
+    private final AtomicLong dropped = new AtomicLong();
+
+    private final Thread writer;
 
     public EventLog(CuratorFramework client, ZkPaths paths, String nodeId, int retain, Clock clock) {
+        this(client, paths, nodeId, retain, clock, DEFAULT_CAPACITY);
+    }
+
+    public EventLog(CuratorFramework client, ZkPaths paths, String nodeId, int retain, Clock clock, int capacity) {
         this.client = client;
         this.paths = paths;
         this.nodeId = nodeId;
         this.retain = retain;
         this.clock = clock;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.writer = Threads.factory("asfc-events-%d", nodeId).newThread(this::drain);
     }
 
     /** One stored event with its sequence number. */
     public record Stored(long seq, EventRecord event) {}
 
+    /** Starts the writer thread. */
+    public void start() {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
+            throw new IllegalStateException("event log can be started only once");
+        }
+        writer.start();
+    }
+
+    /** Queues an event, at once: the writer thread stores it. After {@link #close()} it is only logged. */
     public void record(String type, String detail) {
         EventRecord event = new EventRecord(clock.instant(), nodeId, type, detail);
         LOG.info("event {}: {}", type, detail);
+        if (state.get() == Lifecycle.CLOSED) {
+            LOG.warn("event {} not written to {}: the event log is closed", type, paths.events());
+            return;
+        }
+        while (!queue.offer(event)) {
+            if (queue.poll() != null && dropped.getAndIncrement() == 0) {
+                LOG.warn(
+                        "{} events wait to be written to {}: dropping the oldest until ZooKeeper takes them",
+                        queue.size() + 1,
+                        paths.events());
+            }
+        }
+    }
+
+    /** The events recorded and not yet written (or being written). */
+    public int pending() {
+        return queue.size();
+    }
+
+    /** How many events were dropped because the queue was full, since the last WARN about it. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    private void drain() {
+        try {
+            while (state.get() == Lifecycle.STARTED || !queue.isEmpty()) {
+                EventRecord next = queue.poll(CONNECTION_POLL_MS, TimeUnit.MILLISECONDS);
+                if (next != null) {
+                    awaitConnection();
+                    write(next);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // close() gave up waiting: the thread ends
+        }
+    }
+
+    private void awaitConnection() throws InterruptedException {
+        while (!client.getZookeeperClient().isConnected()) {
+            client.blockUntilConnected((int) CONNECTION_POLL_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void write(EventRecord event) {
         try {
             client.create()
                     .creatingParentContainersIfNeeded()
                     .withMode(CreateMode.PERSISTENT_SEQUENTIAL)
                     .forPath(paths.eventPrefix(), Json.encode(event));
+            long lost = dropped.getAndSet(0);
+            if (lost > 0) {
+                LOG.warn("{} event(s) were dropped while {} could not be written", lost, paths.events());
+            }
             trim();
         } catch (Exception e) {
             Threads.checkInterrupted(e);
-            LOG.warn("could not record event {} ({}) in {}", type, detail, paths.events(), e);
+            LOG.warn("could not record event {} ({}) in {}", event.type(), event.detail(), paths.events(), e);
         }
     }
 
-    /** The newest events, newest first; malformed ones are skipped (and logged). */
-    public List<Stored> recent(int limit) throws Exception {
+    /**
+     * The newest events, newest first; malformed ones are skipped (and logged). Works in any
+     * state: the command line reads with an event log it never starts.
+     *
+     * @throws ZkException when ZooKeeper cannot answer
+     */
+    public List<Stored> recent(int limit) {
         List<String> names = sortedNames();
         List<Stored> result = new ArrayList<>();
         for (int i = names.size() - 1; i >= 0 && result.size() < limit; i--) {
@@ -67,23 +165,30 @@ public final class EventLog {
                 event.ifPresent(e -> result.add(new Stored(seq, e)));
             } catch (KeeperException.NoNodeException e) {
                 // trimmed by another agent while we were reading
+            } catch (Exception e) {
+                Threads.checkInterrupted(e);
+                throw new ZkException(path, e);
             }
         }
         return result;
     }
 
-    private void trim() throws Exception {
+    private void trim() {
         List<String> names = sortedNames();
         for (int i = 0; i < names.size() - retain; i++) {
+            String path = ZKPaths.makePath(paths.events(), names.get(i));
             try {
-                client.delete().forPath(ZKPaths.makePath(paths.events(), names.get(i)));
+                client.delete().forPath(path);
             } catch (KeeperException.NoNodeException e) {
                 // another agent trimmed it first
+            } catch (Exception e) {
+                Threads.checkInterrupted(e);
+                throw new ZkException(path, e);
             }
         }
     }
 
-    private List<String> sortedNames() throws Exception {
+    private List<String> sortedNames() {
         try {
             List<String> names = new ArrayList<>(client.getChildren().forPath(paths.events()));
             names.removeIf(n -> sequenceOf(n) < 0);
@@ -91,6 +196,9 @@ public final class EventLog {
             return names;
         } catch (KeeperException.NoNodeException e) {
             return List.of();
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            throw new ZkException(paths.events(), e);
         }
     }
 
@@ -103,6 +211,34 @@ public final class EventLog {
             return Long.parseLong(name.substring(prefix.length()));
         } catch (NumberFormatException e) {
             return -1; // not one of ours, e.g. created by hand with zkCli
+        }
+    }
+
+    /**
+     * Writes what is queued within {@link #FLUSH_BOUND}, then ends the writer; what is left is
+     * counted in a WARN. Close it after every component that records events, before the client.
+     */
+    @Override
+    public void close() {
+        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
+            state.compareAndSet(Lifecycle.LATENT, Lifecycle.CLOSED);
+            return;
+        }
+        try {
+            writer.join(FLUSH_BOUND.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            writer.interrupt();
+        }
+        int left = queue.size();
+        if (left > 0) {
+            LOG.warn(
+                    "{} event(s) not written to {} within {}ms of closing",
+                    left,
+                    paths.events(),
+                    FLUSH_BOUND.toMillis());
         }
     }
 }

@@ -3,6 +3,7 @@ package io.asfc.agent.membership;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.metrics.Loop;
 import io.asfc.agent.metrics.Metrics;
+import io.asfc.agent.zk.ZkSession;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.process.ProcessTable;
@@ -145,7 +146,7 @@ public final class Membership implements Closeable {
         }
         Stat stat = new Stat();
         byte[] existing = client.getData().storingStatIn(stat).forPath(path);
-        if (stat.getEphemeralOwner() == sessionId()) {
+        if (ZkSession.owns(client, stat)) {
             version = client.setData()
                     .withVersion(stat.getVersion())
                     .forPath(path, data)
@@ -186,7 +187,7 @@ public final class Membership implements Closeable {
             try {
                 Stat written = client.setData().withVersion(version).forPath(path, data);
                 version = written.getVersion();
-                if (written.getEphemeralOwner() != sessionId()) {
+                if (!ZkSession.owns(client, written)) {
                     takeOver(written, data);
                 }
                 metrics.heartbeatWritten();
@@ -236,7 +237,7 @@ public final class Membership implements Closeable {
 
     private void reclaimOrComplain() throws Exception {
         Stat stat = client.checkExists().forPath(path);
-        if (stat != null && stat.getEphemeralOwner() == sessionId()) {
+        if (ZkSession.owns(client, stat)) {
             version = stat.getVersion(); // ours, written by a retried call; next beat succeeds
         } else {
             LOG.error(
@@ -280,10 +281,6 @@ public final class Membership implements Closeable {
         return record.withHeartbeat(new Heartbeat(record.heartbeat().seq() + 1, clock.instant()), scheduler);
     }
 
-    private long sessionId() throws Exception {
-        return client.getZookeeperClient().getZooKeeper().getSessionId();
-    }
-
     /** Stops the heartbeat and removes this agent's node (it would go with the session anyway). */
     @Override
     public void close() {
@@ -297,7 +294,7 @@ public final class Membership implements Closeable {
                 return; // nothing to tidy that the session's end won't remove
             }
             Stat stat = client.checkExists().forPath(path);
-            if (stat != null && stat.getEphemeralOwner() == sessionId()) {
+            if (ZkSession.owns(client, stat)) {
                 client.delete().withVersion(stat.getVersion()).forPath(path);
             }
         } catch (Exception e) {

@@ -154,6 +154,7 @@ class FencingTest {
         final CuratorFramework client;
         final Election election;
         final FencedWriter writer;
+        final EventLog events;
         final ConcurrentLinkedQueue<Write> history;
         final AtomicReference<Boolean> staleAttempts = new AtomicReference<>();
         final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor();
@@ -169,12 +170,14 @@ class FencingTest {
             ZkClients.awaitConnected(client, zk);
             ZkPaths paths = settings.paths();
             this.writer = new FencedWriter(client, paths);
+            this.events = new EventLog(client, paths, node, 100, Clock.systemUTC());
+            events.start();
             this.election = new Election(
                     client,
                     paths,
                     node,
                     writer,
-                    new EventLog(client, paths, node, 100, Clock.systemUTC()),
+                    events,
                     new Metrics(settings.settings(node, proxy.connectString()), "test", System::nanoTime),
                     Clock.systemUTC());
             election.start();
@@ -238,6 +241,7 @@ class FencingTest {
         public void close() {
             worker.shutdownNow();
             CloseableUtils.closeQuietly(election);
+            CloseableUtils.closeQuietly(events);
             CloseableUtils.closeQuietly(client);
             CloseableUtils.closeQuietly(proxy);
         }

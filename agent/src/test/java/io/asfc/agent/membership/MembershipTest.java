@@ -169,7 +169,7 @@ class MembershipTest {
                 .orElse(-1L);
     }
 
-    private boolean hasEvent(String type, String detailPrefix) throws Exception {
+    private boolean hasEvent(String type, String detailPrefix) {
         return new EventLog(agents.observer(), agents.paths(), "observer", 1000, Clock.systemUTC())
                 .recent(100).stream()
                         .anyMatch(e -> e.event().type().equals(type)

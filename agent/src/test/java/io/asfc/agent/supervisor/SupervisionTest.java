@@ -85,7 +85,7 @@ class SupervisionTest {
             return now != null && now.pid() != first.pid();
         });
         await().atMost(Duration.ofSeconds(5)).until(() -> oldTree.stream().noneMatch(TreeStopper::isAlive));
-        assertTrue(hasEvent("scheduler-died", "a"));
+        await().atMost(WAIT).until(() -> hasEvent("scheduler-died", "a")); // events are written asynchronously
         assertEquals(1, agents.agentRecord("a").orElseThrow().scheduler().failures());
     }
 
@@ -117,8 +117,8 @@ class SupervisionTest {
         awaitRunningOnlyOn("b");
 
         assertEquals("b", agents.assignment().orElseThrow().node());
-        assertTrue(hasEvent("node-quarantined", "a"), "a is quarantined");
-        assertTrue(hasEvent("scheduler-moved", "to b"));
+        await().atMost(WAIT).until(() -> hasEvent("node-quarantined", "a")); // a is quarantined
+        await().atMost(WAIT).until(() -> hasEvent("scheduler-moved", "to b"));
         assertTrue(agents.agentRecord("a").orElseThrow().scheduler().failures() >= 3);
     }
 
@@ -140,8 +140,8 @@ class SupervisionTest {
             return now != null && now.pid() != first.pid();
         });
         standIn.tell("a", "ok");
-        assertTrue(hasEvent("scheduler-unhealthy", "a"));
-        assertTrue(hasEvent("scheduler-unhealthy-restart", "a"));
+        await().atMost(WAIT).until(() -> hasEvent("scheduler-unhealthy", "a"));
+        await().atMost(WAIT).until(() -> hasEvent("scheduler-unhealthy-restart", "a"));
         await().atMost(WAIT)
                 .until(() -> agents.agentRecord("a").orElseThrow().scheduler().healthy());
     }
@@ -198,7 +198,7 @@ class SupervisionTest {
                 .toList();
     }
 
-    private boolean hasEvent(String type, String detailPart) throws Exception {
+    private boolean hasEvent(String type, String detailPart) {
         return new EventLog(agents.observer(), agents.paths(), "observer", 1000, Clock.systemUTC())
                 .recent(1000).stream()
                         .anyMatch(e -> e.event().type().equals(type)
