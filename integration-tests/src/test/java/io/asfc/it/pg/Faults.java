@@ -60,6 +60,18 @@ final class Faults {
         return at;
     }
 
+    /** SIGSTOP of {@code node}'s agent, until {@link #thawAgent}; returns its pid. */
+    long freezeAgent(String node) throws IOException {
+        long pid = agentPid(node);
+        Sh.kill("STOP", pid);
+        return pid;
+    }
+
+    /** SIGCONT of an agent frozen by {@link #freezeAgent(String)}. */
+    void thawAgent(long pid) throws IOException {
+        Sh.kill("CONT", pid);
+    }
+
     /** SIGSTOP of {@code node}'s agent, held for {@code hold}, then SIGCONT. */
     long freezeAgent(String node, Duration hold) throws IOException, InterruptedException {
         long pid = agentPid(node);

@@ -73,6 +73,7 @@ final class Scenarios {
                 scenario("failover-under-faults", this::failoverUnderFaults),
                 scenario("failover-during-partition", this::failoverDuringPartition),
                 scenario("leader-kill-mid-move", this::leaderKillMidMove),
+                scenario("frozen-agent-cut-off", this::frozenAgentCutOff),
                 scenario("slow-exit-partition", this::slowExitPartition),
                 scenario("agentless-sshd-down", this::agentlessSshdDown),
                 scenario("agentless-sshd-down-scheduler-kill", this::agentlessSshdDownSchedulerKill));
@@ -345,6 +346,35 @@ final class Scenarios {
      * Issue 16: the holder's scheduler takes 8 s to exit on SIGTERM, and its host is cut off from ZooKeeper and SSH.
      * Its self-fence must kill it within self-fence-stop-timeout, before another host may start one (the S4 budget).
      */
+    /**
+     * The double fault: the holder's agent is frozen (SIGSTOP) and its host cut off from ZooKeeper and SSH at once.
+     * The frozen agent cannot self-fence and no controller can stop the host over SSH, so after its session expires
+     * and takeover-grace passes another node is assigned. Only the on-host deadman (the watchdog that leads the
+     * scheduler's session, renewed by the agent) stops the cut-off scheduler before that: no exception to S1. The
+     * agent is thawed and the host healed once another node runs the scheduler.
+     */
+    Outcome frozenAgentCutOff() throws Exception {
+        String node = pg.schedulerNode();
+        long pid = faults.freezeAgent(node);
+        long at;
+        try {
+            at = faults.partition(node, Partition.ZOOKEEPER_AND_SSH);
+            settle(allBut(node));
+        } finally {
+            faults.thawAgent(pid);
+        }
+        faults.heal(node);
+        long end = settleAndWatch(all());
+        return outcome(
+                "frozen-agent-cut-off",
+                node + "'s agent frozen (SIGSTOP) and " + node + " cut off from ZooKeeper and SSH at once, until"
+                        + " another node runs the scheduler; then SIGCONT and heal",
+                at,
+                at,
+                end,
+                1);
+    }
+
     Outcome slowExitPartition() throws Exception {
         String node = pg.schedulerNode();
         Optional<java.nio.file.Path> delay = pg.workload().termDelayFile(node);
