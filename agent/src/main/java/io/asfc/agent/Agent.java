@@ -223,7 +223,7 @@ public final class Agent implements Closeable {
         TreeStopper stopper = new TreeStopper(System::nanoTime);
         Path output = dirs.schedulerOutput(settings.nodeId());
         if (scheduler.mode() == SchedulerMode.COMMAND) {
-            return new CommandRunner(scheduler, output, stopper);
+            return new CommandRunner(scheduler, S4Budget.of(settings).deadman(), output, stopper);
         }
         return new ChildRunner(
                 scheduler,

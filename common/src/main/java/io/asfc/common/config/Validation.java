@@ -158,6 +158,15 @@ final class Validation {
 
     private static void scheduler(ConfigReader r, SchedulerSettings sched) {
         regex(r, "asfc.scheduler.process-pattern", sched.processPattern());
+        if (sched.mode() == Modes.SchedulerMode.COMMAND && sched.stopWithAgent()) {
+            io.asfc.common.process.PosixEre.Result ere = io.asfc.common.process.PosixEre.of(sched.processPattern());
+            if (ere.ere().isEmpty()) {
+                r.problem(
+                        "asfc.scheduler.process-pattern",
+                        ere.problem() + "; in command mode with stop-with-agent the on-host deadman (a shell) matches"
+                                + " it: write it in the common subset (or set stop-with-agent = false)");
+            }
+        }
         sched.helperPattern().ifPresent(helpers -> regex(r, "asfc.scheduler.helper-pattern", helpers));
         sched.health().caFile().ifPresent(file -> {
             if (!Files.isReadable(file)) {

@@ -101,6 +101,21 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void inCommandModeTheDeadmanMustBeAbleToMatchTheProcessPattern() throws IOException {
+        String command = MINIMAL + "asfc.scheduler.mode = command\n";
+        loader.load(write(command)); // the default pattern is plain ERE too
+
+        ConfigProblem p = single(write(command + "asfc.scheduler.process-pattern = \"airflow(?= scheduler)\"\n"));
+        assertEquals("asfc.scheduler.process-pattern", p.key());
+        assertTrue(p.message().contains("deadman"), p.message());
+
+        // without stop-with-agent there is no deadman to match it
+        loader.load(write(command
+                + "asfc.scheduler.process-pattern = \"airflow(?= scheduler)\"\n"
+                + "asfc.scheduler.stop-with-agent = false\n"));
+    }
+
+    @Test
     void badEnumListsTheAllowedValues() throws IOException {
         ConfigProblem p = single(write(MINIMAL + "asfc.ssh.strict-host-key-checking = maybe\n"));
 

@@ -6,6 +6,7 @@ import io.asfc.agent.supervisor.SchedulerStartException;
 import io.asfc.agent.supervisor.command.SchedulerProcesses.Observation;
 import io.asfc.agent.supervisor.command.SchedulerProcesses.Seen;
 import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.process.PosixEre;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
 import io.asfc.common.process.ProcessTable;
@@ -66,6 +67,8 @@ public final class CommandRunner implements SchedulerRunner {
     private final ShellLauncher shell;
     private final SchedulerProcesses processes;
     private final AtomicReference<String> unknownCause = new AtomicReference<>();
+    /** The on-host deadman, with {@code stop-with-agent}; null without. */
+    private final CommandDeadman deadman;
 
     /** @param output the file that the commands' stdout and stderr are appended to */
     public CommandRunner(SchedulerSettings settings, Path output, TreeStopper stopper) {
@@ -86,6 +89,41 @@ public final class CommandRunner implements SchedulerRunner {
         ProcessMatcher matcher = new ProcessMatcher(Pattern.compile(settings.processPattern()));
         this.processes = new SchedulerProcesses(
                 settings.pidFile(), matcher, settings.helperPattern().map(Pattern::compile), shell::runningHelpers);
+        this.deadman = null;
+    }
+
+    /**
+     * The agent's runner: with {@code stop-with-agent}, an on-host deadman ({@link CommandDeadman})
+     * runs from the first start (or the first sight of a running scheduler) and stops the scheduler
+     * when the agent has not renewed it for {@code deadman}, or dies.
+     */
+    public CommandRunner(SchedulerSettings settings, Duration deadman, Path output, TreeStopper stopper) {
+        this.settings = settings;
+        this.nanoTime = System::nanoTime;
+        this.stopper = stopper;
+        this.checkTimeout = defaultCheckTimeout(settings);
+        this.shell = new ShellLauncher(settings, output, stopper);
+        ProcessMatcher matcher = new ProcessMatcher(Pattern.compile(settings.processPattern()));
+        this.processes = new SchedulerProcesses(
+                settings.pidFile(), matcher, settings.helperPattern().map(Pattern::compile), shell::runningHelpers);
+        this.deadman = settings.stopWithAgent()
+                ? new CommandDeadman(
+                        PosixEre.of(settings.processPattern())
+                                .ere()
+                                .orElseThrow(() -> new IllegalArgumentException("scheduler.process-pattern: "
+                                        + PosixEre.of(settings.processPattern()).problem())),
+                        settings.selfFenceStopTimeout(),
+                        deadman,
+                        settings.pidFile().orElse(null),
+                        output.resolveSibling(output.getFileName() + ".deadman"))
+                : null;
+    }
+
+    @Override
+    public void renew() {
+        if (deadman != null) {
+            deadman.renew();
+        }
     }
 
     /**
@@ -110,6 +148,9 @@ public final class CommandRunner implements SchedulerRunner {
      */
     @Override
     public void start() throws InterruptedException {
+        if (deadman != null) {
+            deadman.ensureRunning(); // before anything starts: a freeze during the start is covered too
+        }
         String command = settings.startCommand();
         long began = nanoTime.getAsLong();
         Process process;
@@ -139,14 +180,20 @@ public final class CommandRunner implements SchedulerRunner {
 
     @Override
     public LocalStatus status() {
+        LocalStatus status;
         if (settings.checkCommand().isPresent()) {
             Seen seen = check(settings.checkCommand().get());
-            return toStatus(
+            status = toStatus(
                     seen, processes.pidFileProcess(ProcessTable.snapshot()).orElse(null));
+        } else {
+            Observation look = processes.look(ProcessTable.snapshot());
+            noteCause(look.seen() == Seen.UNKNOWN ? look.problem() : null);
+            status = toStatus(look.seen(), look.main());
         }
-        Observation look = processes.look(ProcessTable.snapshot());
-        noteCause(look.seen() == Seen.UNKNOWN ? look.problem() : null);
-        return toStatus(look.seen(), look.main());
+        if (status.running() && deadman != null) {
+            deadman.ensureRunning(); // a scheduler this agent did not start (adopted) is covered too
+        }
+        return status;
     }
 
     @Override

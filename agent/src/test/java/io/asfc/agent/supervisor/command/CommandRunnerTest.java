@@ -144,6 +144,41 @@ class CommandRunnerTest {
     }
 
     @Test
+    void theDeadmanStopsTheSchedulerWhenTheAgentStopsRenewing() throws Exception {
+        // the agent's runner: stop-with-agent, deadman-timeout 1s; the scheduler daemonizes (nohup ... &)
+        CommandRunner runner = new CommandRunner(
+                new Config("nohup " + standin + " > /dev/null 2>&1 &")
+                        .stopTimeout(Duration.ofSeconds(1))
+                        .build(),
+                Duration.ofSeconds(1),
+                tmp.resolve("scheduler.out"),
+                stopper);
+        // the agent's DeadmanFeeder: renewals every 200 ms
+        java.util.concurrent.ScheduledExecutorService feeder =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        List<ProcessInfo> tree;
+        try {
+            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertTimeoutPreemptively(PATIENCE, runner::start);
+            LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
+            tree = awaitStandInTree(status.pid());
+            List<ProcessInfo> started = tree;
+            await().during(Duration.ofSeconds(3)) // three deadman timeouts, renewed: it lives
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> started.stream().allMatch(TreeStopper::isAlive));
+        } finally {
+            feeder.shutdownNow();
+        }
+
+        // renewals stop, the pipe stays open: the agent is frozen
+        await().atMost(Duration.ofSeconds(6)).until(() -> tree.stream().noneMatch(TreeStopper::isAlive));
+        assertFalse(runner.status().running());
+        assertTrue(
+                Files.readString(tmp.resolve("scheduler.out.deadman")).contains("(deadman)"),
+                "the deadman says why in its output");
+    }
+
+    @Test
     void nohupStartIsFoundByThePatternAndStoppedAsATree() throws Exception {
         CommandRunner runner = runner(new Config("nohup " + standin + " > /dev/null 2>&1 &"));
 
