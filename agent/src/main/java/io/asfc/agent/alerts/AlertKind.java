@@ -21,10 +21,12 @@ public enum AlertKind {
     /** No node may run the scheduler; cluster-wide (no node). */
     NO_ELIGIBLE_NODE,
     /** The node's agent became the ACTIVE controller; only mailed when {@code alerts.on-leadership-change}. */
-    LEADERSHIP_CHANGE;
+    LEADERSHIP_CHANGE,
+    /** The node was quarantined (again), or its quarantine was lifted for one attempt. */
+    QUARANTINE;
 
     /** Whether this is a one-off event rather than a condition that lasts until recovered. */
     public boolean oneOff() {
-        return this == SCHEDULER_MOVED || this == STRAY_STOPPED || this == LEADERSHIP_CHANGE;
+        return this == SCHEDULER_MOVED || this == STRAY_STOPPED || this == LEADERSHIP_CHANGE || this == QUARANTINE;
     }
 }

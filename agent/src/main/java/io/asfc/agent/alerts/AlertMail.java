@@ -78,6 +78,7 @@ final class AlertMail {
                 case HOST_UNREACHABLE -> "a host is unreachable";
                 case NO_ELIGIBLE_NODE -> "no eligible node for the scheduler";
                 case LEADERSHIP_CHANGE -> "active controller changed";
+                case QUARANTINE -> "a node's quarantine changed";
             };
         }
         return switch (kind) {
@@ -88,6 +89,7 @@ final class AlertMail {
             case HOST_UNREACHABLE -> "host " + node + " is unreachable";
             case NO_ELIGIBLE_NODE -> "no eligible node for the scheduler (" + node + ")";
             case LEADERSHIP_CHANGE -> node + " is now the active controller";
+            case QUARANTINE -> "quarantine of " + node + " changed";
         };
     }
 

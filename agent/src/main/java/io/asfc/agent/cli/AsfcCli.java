@@ -47,6 +47,11 @@ import picocli.CommandLine.ScopeType;
             FailoverCommand.class,
             PauseCommand.class,
             ResumeCommand.class,
+            CordonCommand.class,
+            UncordonCommand.class,
+            DrainCommand.class,
+            UnquarantineCommand.class,
+            ResetFailuresCommand.class,
             ImportAirflowCfgCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class

@@ -7,6 +7,7 @@ import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.NodeRecord;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -111,6 +112,13 @@ final class FailoverCommand implements Callable<Integer> {
         if (to.equals(from)) {
             throw new CliFailure("the scheduler is already assigned to " + to);
         }
+        Znode<NodeRecord> record = Znode.read(zk.client(), zk.paths().node(to), NodeRecord.class);
+        if (record.present() && record.value().hasCordon()) {
+            throw new CliFailure(
+                    "'" + to + "' is cordoned (by " + record.value().cordonedBy() + " since "
+                            + record.value().cordonedAt() + "): it never runs the scheduler; 'asfc-agent uncordon " + to
+                            + "' gives it back");
+        }
         if (settings.isAgentless(to)) {
             return; // the leader checks it over SSH
         }
@@ -118,7 +126,9 @@ final class FailoverCommand implements Callable<Integer> {
         if (agent.absent()) {
             throw new CliFailure("'" + to + "' has no live agent, so it cannot run the scheduler");
         }
+        boolean onTrial = record.present() && record.value().onTrial();
         if (agent.present()
+                && !onTrial
                 && agent.value().scheduler().failures() >= settings.scheduler().maxRestartsBeforeFailover()) {
             throw new CliFailure("'" + to + "' is not eligible: its scheduler failed "
                     + agent.value().scheduler().failures() + " times in a row");

@@ -4,7 +4,9 @@ import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.cluster.ClusterSnapshot;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.NodeRecord;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Show the cluster state kept in ZooKeeper: the ACTIVE controller, the epoch, where the",
-            "scheduler is assigned, and every live agent with its heartbeat."
+            "scheduler is assigned, the last operator request and its answer, quarantined, on-trial and",
+            "cordoned nodes, and every live agent with its heartbeat."
         })
 final class MetadataCommand implements Callable<Integer> {
     private static final String ROW = "%-16s %-20s %-8s %-8s %-22s %6s %s%n";
@@ -73,13 +76,34 @@ final class MetadataCommand implements Callable<Integer> {
                 "paused",
                 s.control() != null && s.control().paused() ? "YES: no agent starts or stops a scheduler" : "no");
         if (s.control() != null && s.control().result() != null) {
+            ControlRecord c = s.control();
             out.printf(
                     "%-20s %s (%s)%n",
-                    "last failover", s.control().result(), s.control().resultAt());
+                    c.op() == null ? "last failover" : "last " + c.op() + (c.opNode() == null ? "" : " " + c.opNode()),
+                    c.result(),
+                    c.resultAt());
         }
-        for (var node : s.nodes()) {
+        for (NodeRecord node : s.nodes()) {
             if (node.quarantined()) {
-                out.printf("%-20s %s: %s (since %s)%n", "quarantined", node.node(), node.reason(), node.at());
+                out.printf(
+                        "%-20s %s: %s (since %s%s)%n",
+                        "quarantined",
+                        node.node(),
+                        node.reason(),
+                        node.at(),
+                        node.until() == null
+                                ? ""
+                                : ", one attempt again at " + node.until() + ", quarantine " + node.quarantines()
+                                        + " in a row");
+            } else if (node.onTrial()) {
+                out.printf(
+                        "%-20s %s: quarantine lifted at %s for one attempt; one more failure quarantines it again%n",
+                        "on trial", node.node(), node.liftedAt());
+            }
+            if (node.hasCordon()) {
+                out.printf(
+                        "%-20s %s: never chosen to run the scheduler (by %s since %s; 'uncordon %s' gives it back)%n",
+                        "cordoned", node.node(), node.cordonedBy(), node.cordonedAt(), node.node());
             }
         }
         out.println();

@@ -7,7 +7,9 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshException;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -108,6 +110,17 @@ final class AgentlessSupervisor {
         Map<String, Integer> counts = new HashMap<>();
         remoteRuns.forEach((node, run) -> counts.put(node, run.failures));
         return counts;
+    }
+
+    /** The agentless nodes whose scheduler was running at the last look over SSH, this term. */
+    Set<String> running() {
+        Set<String> nodes = new HashSet<>();
+        remoteRuns.forEach((node, run) -> {
+            if (run.running) {
+                nodes.add(node);
+            }
+        });
+        return nodes;
     }
 
     /** {@code node} was quarantined: forget what was counted there; it is no longer assigned. */

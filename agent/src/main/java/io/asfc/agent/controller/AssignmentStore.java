@@ -7,7 +7,6 @@ import io.asfc.agent.events.EventLog;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
-import io.asfc.common.zk.NodeRecord;
 import io.asfc.common.zk.ZkPaths;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import org.apache.curator.framework.api.transaction.CuratorOp;
 
 /**
  * The controller's writes: the only writer of the {@code scheduler} znode (an assignment, or the
- * first phase of a move), of {@code nodes/<node>} (quarantines) and of the answer in {@code
+ * first phase of a move), of {@code nodes/<node>} (quarantines, cordons) and of the answer in {@code
  * control}. Every write is a {@link FencedWriter#commit} under the leader's lease (S2), and a write
  * of a znode that was read is conditional on the version read. It decides nothing: the {@link
  * Controller} says what to write. Called on the controller's single executor thread.
@@ -63,31 +62,40 @@ final class AssignmentStore {
         events.record("scheduler-moving", text);
     }
 
-    /** Marks {@code node} quarantined: it is not eligible until its agent reports a clean start. */
-    void quarantine(Lease l, String node, int failures) throws Exception {
-        NodeRecord record =
-                new NodeRecord(node, true, failures, "failed " + failures + " times in a row", clock.instant());
-        client.createContainers(paths.nodes());
-        boolean exists = client.checkExists().forPath(paths.node(node)) != null;
-        byte[] data = Json.encode(record);
-        writer.commit(
-                l,
-                List.of(
-                        exists
-                                ? writer.ops().setData().forPath(paths.node(node), data)
-                                : writer.ops().create().forPath(paths.node(node), data)));
-        events.record("node-quarantined", node + ": " + record.reason());
-    }
-
-    /** Lifts the quarantine of {@code nodes}, in one transaction; nothing when there are none. */
-    void liftQuarantines(Lease l, List<String> nodes) throws Exception {
-        List<CuratorOp> lifts = new ArrayList<>();
-        for (String node : nodes) {
-            lifts.add(writer.ops().delete().forPath(paths.node(node)));
+    /**
+     * Writes {@code nodes/<node>} records (a null record deletes the znode) and, when {@code answer}
+     * is not null, answers the operator's request in {@code control} as read in {@code view}, all in
+     * one fenced transaction.
+     */
+    void writeNodes(Lease l, ClusterView view, List<Placement.NodeWrite> writes, String answer) throws Exception {
+        List<CuratorOp> ops = new ArrayList<>();
+        if (!writes.isEmpty()) {
+            client.createContainers(paths.nodes());
         }
-        if (!lifts.isEmpty()) {
-            writer.commit(l, lifts);
-            events.record("node-eligible-again", lifts.size() + " node(s) reported a clean start");
+        for (Placement.NodeWrite w : writes) {
+            String path = paths.node(w.node());
+            boolean exists = client.checkExists().forPath(path) != null;
+            if (w.record() == null) {
+                if (exists) {
+                    ops.add(writer.ops().delete().forPath(path));
+                }
+            } else {
+                byte[] data = Json.encode(w.record());
+                ops.add(
+                        exists
+                                ? writer.ops().setData().forPath(path, data)
+                                : writer.ops().create().forPath(path, data));
+            }
+        }
+        if (answer != null) {
+            ControlRecord answered = view.control().value().withResult(answer, clock.instant());
+            ops.add(writer.ops()
+                    .setData()
+                    .withVersion(view.control().stat().getVersion())
+                    .forPath(paths.control(), Json.encode(answered)));
+        }
+        if (!ops.isEmpty()) {
+            writer.commit(l, ops);
         }
     }
 

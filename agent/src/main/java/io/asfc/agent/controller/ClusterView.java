@@ -13,12 +13,17 @@ import java.util.Map;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 
-/** What the leader reads, fresh, before each decision, plus the nodes it cannot reach over SSH (node to reason). */
+/**
+ * What the leader reads, fresh, before each decision, plus the nodes it cannot reach over SSH (node
+ * to reason).
+ *
+ * @param nodes every readable {@code nodes/<node>} record (quarantined, lifted for one attempt, or cordoned)
+ */
 record ClusterView(
         Znode<Assignment> assignment,
         Map<String, Znode<AgentRecord>> agents,
         Znode<ControlRecord> control,
-        Map<String, NodeRecord> quarantined,
+        Map<String, NodeRecord> nodes,
         Map<String, String> unreachable) {
 
     static ClusterView read(CuratorFramework client, ZkPaths paths) throws Exception {
@@ -30,24 +35,56 @@ record ClusterView(
                 agents.put(node, z);
             }
         }
-        Map<String, NodeRecord> quarantined = new LinkedHashMap<>();
+        Map<String, NodeRecord> nodes = new LinkedHashMap<>();
         for (String node : children(client, paths.nodes())) {
             Znode<NodeRecord> z = Znode.read(client, paths.node(node), NodeRecord.class);
-            if (z.present() && z.value().quarantined()) {
-                quarantined.put(node, z.value());
+            if (z.present()) {
+                nodes.put(node, z.value());
             }
         }
         return new ClusterView(
                 Znode.read(client, paths.scheduler(), Assignment.class),
                 agents,
                 Znode.read(client, paths.control(), ControlRecord.class),
-                quarantined,
+                nodes,
                 Map.of());
     }
 
     /** The same view, with what the controller knows of nodes it cannot reach over SSH. */
     ClusterView withUnreachable(Map<String, String> nodes) {
-        return new ClusterView(assignment, agents, control, quarantined, Map.copyOf(nodes));
+        return new ClusterView(assignment, agents, control, this.nodes, Map.copyOf(nodes));
+    }
+
+    /** The same view with {@code nodes/<node>} as {@code record} (null: removed), as a decision's writes leave it. */
+    ClusterView withNode(String node, NodeRecord record) {
+        Map<String, NodeRecord> changed = new LinkedHashMap<>(nodes);
+        if (record == null) {
+            changed.remove(node);
+        } else {
+            changed.put(node, record);
+        }
+        return new ClusterView(assignment, agents, control, changed, unreachable);
+    }
+
+    /** The nodes whose record says quarantined. */
+    Map<String, NodeRecord> quarantined() {
+        Map<String, NodeRecord> q = new LinkedHashMap<>();
+        nodes.forEach((node, r) -> {
+            if (r.quarantined()) {
+                q.put(node, r);
+            }
+        });
+        return q;
+    }
+
+    /** The node's record, or null. */
+    NodeRecord node(String node) {
+        return nodes.get(node);
+    }
+
+    boolean cordoned(String node) {
+        NodeRecord r = nodes.get(node);
+        return r != null && r.hasCordon();
     }
 
     boolean paused() {

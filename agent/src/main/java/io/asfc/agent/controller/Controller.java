@@ -81,6 +81,7 @@ public final class Controller implements Closeable {
     private final HostStopper hostStops;
     private final Placement placement;
     private final MoveReports reports;
+    private final NodeReports nodeReports;
     private final LongSupplier nanoTime;
     /** Told when a fenced write proved this leadership gone, so the election gives it up too. */
     private final Consumer<Lease> leadershipLost;
@@ -152,6 +153,7 @@ public final class Controller implements Closeable {
         this.hostStops = new HostStopper(
                 policy, tuning, enforcement, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
         this.reports = new MoveReports(events, alerter, metrics);
+        this.nodeReports = new NodeReports(events, alerter);
         this.placement = new Placement(
                 policy,
                 new LeaveRule.Terms(
@@ -159,7 +161,9 @@ public final class Controller implements Closeable {
                         enforcement != null,
                         tuning.onUnfenceable(),
                         tuning.takeoverGrace().toNanos()),
-                tuning.sweep().toNanos());
+                tuning.sweep().toNanos(),
+                tuning.quarantineBackoff(),
+                tuning.maxQuarantineBackoff());
         this.caches = List.of(
                 CuratorCache.build(client, paths.agents()),
                 CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
@@ -234,14 +238,20 @@ public final class Controller implements Closeable {
         }
         try {
             ClusterView view = ClusterView.read(client, paths).withUnreachable(memory.unreachable());
-            if (view.paused()) {
-                return;
-            }
             long now = nanoTime.getAsLong();
-            memory.observe(view, policy, now);
-            streak.countFailures(view);
+            if (!view.paused()) { // while paused only an operator's node request is answered
+                memory.observe(view, policy, now);
+                streak.countFailures(view);
+            }
             List<Placement.Action> actions = placement.decide(new Placement.Situation(
-                    view, memory, l.epoch(), now, clock.millis(), nodeOps.busyNodes(), agentless.failures()));
+                    view,
+                    memory,
+                    l.epoch(),
+                    now,
+                    clock.millis(),
+                    nodeOps.busyNodes(),
+                    agentless.failures(),
+                    agentless.running()));
             for (Placement.Action action : actions) {
                 execute(l, view, action);
             }
@@ -257,8 +267,15 @@ public final class Controller implements Closeable {
 
     /** One action of {@link Placement}, with the view it was decided from (writes check its versions). */
     private void execute(Lease l, ClusterView view, Placement.Action action) throws Exception {
-        if (action instanceof Placement.LiftQuarantines a) {
-            store.liftQuarantines(l, a.nodes());
+        if (action instanceof Placement.Lift a) {
+            store.writeNodes(l, view, List.of(a.write()), null);
+            nodeReports.lifted(a);
+        } else if (action instanceof Placement.Recovered a) {
+            store.writeNodes(l, view, List.of(a.write()), null);
+            nodeReports.recovered(a);
+        } else if (action instanceof Placement.Operate a) {
+            store.writeNodes(l, view, a.writes(), a.answer());
+            nodeReports.operated(a);
         } else if (action instanceof Placement.Assign a) {
             store.assign(l, view, a.node(), a.reason());
             reports.assigned(memory, a.node(), l.epoch(), a.reason());
@@ -270,7 +287,8 @@ public final class Controller implements Closeable {
             store.beginMove(l, view, a.from(), a.to(), a.requestId(), text);
             wake();
         } else if (action instanceof Placement.Quarantine a) {
-            store.quarantine(l, a.node(), a.failures());
+            store.writeNodes(l, view, List.of(new Placement.NodeWrite(a.node(), a.record())), null);
+            nodeReports.quarantined(a);
             if (a.agentless()) {
                 agentless.quarantined(a.node());
             }

@@ -5,6 +5,8 @@ import io.asfc.agent.metrics.Metrics.FailoverReason;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.NodeRecord;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +31,7 @@ final class Placement {
      * @param nowMillis the leader's wall clock (only to expire operator requests, filed by wall time)
      * @param busy nodes with SSH work in flight: never assigned until it ends
      * @param agentlessFailures failures in a row of agentless nodes' schedulers, as the leader counted them
+     * @param agentlessRunning agentless nodes whose scheduler the leader last saw running
      */
     record Situation(
             ClusterView view,
@@ -37,11 +40,20 @@ final class Placement {
             long nowNanos,
             long nowMillis,
             Set<String> busy,
-            Map<String, Integer> agentlessFailures) {}
+            Map<String, Integer> agentlessFailures,
+            Set<String> agentlessRunning) {
+
+        Situation withView(ClusterView changed) {
+            return new Situation(
+                    changed, memory, epoch, nowNanos, nowMillis, busy, agentlessFailures, agentlessRunning);
+        }
+    }
 
     /** What the controller does, in the order given. */
     sealed interface Action
-            permits LiftQuarantines,
+            permits Lift,
+                    Recovered,
+                    Operate,
                     Assign,
                     BeginMove,
                     Quarantine,
@@ -54,8 +66,21 @@ final class Placement {
                     SuperviseAgentless,
                     MoveCompleted {}
 
-    /** Give these quarantined nodes another chance. */
-    record LiftQuarantines(List<String> nodes) implements Action {}
+    /** The new content of {@code nodes/<node>}; {@code record} null: the znode is deleted. */
+    record NodeWrite(String node, NodeRecord record) {}
+
+    /** Lift a quarantine (for one attempt, or for good after a clean start): an event and an alert. */
+    record Lift(NodeWrite write, String why) implements Action {}
+
+    /** A node lifted for one attempt ran cleanly: its failures are forgotten. */
+    record Recovered(NodeWrite write, String why) implements Action {}
+
+    /**
+     * Answer the operator's pending node request with {@code answer} (null: a {@link BeginMove}
+     * that follows answers it), writing {@code writes} in the same transaction; {@code event}
+     * (null: none) records who asked for what.
+     */
+    record Operate(List<NodeWrite> writes, String event, String detail, String answer) implements Action {}
 
     /** Write the assignment of {@code node} at this leader's epoch (a move's second phase, or a re-stamp). */
     record Assign(String node, String reason) implements Action {}
@@ -63,8 +88,8 @@ final class Placement {
     /** A move's first phase: nobody is assigned; {@code from} null means it may run anywhere. */
     record BeginMove(String from, String to, String reason, String requestId, FailoverReason why) implements Action {}
 
-    /** Quarantine {@code node}: it failed {@code failures} times in a row. */
-    record Quarantine(String node, int failures, boolean agentless) implements Action {}
+    /** Quarantine {@code node}: it failed {@code failures} times in a row; {@code record} says until when. */
+    record Quarantine(String node, int failures, boolean agentless, NodeRecord record) implements Action {}
 
     /** Stop {@code node}'s scheduler over SSH under this leader's lease, for the move of {@code generation}. */
     record StopHost(String node, long generation) implements Action {}
@@ -96,19 +121,54 @@ final class Placement {
     /** How long after a failed host stop it is tried again (poll-interval). */
     private final long retryStopNanos;
 
-    Placement(Policy policy, LeaveRule.Terms terms, long retryStopNanos) {
+    private final Quarantines quarantines;
+    private final NodeRequests requests;
+
+    /**
+     * @param backoff the first quarantine of a node ({@code quarantine-backoff}), doubled at each
+     *     one in a row up to {@code maxBackoff}
+     */
+    Placement(Policy policy, LeaveRule.Terms terms, long retryStopNanos, Duration backoff, Duration maxBackoff) {
         this.policy = policy;
         this.terms = terms;
         this.retryStopNanos = retryStopNanos;
+        this.quarantines = new Quarantines(policy, backoff, maxBackoff);
+        this.requests = new NodeRequests(policy, quarantines);
     }
 
+    /**
+     * What to do. While the cluster is paused only an operator's node request is answered (a drain
+     * is refused): nothing moves and no quarantine changes.
+     */
     List<Action> decide(Situation s) {
         List<Action> out = new ArrayList<>();
-        ClusterView view = s.view();
-        List<String> lifts = policy.quarantinesToLift(view);
-        if (!lifts.isEmpty()) {
-            out.add(new LiftQuarantines(lifts));
+        if (s.view().paused()) {
+            requests.handle(s, true, out);
+            return out;
         }
+        s = s.withView(requests.handle(s, false, out));
+        if (out.stream().anyMatch(x -> x instanceof BeginMove)) {
+            return out; // a drain began a move: the rest is decided on the next look
+        }
+        int before = out.size();
+        Znode<Assignment> current = s.view().assignment();
+        quarantines.review(
+                s,
+                current.present() && !current.value().isMoving()
+                        ? current.value().node()
+                        : null,
+                out);
+        ClusterView changed = s.view();
+        for (Action x : out.subList(before, out.size())) {
+            NodeWrite w = x instanceof Lift l ? l.write() : x instanceof Recovered r ? r.write() : null;
+            if (w != null) {
+                changed = changed.withNode(w.node(), w.record());
+            } else if (x instanceof Quarantine q) {
+                changed = changed.withNode(q.node(), q.record());
+            }
+        }
+        s = s.withView(changed);
+        ClusterView view = s.view();
         Znode<Assignment> a = view.assignment();
         if (!a.present()) {
             Optional<String> runsIt = soleRunner(view);
@@ -177,9 +237,9 @@ final class Placement {
                     node,
                     "the agent of " + node + " is gone (its ZooKeeper session ended)",
                     FailoverReason.AGENT_LOST));
-        } else if (agent != null && agent.scheduler().failures() >= policy.maxFailures()) {
+        } else if (agent != null && agent.scheduler().failures() >= policy.failureLimit(view, node)) {
             int failures = agent.scheduler().failures();
-            out.add(new Quarantine(node, failures, false));
+            out.add(quarantines.quarantine(s, node, failures, "failed again after its quarantine was lifted"));
             out.add(move(
                     view, node, node + " failed " + failures + " times in a row", FailoverReason.SCHEDULER_FAILED));
         } else if (assigned.epoch() != s.epoch()) {
@@ -198,8 +258,8 @@ final class Placement {
             return;
         }
         int failures = s.agentlessFailures().getOrDefault(node, 0);
-        if (failures >= policy.maxFailures()) {
-            out.add(new Quarantine(node, failures, true));
+        if (failures >= policy.failureLimit(s.view(), node)) {
+            out.add(quarantines.quarantine(s, node, failures, "failed again after its quarantine was lifted"));
             out.add(move(
                     s.view(), node, node + " failed " + failures + " times in a row", FailoverReason.SCHEDULER_FAILED));
         }
@@ -298,12 +358,8 @@ final class Placement {
         if (c.failoverTo() == null || c.requestId() == null) {
             return false;
         }
-        if (c.ttlMillis() != null
-                && c.requestedAt() != null
-                && s.nowMillis() > c.requestedAt().toEpochMilli() + c.ttlMillis()) {
-            // filed longer than its time to live ago, by the filer's clock (hosts keep NTP time; the
-            // command line withdraws it by its own monotonic clock as well)
-            out.add(new Answer("expired: no controller took it within " + c.ttlMillis() + "ms; not acted on"));
+        if (expired(c, s.nowMillis())) {
+            out.add(new Answer(expiredText(c)));
             return true;
         }
         String current = view.assignment().value().node();
@@ -320,5 +376,19 @@ final class Placement {
             out.add(new BeginMove(current, target, "operator request", c.requestId(), FailoverReason.OPERATOR));
         }
         return true;
+    }
+
+    /**
+     * Whether a request was filed longer than its time to live ago, by the filer's clock (hosts keep
+     * NTP time; the command line withdraws it by its own monotonic clock as well).
+     */
+    static boolean expired(ControlRecord c, long nowMillis) {
+        return c.ttlMillis() != null
+                && c.requestedAt() != null
+                && nowMillis > c.requestedAt().toEpochMilli() + c.ttlMillis();
+    }
+
+    static String expiredText(ControlRecord c) {
+        return "expired: no controller took it within " + c.ttlMillis() + "ms; not acted on";
     }
 }

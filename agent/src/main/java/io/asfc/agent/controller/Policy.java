@@ -2,16 +2,17 @@ package io.asfc.agent.controller;
 
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Names;
-import java.util.ArrayList;
+import io.asfc.common.zk.NodeRecord;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * Which nodes may run the scheduler, in which order. Pure: decided from a {@link ClusterView}.
- * Eligible means: listed in {@code nodes} (or any agent when the list is empty), with a live agent
- * whose record is readable, fewer than {@code maxFailures} failures in a row, and not quarantined.
- * An agentless node needs no agent, but must not be quarantined or unreachable over SSH.
+ * Eligible means: listed in {@code nodes} (or any agent when the list is empty), not cordoned, with
+ * a live agent whose record is readable, fewer failures in a row than its {@link #failureLimit}, and
+ * not quarantined. An agentless node needs no agent, but must not be cordoned, quarantined or
+ * unreachable over SSH.
  */
 public record Policy(List<String> nodes, Set<String> agentless, int maxFailures) {
 
@@ -36,9 +37,15 @@ public record Policy(List<String> nodes, Set<String> agentless, int maxFailures)
         if (!nodes.isEmpty() && !nodes.contains(node)) {
             return "not in asfc.nodes " + nodes;
         }
+        NodeRecord record = view.node(node);
+        if (record != null && record.hasCordon()) {
+            return "cordoned" + (record.cordonedBy() == null ? "" : " by " + record.cordonedBy())
+                    + (record.cordonedAt() == null ? "" : " since " + record.cordonedAt())
+                    + "; 'asfc-agent uncordon " + node + "' gives it back";
+        }
         if (isAgentless(node)) {
-            if (view.quarantined().containsKey(node)) {
-                return "quarantined: " + view.quarantined().get(node).reason();
+            if (record != null && record.quarantined()) {
+                return quarantined(record);
             }
             return view.unreachable().containsKey(node)
                     ? "unreachable over SSH: " + view.unreachable().get(node)
@@ -51,13 +58,19 @@ public record Policy(List<String> nodes, Set<String> agentless, int maxFailures)
         if (agent == null) {
             return "its agent's record is unreadable";
         }
-        if (view.quarantined().containsKey(node)) {
-            return "quarantined: " + view.quarantined().get(node).reason();
+        if (record != null && record.quarantined()) {
+            return quarantined(record);
         }
-        if (agent.scheduler().failures() >= maxFailures) {
-            return agent.scheduler().failures() + " failures in a row";
+        if (agent.scheduler().failures() >= failureLimit(view, node)) {
+            return record != null && record.onTrial()
+                    ? "failed again after its quarantine was lifted"
+                    : agent.scheduler().failures() + " failures in a row";
         }
         return null;
+    }
+
+    private static String quarantined(NodeRecord r) {
+        return "quarantined" + (r.until() == null ? "" : " until " + r.until()) + ": " + r.reason();
     }
 
     Optional<String> firstEligible(ClusterView view) {
@@ -78,23 +91,11 @@ public record Policy(List<String> nodes, Set<String> agentless, int maxFailures)
     }
 
     /**
-     * The quarantined nodes that get another chance: a node whose agent reports a clean start, and
-     * an agentless node when no node is eligible (no agent can report a clean start for it).
+     * The failure count at which {@code node} is quarantined: {@code maxFailures}, or, while its
+     * quarantine is lifted for one attempt, one more than its count at the lift.
      */
-    List<String> quarantinesToLift(ClusterView view) {
-        boolean noneEligible = firstEligible(view).isEmpty();
-        List<String> lifts = new ArrayList<>();
-        for (String node : view.quarantined().keySet()) {
-            if (isAgentless(node) && noneEligible) {
-                // No agent can report a clean start for it: it gets another chance when nothing else can run.
-                lifts.add(node);
-                continue;
-            }
-            AgentRecord agent = view.agent(node);
-            if (agent != null && agent.scheduler().failures() == 0) {
-                lifts.add(node);
-            }
-        }
-        return lifts;
+    int failureLimit(ClusterView view, String node) {
+        NodeRecord r = view.node(node);
+        return r != null && r.onTrial() ? r.failuresAtLift() + 1 : maxFailures;
     }
 }

@@ -12,6 +12,8 @@ import java.time.Duration;
  * @param verifyAgentsEvery every how many sweeps a node with a live agent is checked over SSH
  * @param agentlessCheck how often an assigned agentless node's scheduler is checked
  * @param alertAfter failed starts in a row before an alert ({@code retry-count-before-alerting})
+ * @param quarantineBackoff a node's first quarantine; doubled at each one in a row
+ * @param maxQuarantineBackoff the longest quarantine
  */
 public record Tuning(
         Duration step,
@@ -22,7 +24,9 @@ public record Tuning(
         Duration agentlessCheck,
         Duration restartSleep,
         Duration startTimeout,
-        int alertAfter) {
+        int alertAfter,
+        Duration quarantineBackoff,
+        Duration maxQuarantineBackoff) {
 
     public static Tuning from(AsfcSettings s) {
         return new Tuning(
@@ -34,6 +38,8 @@ public record Tuning(
                 s.scheduler().checkInterval(),
                 s.scheduler().restartSleep(),
                 s.scheduler().startTimeout(),
-                s.alerts().retryCountBeforeAlerting());
+                s.alerts().retryCountBeforeAlerting(),
+                s.controller().quarantineBackoff(),
+                s.controller().maxQuarantineBackoff());
     }
 }

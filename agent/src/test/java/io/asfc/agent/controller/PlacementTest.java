@@ -43,6 +43,8 @@ class PlacementTest {
     private static final long POLL = Duration.ofSeconds(1).toNanos();
     private static final Instant NOW_WALL = Instant.parse("2026-12-07T12:00:00Z");
     private static final Policy POLICY = new Policy(List.of("a", "b", "c", "x"), Set.of("x"), 3);
+    private static final Duration BACKOFF = Duration.ofSeconds(10);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(40);
 
     static Stream<Arguments> rows() {
         return Stream.of(
@@ -207,7 +209,7 @@ class PlacementTest {
                 row(
                         "scheduler failed max-restarts-before-failover times: quarantine, then move",
                         w -> w.assigned("a", EPOCH).agent("a", failed(3, 0)).agent("b", idle(0)),
-                        "Supervise(-) Quarantine(a) BeginMove(a->b SCHEDULER_FAILED)"),
+                        "Supervise(-) Quarantine(a 10s #1) BeginMove(a->b SCHEDULER_FAILED)"),
                 row(
                         "agentless holder unreachable over SSH with proceed: keeps the assignment, no move",
                         w -> w.assigned("x", EPOCH)
@@ -218,7 +220,7 @@ class PlacementTest {
                 row(
                         "agentless holder failed too often: quarantine, then move",
                         w -> w.assigned("x", EPOCH).agent("a", idle(0)).failures("x", 3),
-                        "Supervise(x) Quarantine(x) BeginMove(x->a SCHEDULER_FAILED)"),
+                        "Supervise(x) Quarantine(x 10s #1) BeginMove(x->a SCHEDULER_FAILED)"),
                 row(
                         "agentless holder and a new leader: re-stamped first",
                         w -> w.assigned("x", EPOCH - 1).agent("a", idle(0)),
@@ -229,7 +231,207 @@ class PlacementTest {
                                 .agent("a", idle(0))
                                 .agent("b", running(0))
                                 .quarantined("a"),
-                        "LiftQuarantines[a] Supervise(-) MoveCompleted"),
+                        "Lift(a -) Supervise(-) MoveCompleted"),
+                // --- quarantine that heals (issue 17, "Recovery")
+                row(
+                        "shared fault: every node quarantined; the first backoff that ends lifts its node for one"
+                                + " attempt, and the move takes it at once",
+                        w -> w.moving("c", null, null)
+                                .agent("a", failed(3, G))
+                                .agent("b", failed(3, G))
+                                .agent("c", failed(3, G))
+                                .quarantined("a", -1_000, 1)
+                                .quarantined("b", 5_000, 1)
+                                .quarantined("c", 9_000, 1)
+                                .unreachable("x")
+                                .stop("x", G, true, 0),
+                        "Lift(a trial@3) Assign(a) Moved(c->a OTHER)"),
+                row(
+                        "a quarantine whose backoff has not ended stays",
+                        w -> w.assigned("b", EPOCH)
+                                .agent("a", failed(3, 0))
+                                .agent("b", running(0))
+                                .quarantined("a", 5_000, 1),
+                        "Supervise(-) MoveCompleted"),
+                row(
+                        "an older quarantine record without until ends one quarantine-backoff after it was written",
+                        w -> w.assigned("b", EPOCH)
+                                .agent("a", failed(3, 0))
+                                .agent("b", running(0))
+                                .legacyQuarantine("a", 11_000),
+                        "Lift(a trial@3) Supervise(-) MoveCompleted"),
+                row(
+                        "a lifted node whose agent still reports the count it was quarantined with is not"
+                                + " quarantined again",
+                        w -> w.assigned("a", EPOCH).agent("a", running(3, 0)).trial("a", 3, 1),
+                        "Supervise(-) MoveCompleted"),
+                row(
+                        "a lifted node that fails once more is quarantined again for twice as long, and left",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", failed(4, 0))
+                                .agent("b", idle(0))
+                                .trial("a", 3, 1),
+                        "Supervise(-) Quarantine(a 20s #2) BeginMove(a->b SCHEDULER_FAILED)"),
+                row(
+                        "the doubling stops at max-quarantine-backoff",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", failed(4, 0))
+                                .agent("b", idle(0))
+                                .trial("a", 3, 3),
+                        "Supervise(-) Quarantine(a 40s #4) BeginMove(a->b SCHEDULER_FAILED)"),
+                row(
+                        "a lifted node not holding the assignment that failed again is quarantined again",
+                        w -> w.assigned("b", EPOCH)
+                                .agent("a", failed(4, 0))
+                                .agent("b", running(0))
+                                .trial("a", 3, 1),
+                        "Quarantine(a 20s #2) Supervise(-) MoveCompleted"),
+                row(
+                        "a lifted node that ran cleanly (its agent cleared its count) forgets its failures",
+                        w -> w.assigned("a", EPOCH).agent("a", running(0)).trial("a", 3, 2),
+                        "Recovered(a -) Supervise(-) MoveCompleted"),
+                row(
+                        "a lifted agentless node seen running with no failure forgets its failures",
+                        w -> w.assigned("x", EPOCH)
+                                .agent("a", idle(0))
+                                .trial("x", 0, 1)
+                                .agentlessRunning("x"),
+                        "Recovered(x -) Supervise(x)"),
+                row(
+                        "a lifted agentless node that fails once is quarantined again",
+                        w -> w.assigned("x", EPOCH)
+                                .agent("a", idle(0))
+                                .trial("x", 0, 1)
+                                .failures("x", 1),
+                        "Supervise(x) Quarantine(x 20s #2) BeginMove(x->a SCHEDULER_FAILED)"),
+                // --- cordon and drain (issue 17, "Maintenance")
+                row(
+                        "a cordoned node is never chosen for a new cluster",
+                        w -> w.agent("a", idle(null)).agent("b", idle(null)).cordoned("a"),
+                        "BeginMove(*->b OTHER)"),
+                row(
+                        "a cordoned node is never the target of a takeover",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("b", idle(0))
+                                .agent("c", idle(0))
+                                .cordoned("b"),
+                        "Supervise(-) BeginMove(a->c AGENT_LOST)"),
+                row(
+                        "a move whose target was cordoned meanwhile finishes on the next eligible node",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", idle(G))
+                                .agent("b", idle(0))
+                                .agent("c", idle(0))
+                                .cordoned("b"),
+                        "Assign(a) Moved(a->a OTHER)"),
+                row(
+                        "a cordoned node that holds the scheduler keeps it: cordon is not drain",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .cordoned("a"),
+                        "Supervise(-) MoveCompleted"),
+                row(
+                        "failover --to a cordoned node is refused",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .cordoned("b")
+                                .request("b", Duration.ofSeconds(10)),
+                        "Answer(refused)"),
+                row(
+                        "cordon: written with the answer, the scheduler stays",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .nodeRequest("cordon", "b"),
+                        "Operate(b:cordoned node-cordoned done) Supervise(-) MoveCompleted"),
+                row(
+                        "cordon is answered while paused, and nothing else is decided",
+                        w -> w.assigned("a", EPOCH).agent("a", idle(0)).paused().nodeRequest("cordon", "b"),
+                        "Operate(b:cordoned node-cordoned done)"),
+                row(
+                        "uncordon of a cordon-only record deletes it",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .cordoned("b")
+                                .nodeRequest("uncordon", "b"),
+                        "Operate(b:- node-uncordoned done) Supervise(-) MoveCompleted"),
+                row(
+                        "drain of the holder: cordon, then a move that leaves it under the leave-rule",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .nodeRequest("drain", "a"),
+                        "Operate(a:cordoned node-cordoned -) BeginMove(a->b OPERATOR r1)"),
+                row(
+                        "drain of a node already cordoned: only the move",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("c", idle(0))
+                                .cordoned("a")
+                                .nodeRequest("drain", "a"),
+                        "BeginMove(a->c OPERATOR r1)"),
+                row(
+                        "drain of a node that does not hold the scheduler: cordoned and answered",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .nodeRequest("drain", "b"),
+                        "Operate(b:cordoned node-cordoned done) Supervise(-) MoveCompleted"),
+                row(
+                        "drain with no other eligible node is refused and changes nothing",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .unreachable("x")
+                                .nodeRequest("drain", "a"),
+                        "Operate(refused) Supervise(-) MoveCompleted"),
+                row(
+                        "drain while paused is refused",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .paused()
+                                .nodeRequest("drain", "a"),
+                        "Operate(refused)"),
+                row(
+                        "a node request filed longer than its ttl ago is answered expired, never acted on",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .nodeRequest("drain", "a", Duration.ofMillis(-1)),
+                        "Operate(expired) Supervise(-) MoveCompleted"),
+                // --- unquarantine and reset-failures
+                row(
+                        "unquarantine lifts the quarantine now, for one attempt",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", failed(3, 0))
+                                .quarantined("b", 30_000, 2)
+                                .nodeRequest("unquarantine", "b"),
+                        "Operate(b:trial@3 node-unquarantined done) Supervise(-) MoveCompleted"),
+                row(
+                        "unquarantine of a node that is not quarantined changes nothing",
+                        w -> w.assigned("a", EPOCH).agent("a", running(0)).nodeRequest("unquarantine", "b"),
+                        "Operate(done) Supervise(-) MoveCompleted"),
+                row(
+                        "reset-failures of every node: quarantines gone, agents' old counts tolerated",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", failed(3, 0))
+                                .agent("c", failed(1, 0))
+                                .quarantined("b", 30_000, 3)
+                                .nodeRequest("reset-failures", null),
+                        "Operate(b:trial@3,c:trial@1 failures-reset done) Supervise(-) MoveCompleted"),
+                row(
+                        "reset-failures keeps a cordon",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", failed(0, 0))
+                                .cordoned("b")
+                                .quarantined("b", 30_000, 3)
+                                .nodeRequest("reset-failures", "b"),
+                        "Operate(b:cordoned failures-reset done) Supervise(-) MoveCompleted"),
                 // --- an operator's request
                 row(
                         "operator failover: the move begins, carrying the request",
@@ -266,12 +468,9 @@ class PlacementTest {
     @MethodSource("rows")
     void decides(String situation, UnaryOperator<World> given, String expected) {
         World w = given.apply(new World());
-        Placement placement =
-                new Placement(POLICY, new LeaveRule.Terms(POLICY::isAgentless, w.ssh, w.mode, GRACE), POLL);
         ClusterView view = w.view();
 
-        List<Placement.Action> actions = placement.decide(new Placement.Situation(
-                view, w.memory, EPOCH, NOW, NOW_WALL.toEpochMilli(), w.busy, w.agentlessFailures));
+        List<Placement.Action> actions = placement(w).decide(situation(w));
 
         assertEquals(expected, render(actions), situation);
         if (view.assignment().present()
@@ -285,6 +484,38 @@ class PlacementTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void failoverToACordonedNodeIsRefusedNamingTheCordon() {
+        World w = new World()
+                .assigned("a", EPOCH)
+                .agent("a", running(0))
+                .agent("b", idle(0))
+                .cordoned("b")
+                .request("b", Duration.ofSeconds(10));
+
+        List<Placement.Action> actions = placement(w).decide(situation(w));
+
+        Placement.Answer answer = (Placement.Answer) actions.get(0);
+        assertTrue(answer.text().contains("cordoned by alice@ops"), answer::text);
+    }
+
+    private static Placement placement(World w) {
+        return new Placement(
+                POLICY, new LeaveRule.Terms(POLICY::isAgentless, w.ssh, w.mode, GRACE), POLL, BACKOFF, MAX_BACKOFF);
+    }
+
+    private static Placement.Situation situation(World w) {
+        return new Placement.Situation(
+                w.view(),
+                w.memory,
+                EPOCH,
+                NOW,
+                NOW_WALL.toEpochMilli(),
+                w.busy,
+                w.agentlessFailures,
+                w.agentlessRunning);
+    }
+
     private static Arguments row(String situation, UnaryOperator<World> given, String expected) {
         return Arguments.of(situation, given, expected);
     }
@@ -294,15 +525,27 @@ class PlacementTest {
     }
 
     private static String render(Placement.Action action) {
-        if (action instanceof Placement.LiftQuarantines a) {
-            return "LiftQuarantines" + a.nodes();
+        if (action instanceof Placement.Lift a) {
+            return "Lift(" + render(a.write()) + ")";
+        } else if (action instanceof Placement.Recovered a) {
+            return "Recovered(" + render(a.write()) + ")";
+        } else if (action instanceof Placement.Operate a) {
+            String writes = a.writes().stream()
+                    .map(x -> x.node() + ":" + record(x.record()))
+                    .collect(Collectors.joining(","));
+            String answer = a.answer() == null
+                    ? "-"
+                    : a.answer().substring(0, a.answer().indexOf(':'));
+            return "Operate(" + (writes.isEmpty() ? "" : writes + " ") + (a.event() == null ? "" : a.event() + " ")
+                    + answer + ")";
         } else if (action instanceof Placement.Assign a) {
             return "Assign(" + a.node() + ")";
         } else if (action instanceof Placement.BeginMove a) {
             return "BeginMove(" + or(a.from(), "*") + "->" + or(a.to(), "-") + " " + a.why()
                     + (a.requestId() == null ? "" : " " + a.requestId()) + ")";
         } else if (action instanceof Placement.Quarantine a) {
-            return "Quarantine(" + a.node() + ")";
+            return "Quarantine(" + a.node() + " " + a.record().backoffMillis() / 1000 + "s #"
+                    + a.record().count() + ")";
         } else if (action instanceof Placement.StopHost a) {
             return "StopHost(" + a.node() + "@" + a.generation() + ")";
         } else if (action instanceof Placement.WakeAt a) {
@@ -321,6 +564,28 @@ class PlacementTest {
             return "MoveCompleted";
         }
         throw new AssertionError("unknown action " + action);
+    }
+
+    private static String render(Placement.NodeWrite w) {
+        return w.node() + " " + record(w.record());
+    }
+
+    /** A node record in a few words: "-" when deleted. */
+    private static String record(NodeRecord r) {
+        if (r == null) {
+            return "-";
+        }
+        List<String> parts = new java.util.ArrayList<>();
+        if (r.quarantined()) {
+            parts.add("quarantined");
+        }
+        if (r.onTrial()) {
+            parts.add("trial@" + r.failuresAtLift());
+        }
+        if (r.hasCordon()) {
+            parts.add("cordoned");
+        }
+        return parts.isEmpty() ? "empty" : String.join("+", parts);
     }
 
     private static String or(String s, String none) {
@@ -343,6 +608,10 @@ class PlacementTest {
         return new SchedulerState(true, true, 42L, NOW_WALL, 0, false, observed);
     }
 
+    private static SchedulerState running(int failures, long observed) {
+        return new SchedulerState(true, true, 42L, NOW_WALL, failures, false, observed);
+    }
+
     private static SchedulerState failed(int failures, long observed) {
         return new SchedulerState(false, false, null, null, failures, false, observed);
     }
@@ -363,6 +632,7 @@ class PlacementTest {
         private final ControllerMemory memory = new ControllerMemory();
         private final Set<String> busy = new HashSet<>();
         private final Map<String, Integer> agentlessFailures = new HashMap<>();
+        private final Set<String> agentlessRunning = new HashSet<>();
         private boolean ssh = true;
         private OnUnfenceable mode = OnUnfenceable.PROCEED;
 
@@ -423,6 +693,68 @@ class PlacementTest {
 
         World quarantined(String node) {
             quarantined.put(node, new NodeRecord(node, true, 3, "failed 3 times in a row", NOW_WALL));
+            return this;
+        }
+
+        /** Quarantined the {@code count}-th time in a row, ending {@code endsInMillis} from now (negative: ended). */
+        World quarantined(String node, long endsInMillis, int count) {
+            Duration backoff = BACKOFF.multipliedBy(1L << (count - 1));
+            Instant until = NOW_WALL.plusMillis(endsInMillis);
+            quarantined.put(
+                    node, base(node).quarantine(3, "failed 3 times in a row", until.minus(backoff), backoff, count));
+            return this;
+        }
+
+        /** A quarantine as an older leader wrote it (no until, no count), {@code agoMillis} ago. */
+        World legacyQuarantine(String node, long agoMillis) {
+            quarantined.put(
+                    node, new NodeRecord(node, true, 3, "failed 3 times in a row", NOW_WALL.minusMillis(agoMillis)));
+            return this;
+        }
+
+        /** Lifted for one attempt when its failure count was {@code failuresAtLift}, after {@code count} quarantines. */
+        World trial(String node, int failuresAtLift, int count) {
+            quarantined(node, -1_000, count);
+            quarantined.put(node, quarantined.get(node).lift(NOW_WALL.minusMillis(500), failuresAtLift));
+            return this;
+        }
+
+        World cordoned(String node) {
+            NodeRecord r = quarantined.get(node);
+            quarantined.put(
+                    node,
+                    r == null
+                            ? NodeRecord.cordon(node, "alice@ops", NOW_WALL.minusSeconds(60))
+                            : r.withCordon("alice@ops", NOW_WALL.minusSeconds(60)));
+            return this;
+        }
+
+        private NodeRecord base(String node) {
+            NodeRecord r = quarantined.get(node);
+            return r == null ? new NodeRecord(node, false, 0, null, null) : r;
+        }
+
+        World agentlessRunning(String node) {
+            agentlessRunning.add(node);
+            return this;
+        }
+
+        World paused() {
+            ControlRecord c = control.present() ? control.value() : ControlRecord.NONE;
+            control = new Znode<>(Znode.State.PRESENT, c.withPaused(true), stat(1));
+            return this;
+        }
+
+        World nodeRequest(String op, String node) {
+            return nodeRequest(op, node, Duration.ofSeconds(10));
+        }
+
+        World nodeRequest(String op, String node, Duration ttl) {
+            ControlRecord c = control.present() ? control.value() : ControlRecord.NONE;
+            control = new Znode<>(
+                    Znode.State.PRESENT,
+                    c.withNodeRequest(op, node, "r1", NOW_WALL.minusSeconds(1), ttl.plusSeconds(1), "alice@ops"),
+                    stat(1));
             return this;
         }
 

@@ -86,7 +86,9 @@ public final class SettingsLoader {
                         r.enumValue(k("controller.on-unfenceable"), OnUnfenceable.class),
                         r.positiveDuration(k("controller.takeover-grace")),
                         r.integer(k("controller.verify-agents-every"), 0, 1_000_000),
-                        r.integer(k("events.retain"), 1, 1_000_000)),
+                        r.integer(k("events.retain"), 1, 1_000_000),
+                        r.positiveDuration(k("controller.quarantine-backoff")),
+                        r.positiveDuration(k("controller.max-quarantine-backoff"))),
                 ssh(r),
                 alerts(r),
                 new HttpSettings(

@@ -32,8 +32,21 @@ final class Validation {
         nodes(r, s);
         zookeeper(r, s.zookeeper());
         scheduler(r, s.scheduler());
+        quarantine(r, s.controller());
         email(r, s.alerts().email());
         return s;
+    }
+
+    private static void quarantine(ConfigReader r, ControllerSettings c) {
+        if (c.quarantineBackoff() != null
+                && c.maxQuarantineBackoff() != null
+                && c.maxQuarantineBackoff().compareTo(c.quarantineBackoff()) < 0
+                && !r.hasProblem("asfc.controller.quarantine-backoff", "asfc.controller.max-quarantine-backoff")) {
+            r.problem(
+                    "asfc.controller.max-quarantine-backoff",
+                    "(" + c.maxQuarantineBackoff() + ") must not be shorter than quarantine-backoff ("
+                            + c.quarantineBackoff() + ")");
+        }
     }
 
     private static void email(ConfigReader r, AlertSettings.Email mail) {

@@ -149,6 +149,18 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void quarantineBackoffDefaultsAndItsMaximumMayNotBeShorter() throws IOException {
+        AsfcSettings s = loader.load(write(MINIMAL));
+        ConfigProblem p =
+                single(write(MINIMAL + "asfc.controller { quarantine-backoff = 2m, max-quarantine-backoff = 1m }\n"));
+
+        assertEquals(Duration.ofSeconds(30), s.controller().quarantineBackoff());
+        assertEquals(Duration.ofMinutes(10), s.controller().maxQuarantineBackoff());
+        assertEquals("asfc.controller.max-quarantine-backoff", p.key());
+        assertTrue(p.message().contains("must not be shorter than quarantine-backoff"), p.message());
+    }
+
+    @Test
     void selfFenceMustComeBeforeSessionExpiry() throws IOException {
         ConfigProblem p = single(write(MINIMAL + "asfc.zookeeper.self-fence-after = 10s\n"));
 
