@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -18,12 +19,18 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "metadata",
-        mixinStandardHelpOptions = true,
         description = {
-            "Show the cluster state kept in ZooKeeper: the ACTIVE controller, the epoch, where the",
-            "scheduler is assigned, and every live agent with its heartbeat."
+            "Show the cluster state kept in ZooKeeper.",
+            "It lists the ACTIVE controller, the epoch, where the scheduler is assigned, the last failover,",
+            "and every live agent with its heartbeat."
         })
 final class MetadataCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final String ROW = "%-16s %-20s %-8s %-8s %-22s %6s %s%n";
 
     @ParentCommand

@@ -11,17 +11,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "run",
-        mixinStandardHelpOptions = true,
         description = {
             "Run the agent in the foreground until SIGTERM.",
             "bin/asfc-agent start and start-foreground use this."
         })
 final class RunCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     @ParentCommand
