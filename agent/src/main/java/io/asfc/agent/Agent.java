@@ -45,6 +45,7 @@ import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -112,6 +113,16 @@ public final class Agent implements Closeable {
      *     cannot be listened on
      */
     public boolean start() {
+        return start(Optional.empty());
+    }
+
+    /**
+     * As {@link #start()}, but gives up when ZooKeeper stays unreachable for {@code giveUpAfter}:
+     * {@code bin/asfc-agent start} then exits 69 instead of leaving an agent that never joined.
+     *
+     * @throws ZkUnreachableException when ZooKeeper could not be reached within {@code giveUpAfter}
+     */
+    public boolean start(Optional<Duration> giveUpAfter) {
         if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("agent can be started only once");
         }
@@ -132,7 +143,7 @@ public final class Agent implements Closeable {
         }
         client = clients.start(settings.zookeeper(), settings.nodeId());
         metrics.watch(client);
-        if (!awaitZooKeeper()) {
+        if (!awaitZooKeeper(giveUpAfter)) {
             return false;
         }
         ZkPaths paths = new ZkPaths(settings.zookeeper().root(), settings.cluster());
@@ -244,7 +255,8 @@ public final class Agent implements Closeable {
         return election != null && election.isActive();
     }
 
-    private boolean awaitZooKeeper() {
+    private boolean awaitZooKeeper(Optional<Duration> giveUpAfter) {
+        long began = System.nanoTime();
         while (state.get() == Lifecycle.STARTED) {
             try {
                 ZkClients.awaitConnected(client, settings.zookeeper());
@@ -255,6 +267,11 @@ public final class Agent implements Closeable {
                 checkNegotiatedSession();
                 return true;
             } catch (ZkUnreachableException e) {
+                Duration waited = Duration.ofNanos(System.nanoTime() - began);
+                if (giveUpAfter.isPresent() && waited.compareTo(giveUpAfter.get()) >= 0) {
+                    throw new ZkUnreachableException(e.getMessage() + "; gave up after " + waited.toSeconds()
+                            + "s of trying (ASFC_START_TIMEOUT; 'asfc-agent start --no-wait' keeps trying)");
+                }
                 LOG.warn("{}; still trying", e.getMessage());
             }
         }
@@ -276,7 +293,7 @@ public final class Agent implements Closeable {
             }
             // check-config and start refused a config whose S4 budget fails; the server may still
             // have granted another session timeout than the one configured.
-            S4Budget budget = S4Budget.of(settings, java.time.Duration.ofMillis(granted));
+            S4Budget budget = S4Budget.of(settings, Duration.ofMillis(granted));
             budget.problem().ifPresent(problem -> LOG.error("with the granted session timeout, {}", problem));
         } catch (Exception e) {
             Threads.checkInterrupted(e);

@@ -6,10 +6,13 @@ import io.asfc.common.config.AsfcSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,6 +43,14 @@ final class RunCommand implements Callable<Integer> {
             description = "Created once the agent is up; removed when it stops.")
     private Path readyFile;
 
+    @Option(
+            names = "--give-up-after",
+            paramLabel = "DURATION",
+            hidden = true,
+            converter = DurationConverter.class,
+            description = "Exit 69 when ZooKeeper stays unreachable this long at start (e.g. 30s); default: never.")
+    private Duration giveUpAfter;
+
     @Override
     public Integer call() throws InterruptedException {
         AsfcSettings settings = cli.agentSettings();
@@ -54,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
                             deleteReadyFile();
                         },
                         "asfc-shutdown"));
-        if (agent.start()) {
+        if (agent.start(Optional.ofNullable(giveUpAfter))) {
             writeReadyFile();
         }
         agent.awaitClosed();
@@ -80,6 +91,15 @@ final class RunCommand implements Callable<Integer> {
             Files.deleteIfExists(readyFile);
         } catch (IOException e) {
             LOG.warn("cannot delete ready file {}", readyFile, e);
+        }
+    }
+
+    /** Whole seconds, as bin/asfc-agent passes ASFC_START_TIMEOUT: {@code 30s}, or {@code 30}. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String seconds = value.endsWith("s") ? value.substring(0, value.length() - 1) : value;
+            return Duration.ofSeconds(Long.parseLong(seconds));
         }
     }
 }
