@@ -2,13 +2,17 @@ package io.asfc.agent.cli;
 
 import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.cluster.ClusterSnapshot;
+import io.asfc.agent.events.EventLog;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,6 +43,9 @@ final class MetadataCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
+    /** The events of a completed move, whatever its cause: a lost agent, an operator, a quarantine, a drain. */
+    private static final Set<String> FAILOVER_EVENTS = Set.of("failover", "scheduler-moved");
+
     @Option(names = "--json", description = "Print JSON instead of text.")
     private boolean json;
 
@@ -46,8 +53,16 @@ final class MetadataCommand implements Callable<Integer> {
     public Integer call() {
         AsfcSettings settings = cli.settings();
         ClusterSnapshot s;
+        Optional<EventLog.Stored> lastFailover;
         try (ZkConnection zk = ZkConnection.open(settings)) {
             s = new ClusterReader(zk.client(), zk.paths(), settings.cluster(), Clock.systemUTC()).read();
+            if (json) {
+                lastFailover = Optional.empty();
+            } else {
+                EventLog log =
+                        new EventLog(zk.client(), zk.paths(), settings.nodeId(), Integer.MAX_VALUE, Clock.systemUTC());
+                lastFailover = ZkException.call(zk.paths().events(), () -> log.newest(FAILOVER_EVENTS));
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -79,10 +94,17 @@ final class MetadataCommand implements Callable<Integer> {
                 "%-20s %s%n",
                 "paused",
                 s.control() != null && s.control().paused() ? "YES: no agent starts or stops a scheduler" : "no");
+        out.printf(
+                "%-20s %s%n",
+                "last failover",
+                lastFailover
+                        .map(e -> e.event().at() + " " + e.event().type() + " ("
+                                + e.event().node() + "): " + e.event().detail())
+                        .orElse("none in the event log"));
         if (s.control() != null && s.control().result() != null) {
             out.printf(
                     "%-20s %s (%s)%n",
-                    "last failover", s.control().result(), s.control().resultAt());
+                    "last request", s.control().result(), s.control().resultAt());
         }
         for (var node : s.nodes()) {
             if (node.quarantined()) {
