@@ -20,6 +20,7 @@ import io.asfc.agent.supervisor.SchedulerRunner;
 import io.asfc.agent.supervisor.Supervisor;
 import io.asfc.agent.supervisor.command.CommandRunner;
 import io.asfc.agent.supervisor.health.HttpHealthProbe;
+import io.asfc.agent.zk.ConnectionLog;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkClients;
 import io.asfc.agent.zk.ZkUnreachableException;
@@ -80,6 +81,7 @@ public final class Agent implements Closeable {
     private HttpEndpoint http;
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
+    private ConnectionLog connectionLog;
     private EventLog events;
     private Membership membership;
     private ClusterWatch clusterWatch;
@@ -142,6 +144,8 @@ public final class Agent implements Closeable {
             embedded.start();
         }
         client = clients.start(settings.zookeeper(), settings.nodeId());
+        connectionLog = new ConnectionLog(settings.zookeeper().effectiveConnect(), settings.nodeId(), System::nanoTime);
+        connectionLog.start(client);
         metrics.watch(client);
         if (!awaitZooKeeper(giveUpAfter)) {
             return false;
@@ -348,6 +352,7 @@ public final class Agent implements Closeable {
         CloseableUtils.closeQuietly(clusterWatch);
         CloseableUtils.closeQuietly(membership);
         CloseableUtils.closeQuietly(events); // after every component that records events: flushes them
+        CloseableUtils.closeQuietly(connectionLog);
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);
         CloseableUtils.closeQuietly(http);

@@ -1,6 +1,7 @@
 package io.asfc.agent.cli;
 
 import io.asfc.agent.Agent;
+import io.asfc.agent.logging.NodeConverter;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
 import java.io.IOException;
@@ -55,6 +56,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         AsfcSettings settings = cli.agentSettings();
         MDC.put(Threads.MDC_NODE, settings.nodeId());
+        NodeConverter.setProcessNode(settings.nodeId()); // for threads asfc does not create
         Agent agent = new Agent(settings, cli.dirs());
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
