@@ -20,6 +20,7 @@ import io.asfc.agent.supervisor.SchedulerRunner;
 import io.asfc.agent.supervisor.Supervisor;
 import io.asfc.agent.supervisor.command.CommandRunner;
 import io.asfc.agent.supervisor.health.HttpHealthProbe;
+import io.asfc.agent.zk.ConnectionLog;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
 import io.asfc.agent.zk.ZkClients;
 import io.asfc.agent.zk.ZkUnreachableException;
@@ -45,6 +46,7 @@ import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -79,6 +81,7 @@ public final class Agent implements Closeable {
     private HttpEndpoint http;
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
+    private ConnectionLog connectionLog;
     private EventLog events;
     private Membership membership;
     private ClusterWatch clusterWatch;
@@ -112,6 +115,16 @@ public final class Agent implements Closeable {
      *     cannot be listened on
      */
     public boolean start() {
+        return start(Optional.empty());
+    }
+
+    /**
+     * As {@link #start()}, but gives up when ZooKeeper stays unreachable for {@code giveUpAfter}:
+     * {@code bin/asfc-agent start} then exits 69 instead of leaving an agent that never joined.
+     *
+     * @throws ZkUnreachableException when ZooKeeper could not be reached within {@code giveUpAfter}
+     */
+    public boolean start(Optional<Duration> giveUpAfter) {
         if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("agent can be started only once");
         }
@@ -131,8 +144,10 @@ public final class Agent implements Closeable {
             embedded.start();
         }
         client = clients.start(settings.zookeeper(), settings.nodeId());
+        connectionLog = new ConnectionLog(settings.zookeeper().effectiveConnect(), settings.nodeId(), System::nanoTime);
+        connectionLog.start(client);
         metrics.watch(client);
-        if (!awaitZooKeeper()) {
+        if (!awaitZooKeeper(giveUpAfter)) {
             return false;
         }
         ZkPaths paths = new ZkPaths(settings.zookeeper().root(), settings.cluster());
@@ -244,7 +259,8 @@ public final class Agent implements Closeable {
         return election != null && election.isActive();
     }
 
-    private boolean awaitZooKeeper() {
+    private boolean awaitZooKeeper(Optional<Duration> giveUpAfter) {
+        long began = System.nanoTime();
         while (state.get() == Lifecycle.STARTED) {
             try {
                 ZkClients.awaitConnected(client, settings.zookeeper());
@@ -255,6 +271,11 @@ public final class Agent implements Closeable {
                 checkNegotiatedSession();
                 return true;
             } catch (ZkUnreachableException e) {
+                Duration waited = Duration.ofNanos(System.nanoTime() - began);
+                if (giveUpAfter.isPresent() && waited.compareTo(giveUpAfter.get()) >= 0) {
+                    throw new ZkUnreachableException(e.getMessage() + "; gave up after " + waited.toSeconds()
+                            + "s of trying (ASFC_START_TIMEOUT; 'asfc-agent start --no-wait' keeps trying)");
+                }
                 LOG.warn("{}; still trying", e.getMessage());
             }
         }
@@ -276,7 +297,7 @@ public final class Agent implements Closeable {
             }
             // check-config and start refused a config whose S4 budget fails; the server may still
             // have granted another session timeout than the one configured.
-            S4Budget budget = S4Budget.of(settings, java.time.Duration.ofMillis(granted));
+            S4Budget budget = S4Budget.of(settings, Duration.ofMillis(granted));
             budget.problem().ifPresent(problem -> LOG.error("with the granted session timeout, {}", problem));
         } catch (Exception e) {
             Threads.checkInterrupted(e);
@@ -331,6 +352,7 @@ public final class Agent implements Closeable {
         CloseableUtils.closeQuietly(clusterWatch);
         CloseableUtils.closeQuietly(membership);
         CloseableUtils.closeQuietly(events); // after every component that records events: flushes them
+        CloseableUtils.closeQuietly(connectionLog);
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);
         CloseableUtils.closeQuietly(http);

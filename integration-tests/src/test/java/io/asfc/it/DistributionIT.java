@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -148,6 +149,33 @@ class DistributionIT {
         CommandResult result = dist.run(CLI_COMMAND_TIMEOUT, "version");
         assertEquals(0, result.exitCode(), () -> diagnostics(result));
         assertTrue(result.stdout().contains(dist.version()), () -> diagnostics(result));
+    }
+
+    @Test
+    void startExits69AndLeavesNoAgentWhenZooKeeperCannotBeReached() throws Exception {
+        dist.appendConfig("asfc.zookeeper.connect = \"127.0.0.1:" + Network.freePort() + "\"");
+
+        CommandResult start = dist.run(Map.of("ASFC_START_TIMEOUT", "5"), DAEMON_COMMAND_TIMEOUT, "start");
+        dist.recordedPid().ifPresent(agentPids::add);
+
+        assertEquals(69, start.exitCode(), () -> diagnostics(start));
+        assertTrue(start.stderr().contains("could not reach ZooKeeper"), () -> diagnostics(start));
+        assertFalse(Files.exists(dist.pidFile()), () -> "start left a pid file\n" + diagnostics(start));
+        CommandResult status = dist.run(CLI_COMMAND_TIMEOUT, "status");
+        assertEquals(3, status.exitCode(), () -> diagnostics(status));
+    }
+
+    @Test
+    void startNoWaitLeavesTheAgentTryingAndExits0() throws Exception {
+        dist.appendConfig("asfc.zookeeper.connect = \"127.0.0.1:" + Network.freePort() + "\"");
+
+        CommandResult start = dist.run(Map.of("ASFC_START_TIMEOUT", "3"), DAEMON_COMMAND_TIMEOUT, "start", "--no-wait");
+        dist.recordedPid().ifPresent(agentPids::add);
+
+        assertEquals(0, start.exitCode(), () -> diagnostics(start));
+        assertTrue(start.stdout().contains("keeps trying to reach ZooKeeper"), () -> diagnostics(start));
+        long pid = dist.recordedPid().orElseThrow(() -> new AssertionError("no pid file\n" + diagnostics(start)));
+        assertTrue(Processes.isAlive(pid), () -> "agent pid " + pid + " is not alive\n" + diagnostics(start));
     }
 
     /** Runs {@code start}, checks that it reported a ready agent, and returns the agent's pid. */

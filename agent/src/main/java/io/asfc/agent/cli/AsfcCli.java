@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ScopeType;
 
 /** The {@code asfc-agent} command line. {@link #main} is the only place that calls System.exit. */
 @Command(
@@ -64,11 +63,7 @@ import picocli.CommandLine.ScopeType;
 public final class AsfcCli implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(AsfcCli.class);
 
-    @Option(
-            names = "--conf",
-            paramLabel = "FILE",
-            scope = ScopeType.INHERIT,
-            description = "Config file (default: $ASFC_CONF_DIR/asfc.conf, i.e. conf/asfc.conf).")
+    @Option(names = "--conf", paramLabel = "FILE", description = ConfOption.DESCRIPTION)
     private Path conf;
 
     @CommandLine.Spec
@@ -96,6 +91,11 @@ public final class AsfcCli implements Callable<Integer> {
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getErr());
         return ExitCode.USAGE.code();
+    }
+
+    /** Sets the config file: the top-level {@code --conf}, or a command's own ({@link ConfOption}). */
+    void useConf(Path file) {
+        conf = file;
     }
 
     /** The config file this invocation uses. */

@@ -9,19 +9,25 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 @Command(
         name = "check-config",
-        mixinStandardHelpOptions = true,
         description = {
-            "Validate the config and print the effective settings (secrets masked).",
-            "Every problem is listed with its key and file:line; exit code 78 when there is any.",
+            "Validate the config and print the effective settings.",
+            "Secrets are masked. Every problem is listed with its key and file:line; exit code 78 when there is any.",
             "Warns (on standard error) about key and password files that group or others may read."
         })
 final class CheckConfigCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.zookeeper.KeeperException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -19,15 +20,21 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "clear-metadata",
         aliases = "clear_metadata",
-        mixinStandardHelpOptions = true,
         description = {
-            "Delete this cluster's whole subtree in ZooKeeper (assignment, events, counters).",
+            "Delete this cluster's whole subtree in ZooKeeper.",
+            "That is the assignment, events and counters.",
             "Refuses while agents are live unless --force; asks for confirmation unless --yes.",
             "With --force while agents are live, it keeps what they use (epoch, leader, active,",
             "agents, scheduler), so the epoch never restarts and no running scheduler is orphaned,",
             "and clears the rest (events, quarantines, the control record)."
         })
 final class ClearMetadataCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

@@ -5,6 +5,7 @@ import io.asfc.common.zk.ControlRecord;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -12,8 +13,8 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "cordon",
-        mixinStandardHelpOptions = true,
         description = {
+            "Take NODE out of rotation until 'uncordon'.",
             "Take NODE out of rotation: the ACTIVE controller never chooses it to run the scheduler (no",
             "takeover, failover or first assignment goes there; 'failover --to NODE' is refused). If the",
             "scheduler runs on NODE it stays there: 'drain NODE' moves it away. The cordon is kept in",
@@ -24,6 +25,12 @@ import picocli.CommandLine.Spec;
             "when ZooKeeper cannot be reached."
         })
 final class CordonCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

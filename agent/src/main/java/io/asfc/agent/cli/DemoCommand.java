@@ -13,19 +13,22 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(
         name = "demo",
-        mixinStandardHelpOptions = true,
         description = {
-            "Run a live demo on this machine: an embedded ZooKeeper and 3 agents (a, b, c) keeping one",
-            "stand-in Airflow scheduler running. Kill the ACTIVE agent or the scheduler (keys, or the",
-            "printed kill commands) and watch the failover. Needs python3; no root. Ctrl-C or q ends it",
-            "and removes everything it started."
+            "Run a live failover demo on this machine.",
+            "An embedded ZooKeeper and 3 agents (a, b, c) keep one stand-in Airflow scheduler running.",
+            "Kill the ACTIVE agent or the scheduler (keys, or the printed kill commands) and watch the",
+            "failover. Needs python3; no root. Ctrl-C or q ends it and removes everything it started."
         })
 final class DemoCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
     @Spec
     private CommandSpec spec;
 

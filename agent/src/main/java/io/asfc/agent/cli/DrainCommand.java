@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "drain",
-        mixinStandardHelpOptions = true,
         description = {
+            "Cordon NODE and move the scheduler off it.",
             "Prepare NODE for maintenance: cordon it (see 'cordon'), then, if the scheduler is assigned to",
             "it, move it to the next eligible node as 'failover' does: the ACTIVE controller unassigns",
             "NODE, waits until NODE reports its scheduler stopped (or stops it over SSH), and only then",
@@ -36,6 +37,12 @@ import picocli.CommandLine.Spec;
             "be reached."
         })
 final class DrainCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final long POLL_MS = 200;
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
 

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -23,16 +24,22 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "failover",
-        mixinStandardHelpOptions = true,
         description = {
-            "Move the scheduler gracefully: the ACTIVE controller stops it on its node, waits until",
-            "that node reports it stopped, then assigns the new node. Without --to, the next eligible",
-            "node in asfc.nodes order. Waits and shows progress until it runs on the new node.",
+            "Move the scheduler gracefully to another node.",
+            "The ACTIVE controller stops it on its node, waits until that node reports it stopped, then",
+            "assigns the new node. Without --to, the next eligible node in asfc.nodes order. Waits and",
+            "shows progress until it runs on the new node.",
             "Exits 1 when the request is refused, or when the node named with --to stopped being",
             "eligible during the move and the scheduler went to another node instead. A request no",
             "controller takes within --ttl is withdrawn (exit 1) and never acted on later."
         })
 final class FailoverCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final long POLL_MS = 200;
 
     /** How long the new scheduler must keep the same pid before the move counts as done. */

@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -21,10 +22,10 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "import-airflow-cfg",
-        mixinStandardHelpOptions = true,
         description = {
-            "Write an asfc.conf from the Python failover controller's settings in an airflow.cfg:",
-            "[scheduler_failover], [smtp] for the email alerts and [webserver] base_url for the health check.",
+            "Write an asfc.conf from an airflow.cfg's failover settings.",
+            "It reads the Python failover controller's [scheduler_failover], [smtp] for the email alerts",
+            "and [webserver] base_url for the health check.",
             "Every setting names the key it came from; keys asfc cannot use get a NOT MAPPED note.",
             "The SMTP password is never copied: the file reads it from $ASFC_SMTP_PASSWORD.",
             "Writes to standard output unless --output is given; never overwrites a file without --force.",
@@ -32,6 +33,9 @@ import picocli.CommandLine.Spec;
             "78 the airflow.cfg is missing, unreadable, not INI, or has no [scheduler_failover] section."
         })
 final class ImportAirflowCfgCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
     @Spec
     private CommandSpec spec;
 

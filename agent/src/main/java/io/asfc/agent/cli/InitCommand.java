@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -18,12 +19,17 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "init",
-        mixinStandardHelpOptions = true,
         description = {
             "Write a starter asfc.conf with this host's name filled in.",
             "It never overwrites an existing file."
         })
 final class InitCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     static final String TEMPLATE = "asfc.conf.template";
 
     @ParentCommand

@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -32,15 +33,21 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "is-scheduler-running",
         aliases = "is_scheduler_running",
-        mixinStandardHelpOptions = true,
         description = {
-            "Tell on which nodes a scheduler runs: every node of asfc.nodes is checked over SSH (the",
-            "same process matching as the agents use), falling back to its agent's report when SSH",
-            "fails. Each node is running, not running, or unknown with the reason.",
+            "Tell on which nodes a scheduler runs.",
+            "Every node of asfc.nodes is checked over SSH (the same process matching as the agents use),",
+            "falling back to its agent's report when SSH fails. Each node is running, not running, or",
+            "unknown with the reason.",
             "Exit 0 when exactly one node runs it and every node could be checked, 1 otherwise.",
             "With --local: only this host, checked the way its agent checks it; exit 0 when it runs."
         })
 final class IsSchedulerRunningCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final String ROW = "%-12s %-12s %s%n";
 
     @ParentCommand

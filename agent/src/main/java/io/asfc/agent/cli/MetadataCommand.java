@@ -2,17 +2,22 @@ package io.asfc.agent.cli;
 
 import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.cluster.ClusterSnapshot;
+import io.asfc.agent.events.EventLog;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
 import io.asfc.common.zk.NodeRecord;
+import io.asfc.common.zk.ZkException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -20,13 +25,19 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "metadata",
-        mixinStandardHelpOptions = true,
         description = {
-            "Show the cluster state kept in ZooKeeper: the ACTIVE controller, the epoch, where the",
-            "scheduler is assigned, the last operator request and its answer, quarantined, on-trial and",
-            "cordoned nodes, and every live agent with its heartbeat."
+            "Show the cluster state kept in ZooKeeper.",
+            "It lists the ACTIVE controller, the epoch, where the scheduler is assigned, the last failover,",
+            "the last operator request and its answer, quarantined, on-trial and cordoned nodes, and every",
+            "live agent with its heartbeat."
         })
 final class MetadataCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final String ROW = "%-16s %-20s %-8s %-8s %-22s %6s %s%n";
 
     @ParentCommand
@@ -35,6 +46,9 @@ final class MetadataCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
+    /** The events of a completed move, whatever its cause: a lost agent, an operator, a quarantine, a drain. */
+    private static final Set<String> FAILOVER_EVENTS = Set.of("failover", "scheduler-moved");
+
     @Option(names = "--json", description = "Print JSON instead of text.")
     private boolean json;
 
@@ -42,8 +56,16 @@ final class MetadataCommand implements Callable<Integer> {
     public Integer call() {
         AsfcSettings settings = cli.settings();
         ClusterSnapshot s;
+        Optional<EventLog.Stored> lastFailover;
         try (ZkConnection zk = ZkConnection.open(settings)) {
             s = new ClusterReader(zk.client(), zk.paths(), settings.cluster(), Clock.systemUTC()).read();
+            if (json) {
+                lastFailover = Optional.empty();
+            } else {
+                EventLog log =
+                        new EventLog(zk.client(), zk.paths(), settings.nodeId(), Integer.MAX_VALUE, Clock.systemUTC());
+                lastFailover = ZkException.call(zk.paths().events(), () -> log.newest(FAILOVER_EVENTS));
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -75,11 +97,18 @@ final class MetadataCommand implements Callable<Integer> {
                 "%-20s %s%n",
                 "paused",
                 s.control() != null && s.control().paused() ? "YES: no agent starts or stops a scheduler" : "no");
+        out.printf(
+                "%-20s %s%n",
+                "last failover",
+                lastFailover
+                        .map(e -> e.event().at() + " " + e.event().type() + " ("
+                                + e.event().node() + "): " + e.event().detail())
+                        .orElse("none in the event log"));
         if (s.control() != null && s.control().result() != null) {
             ControlRecord c = s.control();
             out.printf(
                     "%-20s %s (%s)%n",
-                    c.op() == null ? "last failover" : "last " + c.op() + (c.opNode() == null ? "" : " " + c.opNode()),
+                    c.op() == null ? "last request" : "last " + c.op() + (c.opNode() == null ? "" : " " + c.opNode()),
                     c.result(),
                     c.resultAt());
         }

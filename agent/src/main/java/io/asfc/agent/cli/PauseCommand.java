@@ -6,18 +6,25 @@ import io.asfc.common.config.AsfcSettings;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 @Command(
         name = "pause",
-        mixinStandardHelpOptions = true,
         description = {
-            "Pause the cluster for maintenance: no agent starts or stops a scheduler, and the",
-            "ACTIVE controller moves nothing, until 'resume'. A running scheduler keeps running."
+            "Pause the cluster for maintenance, until 'resume'.",
+            "No agent starts or stops a scheduler, and the ACTIVE controller moves nothing.",
+            "A running scheduler keeps running."
         })
 final class PauseCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

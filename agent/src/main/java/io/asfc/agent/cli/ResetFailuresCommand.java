@@ -3,6 +3,7 @@ package io.asfc.agent.cli;
 import io.asfc.common.zk.ControlRecord;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -10,8 +11,8 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "reset-failures",
-        mixinStandardHelpOptions = true,
         description = {
+            "Forget the failures of NODE, or of every node.",
             "Forget the failures of NODE, or of every node without NODE: its quarantine is lifted and",
             "its backoff starts again from controller.quarantine-backoff. A cordon is kept. An agent",
             "clears its own count only after a clean run, so the count it reports now is tolerated: one",
@@ -22,6 +23,12 @@ import picocli.CommandLine.Spec;
             "when ZooKeeper cannot be reached."
         })
 final class ResetFailuresCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

@@ -1,27 +1,37 @@
 package io.asfc.agent.cli;
 
 import io.asfc.agent.Agent;
+import io.asfc.agent.logging.NodeConverter;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.AsfcSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "run",
-        mixinStandardHelpOptions = true,
         description = {
             "Run the agent in the foreground until SIGTERM.",
             "bin/asfc-agent start and start-foreground use this."
         })
 final class RunCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     @ParentCommand
@@ -34,10 +44,19 @@ final class RunCommand implements Callable<Integer> {
             description = "Created once the agent is up; removed when it stops.")
     private Path readyFile;
 
+    @Option(
+            names = "--give-up-after",
+            paramLabel = "DURATION",
+            hidden = true,
+            converter = DurationConverter.class,
+            description = "Exit 69 when ZooKeeper stays unreachable this long at start (e.g. 30s); default: never.")
+    private Duration giveUpAfter;
+
     @Override
     public Integer call() throws InterruptedException {
         AsfcSettings settings = cli.agentSettings();
         MDC.put(Threads.MDC_NODE, settings.nodeId());
+        NodeConverter.setProcessNode(settings.nodeId()); // for threads asfc does not create
         Agent agent = new Agent(settings, cli.dirs());
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -48,7 +67,7 @@ final class RunCommand implements Callable<Integer> {
                             deleteReadyFile();
                         },
                         "asfc-shutdown"));
-        if (agent.start()) {
+        if (agent.start(Optional.ofNullable(giveUpAfter))) {
             writeReadyFile();
         }
         agent.awaitClosed();
@@ -74,6 +93,15 @@ final class RunCommand implements Callable<Integer> {
             Files.deleteIfExists(readyFile);
         } catch (IOException e) {
             LOG.warn("cannot delete ready file {}", readyFile, e);
+        }
+    }
+
+    /** Whole seconds, as bin/asfc-agent passes ASFC_START_TIMEOUT: {@code 30s}, or {@code 30}. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String seconds = value.endsWith("s") ? value.substring(0, value.length() - 1) : value;
+            return Duration.ofSeconds(Long.parseLong(seconds));
         }
     }
 }

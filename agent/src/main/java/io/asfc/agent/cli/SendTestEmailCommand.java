@@ -6,6 +6,7 @@ import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.mail.MailNotSentException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -13,12 +14,18 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "send-test-email",
         aliases = "send_test_email",
-        mixinStandardHelpOptions = true,
         description = {
-            "Send one test e-mail with the alerts.email settings and wait for the SMTP server's answer",
-            "(each step bounded by alerts.email.timeout). Exit code 0 when the server accepted it, 1 otherwise."
+            "Send one test e-mail with the alerts.email settings.",
+            "It waits for the SMTP server's answer (each step bounded by alerts.email.timeout).",
+            "Exit code 0 when the server accepted it, 1 otherwise."
         })
 final class SendTestEmailCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

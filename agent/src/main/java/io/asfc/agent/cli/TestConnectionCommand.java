@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -21,14 +22,20 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "test-connection",
         aliases = "test_connection",
-        mixinStandardHelpOptions = true,
         description = {
-            "Connect to every node of asfc.nodes over SSH, as the ACTIVE controller would, and run 'true'.",
+            "Check SSH to every node, as the ACTIVE controller would.",
+            "It connects to every node of asfc.nodes over SSH and runs 'true'.",
             "One row per node: reachable, host key, authentication, and the command, with the reason of",
             "any failure. All nodes are tried at once; each is bounded by ssh.connect-timeout and",
             "ssh.command-timeout. Exit 0 when every node passes, 1 otherwise."
         })
 final class TestConnectionCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     private static final String ROW = "%-12s %-32s %-9s %-9s %-6s %-6s %s%n";
 
     @ParentCommand

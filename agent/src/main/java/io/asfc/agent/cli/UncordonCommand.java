@@ -3,6 +3,7 @@ package io.asfc.agent.cli;
 import io.asfc.common.zk.ControlRecord;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -10,8 +11,8 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "uncordon",
-        mixinStandardHelpOptions = true,
         description = {
+            "Give a cordoned NODE back to rotation.",
             "Give a cordoned NODE back to rotation: the ACTIVE controller may choose it again to run the",
             "scheduler. It does not move the scheduler back by itself ('failover --to NODE' does).",
             "Recorded as a node-uncordoned event with who asked.",
@@ -20,6 +21,12 @@ import picocli.CommandLine.Spec;
             "when ZooKeeper cannot be reached."
         })
 final class UncordonCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

@@ -3,6 +3,7 @@ package io.asfc.agent.cli;
 import io.asfc.common.zk.ControlRecord;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -10,8 +11,8 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "unquarantine",
-        mixinStandardHelpOptions = true,
         description = {
+            "Lift NODE's quarantine now, for one attempt.",
             "Lift NODE's quarantine now instead of at the end of its backoff: it may run the scheduler",
             "again at once, for one attempt. One more failure quarantines it again, for twice as long as",
             "the last time; a clean run (its agent clears its failure count after the scheduler ran for",
@@ -24,6 +25,12 @@ import picocli.CommandLine.Spec;
             "when ZooKeeper cannot be reached."
         })
 final class UnquarantineCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
+    @Mixin
+    private ConfOption conf;
+
     @ParentCommand
     private AsfcCli cli;
 

@@ -3,11 +3,15 @@ package io.asfc.agent.cli;
 import io.asfc.agent.Version;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "version", mixinStandardHelpOptions = true, description = "Print the asfc version.")
+@Command(name = "version", description = "Print the asfc version.")
 final class VersionCommand implements Callable<Integer> {
+    @Mixin
+    private HelpOption help;
+
     @Spec
     private CommandSpec spec;
 

@@ -15,6 +15,7 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshTarget;
 import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.time.Clock;
@@ -261,7 +262,12 @@ public final class Controller implements Closeable {
             leadershipLost.accept(l); // no zombie ACTIVE: the election gives up this lease and re-joins
         } catch (Exception e) {
             Threads.checkInterrupted(e);
-            LOG.warn("controller step failed; retrying", e);
+            if (ZkException.isConnectionLoss(e)) {
+                // the connection change is logged once (ConnectionLog), not at every step while it lasts
+                LOG.debug("controller step failed without ZooKeeper; retrying", e);
+            } else {
+                LOG.warn("controller step failed; retrying", e);
+            }
         }
     }
 

@@ -47,9 +47,12 @@ final class MoveReports {
         if (from != null && !from.equals(m.to())) {
             metrics.failover(m.why());
         }
-        // "failover" when it left a node whose agent was lost, as before the leave-rule; else "scheduler-moved"
+        // "failover" when it left a node whose agent was lost, as before the leave-rule, for another
+        // node; else "scheduler-moved" (a move back to the node it left, e.g. after that node's agent
+        // rejoined, is no failover)
+        boolean failover = m.why() == Metrics.FailoverReason.AGENT_LOST && !m.to().equals(from);
         events.record(
-                m.why() == Metrics.FailoverReason.AGENT_LOST ? "failover" : "scheduler-moved",
+                failover ? "failover" : "scheduler-moved",
                 (from == null ? "" : "from " + from + " ") + "to " + m.to() + ": " + m.reason());
         alerter.raise(new Alert(
                 AlertKind.SCHEDULER_MOVED,

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -171,6 +172,32 @@ public final class EventLog implements Closeable {
             }
         }
         return result;
+    }
+
+    /**
+     * The newest event of one of {@code types}, reading newest first and stopping at the first match
+     * (at most the retained events); malformed ones are skipped.
+     *
+     * @throws ZkException when ZooKeeper cannot answer
+     */
+    public Optional<Stored> newest(Set<String> types) {
+        List<String> names = sortedNames();
+        for (int i = names.size() - 1; i >= 0; i--) {
+            String path = ZKPaths.makePath(paths.events(), names.get(i));
+            try {
+                Optional<EventRecord> event = Json.decode(path, client.getData().forPath(path), EventRecord.class)
+                        .filter(e -> types.contains(e.type()));
+                if (event.isPresent()) {
+                    return Optional.of(new Stored(sequenceOf(names.get(i)), event.get()));
+                }
+            } catch (KeeperException.NoNodeException e) {
+                // trimmed by another agent while we were reading
+            } catch (Exception e) {
+                Threads.checkInterrupted(e);
+                throw new ZkException(path, e);
+            }
+        }
+        return Optional.empty();
     }
 
     private void trim() {

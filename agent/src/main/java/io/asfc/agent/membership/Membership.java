@@ -195,7 +195,7 @@ public final class Membership implements Closeable {
                 client.create().withMode(CreateMode.EPHEMERAL).forPath(path, data);
                 version = 0;
                 metrics.heartbeatWritten();
-                LOG.info("re-created {} after a new ZooKeeper session", path);
+                LOG.debug("re-created {} after a new ZooKeeper session", path); // the agent-rejoined event is logged
                 events.record("agent-rejoined", record.node() + " re-registered after a new ZooKeeper session");
             } catch (KeeperException.BadVersionException e) {
                 reclaimOrComplain();
@@ -205,7 +205,11 @@ public final class Membership implements Closeable {
             }
         } catch (Exception e) {
             Threads.checkInterrupted(e);
-            LOG.warn("heartbeat of {} failed: {}", path, e.toString());
+            if (ZkException.isConnectionLoss(e)) {
+                LOG.debug("heartbeat of {} failed without ZooKeeper: {}", path, e.toString()); // ConnectionLog says it
+            } else {
+                LOG.warn("heartbeat of {} failed: {}", path, e.toString());
+            }
         }
     }
 

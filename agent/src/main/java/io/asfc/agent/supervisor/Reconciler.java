@@ -195,6 +195,9 @@ final class Reconciler {
             metrics.schedulerStarted();
             state.expectRunning(true);
             restarts.started(nanoTime.getAsLong());
+            // look again the moment the run becomes stable, so the failure count drops on time
+            restarts.nanosUntilStable(nanoTime.getAsLong())
+                    .ifPresent(delay -> executor.schedule(this::reconcile, delay, TimeUnit.NANOSECONDS));
             health.clear();
             int failures = restarts.failures();
             started = nodeId + ": pid " + runner.status().pid()

@@ -9,6 +9,8 @@ import io.asfc.common.net.Hostnames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -208,8 +210,60 @@ class AsfcCliTest {
         assertTrue(
                 CliRun.of("failover", "--help")
                         .out()
-                        .contains("the ACTIVE controller stops it on its node, waits until\n"),
+                        .contains(
+                                "The ACTIVE controller stops it on its node, waits until that node reports it stopped, then\n"),
                 () -> CliRun.of("failover", "--help").out());
+    }
+
+    /** Commands that never read asfc.conf, so {@code --conf} would mean nothing there. */
+    private static final Set<String> WITHOUT_CONFIG = Set.of("version", "import-airflow-cfg", "demo", "help");
+
+    @Test
+    void everySummaryInTheCommandListIsOneCompleteSentenceOnOneLine() {
+        CommandLine root = new CommandLine(new AsfcCli());
+        for (CommandLine sub : root.getSubcommands().values()) {
+            String[] description = sub.getCommandSpec().usageMessage().description();
+            String name = sub.getCommandName();
+            assertTrue(description.length > 0, name + " has no description");
+            assertTrue(description[0].endsWith("."), () -> name + ": summary is not a sentence: " + description[0]);
+        }
+        String help = CliRun.of("--help").out();
+        List<String> commandList = help.lines()
+                .dropWhile(l -> !l.equals("Commands:"))
+                .skip(1)
+                .takeWhile(l -> !l.isBlank())
+                .toList();
+        assertFalse(commandList.isEmpty(), help);
+        for (String line : commandList) {
+            // a wrapped summary leaves a line that starts with the description column's indent
+            assertTrue(line.matches("  [a-z].*\\.$"), () -> "cut or wrapped summary: '" + line + "' in\n" + help);
+        }
+    }
+
+    @Test
+    void confIsOfferedExactlyWhereTheConfigIsReadAndVersionOnlyAtTheTop() {
+        CommandLine root = new CommandLine(new AsfcCli());
+        assertTrue(root.getCommandSpec().findOption("-V") != null, "asfc-agent -V");
+        for (CommandLine sub : root.getSubcommands().values()) {
+            String name = sub.getCommandName();
+            boolean offersConf = sub.getCommandSpec().findOption("--conf") != null;
+            assertEquals(!WITHOUT_CONFIG.contains(name), offersConf, () -> name + " --conf");
+            assertTrue(sub.getCommandSpec().findOption("-V") == null, () -> name + " offers -V");
+            if (!name.equals("help")) {
+                assertTrue(sub.getCommandSpec().findOption("--help") != null, () -> name + " --help");
+            }
+        }
+    }
+
+    @Test
+    void confGivenAfterTheCommandIsUsed() throws IOException {
+        Path conf = write(
+                "asfc { node.id = after-the-command, nodes = [after-the-command], zookeeper.connect = \"zk:2181\" }");
+
+        CliRun run = CliRun.of("get-current-host", "--conf", conf.toString());
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("after-the-command\n", run.out(), run::toString);
     }
 
     private Path write(String content) throws IOException {

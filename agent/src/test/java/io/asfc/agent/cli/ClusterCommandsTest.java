@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.asfc.agent.events.EventLog;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.zk.Json;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.apache.curator.test.TestingServer;
@@ -83,6 +85,25 @@ class ClusterCommandsTest {
         assertTrue(run.out().contains("scheduler            a (epoch "), run::toString);
         assertTrue(run.out().matches("(?s).*\\na\\s+\\S+\\s+\\d+\\s+ACTIVE\\s+.*"), run::toString);
         assertTrue(run.out().contains("(malformed znode)"), run::toString);
+    }
+
+    @Test
+    void metadataShowsTheLastFailoverOfAnyCauseNotOnlyAManualOne() throws Exception {
+        EventLog log = new EventLog(agents.observer(), agents.paths(), "b", 1000, Clock.systemUTC());
+        log.start();
+        log.record("scheduler-moved", "from a to b: failover requested by an operator");
+        log.record("failover", "from b to c: the agent of b was lost");
+        log.record("agent-started", "b (asfc test)");
+        log.close(); // flushes
+
+        CliRun run = CliRun.of("--conf", conf.toString(), "metadata");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(
+                run.out()
+                        .matches(
+                                "(?s).*\\nlast failover +\\S+ failover \\(b\\): from b to c: the agent of b was lost\\n.*"),
+                run::toString);
     }
 
     @Test

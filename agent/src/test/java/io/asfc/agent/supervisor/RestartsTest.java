@@ -38,4 +38,40 @@ class RestartsTest {
         assertEquals(0, restarts.failures());
         assertFalse(restarts.resetIfStable(20 * SECOND), "nothing left to clear");
     }
+
+    @Test
+    void aRunOfStartTimeoutClearsTheCountEvenWhenItFailsBeforeAnyCheckSawItStable() {
+        restarts.failed(0);
+        restarts.started(2 * SECOND);
+        // died 10.3 s after it started, with no periodic check in between: a fresh first failure
+        assertEquals(1, restarts.failed(12 * SECOND + 300_000_000L));
+        assertEquals(1, restarts.failures());
+    }
+
+    @Test
+    void aRunShorterThanStartTimeoutStillCounts() {
+        restarts.failed(0);
+        restarts.started(2 * SECOND);
+        assertEquals(2, restarts.failed(11 * SECOND + 900_000_000L));
+    }
+
+    @Test
+    void aFailedStartIsCountedWithoutClearingWhateverTheTimeSinceTheLastRun() {
+        restarts.failed(0);
+        restarts.started(2 * SECOND);
+        assertEquals(2, restarts.failed(5 * SECOND)); // died after 3 s
+        assertEquals(3, restarts.failed(60 * SECOND)); // the next start failed: no run in between
+        assertFalse(restarts.resetIfStable(100 * SECOND), "not running: nothing ran stable");
+    }
+
+    @Test
+    void tellsWhenTheRunWillBeStableSoTheSupervisorLooksExactlyThen() {
+        assertTrue(restarts.nanosUntilStable(0).isEmpty(), "no failures: nothing to clear");
+        restarts.failed(0);
+        restarts.started(2 * SECOND);
+        assertEquals(10 * SECOND, restarts.nanosUntilStable(2 * SECOND).getAsLong());
+        assertEquals(SECOND, restarts.nanosUntilStable(11 * SECOND).getAsLong());
+        restarts.failed(5 * SECOND);
+        assertTrue(restarts.nanosUntilStable(5 * SECOND).isEmpty(), "not running");
+    }
 }

@@ -3,6 +3,7 @@ package io.asfc.common.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.Path;
@@ -20,11 +21,18 @@ import java.util.Optional;
  */
 final class ConfigReader {
     private final Config config;
+    private final Config user;
     private final String fileOrigin;
     private final List<ConfigProblem> problems = new ArrayList<>();
 
-    ConfigReader(Config config, String fileOrigin) {
+    /**
+     * @param config the user's file over {@code reference.conf}, resolved: what is read
+     * @param user the user's file alone, resolved: where problems point
+     * @param fileOrigin the user's file, for a problem that no line of it is the place of
+     */
+    ConfigReader(Config config, Config user, String fileOrigin) {
         this.config = config;
+        this.user = user;
         this.fileOrigin = fileOrigin;
     }
 
@@ -174,7 +182,10 @@ final class ConfigReader {
         for (Map.Entry<String, ConfigValue> e : config.getObject(path).entrySet()) {
             ConfigValue v = e.getValue();
             if (v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST) {
-                problems.add(new ConfigProblem(describe(v.origin()), path + "." + e.getKey(), "must be a string"));
+                problems.add(new ConfigProblem(
+                        originOf(path + "." + ConfigUtil.quoteString(e.getKey())),
+                        path + "." + e.getKey(),
+                        "must be a string"));
             } else {
                 result.put(e.getKey(), String.valueOf(v.unwrapped()));
             }
@@ -186,13 +197,23 @@ final class ConfigReader {
         return config.getConfig(path);
     }
 
+    /**
+     * Where the user set {@code path}: its line in the user's file; for a key the file leaves at its
+     * default, the line of the nearest enclosing block the file sets (e.g. {@code email { enabled = true }}
+     * when {@code email.to} is missing), else the file itself. Never a line of {@code reference.conf}
+     * inside the jar, which the user cannot edit.
+     */
     String originOf(String path) {
-        try {
-            if (config.hasPathOrNull(path)) {
-                return describe(config.getValue(path).origin());
+        List<String> parts = new ArrayList<>(ConfigUtil.splitPath(path));
+        for (; !parts.isEmpty(); parts.remove(parts.size() - 1)) {
+            String candidate = ConfigUtil.joinPath(parts);
+            try {
+                if (user.hasPathOrNull(candidate)) {
+                    return describe(user.getValue(candidate).origin());
+                }
+            } catch (ConfigException e) {
+                // the path runs through a non-object in the user's file; try the enclosing key
             }
-        } catch (ConfigException e) {
-            // the path runs through a non-object; the file itself is the best origin we have
         }
         return fileOrigin;
     }

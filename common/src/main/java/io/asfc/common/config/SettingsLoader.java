@@ -60,7 +60,7 @@ public final class SettingsLoader {
             throw single(where(e, origin), e.getMessage());
         }
         List<ConfigProblem> problems = new ArrayList<>(UnknownKeys.find(userResolved, reference.resolve()));
-        ConfigReader reader = new ConfigReader(merged, origin);
+        ConfigReader reader = new ConfigReader(merged, userResolved, origin);
         AsfcSettings settings = Validation.check(reader, read(reader, file));
         problems.addAll(reader.problems());
         if (!problems.isEmpty()) {

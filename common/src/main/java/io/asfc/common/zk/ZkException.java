@@ -33,6 +33,25 @@ public final class ZkException extends RuntimeException {
         return getCause() instanceof KeeperException k ? Optional.of(k.code()) : Optional.empty();
     }
 
+    /**
+     * Whether {@code e}, or one of its causes, is ZooKeeper saying the connection or the session is
+     * gone: expected while ZooKeeper is away, and logged once as a connection change, not per call.
+     */
+    public static boolean isConnectionLoss(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof KeeperException k
+                    && (k.code() == KeeperException.Code.CONNECTIONLOSS
+                            || k.code() == KeeperException.Code.SESSIONEXPIRED
+                            || k.code() == KeeperException.Code.OPERATIONTIMEOUT)) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
     /** One Curator call, which may throw anything. */
     @FunctionalInterface
     public interface Call<T> {

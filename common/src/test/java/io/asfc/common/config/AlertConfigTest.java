@@ -117,6 +117,42 @@ class AlertConfigTest {
     }
 
     @Test
+    void aMissingKeyPointsAtTheUsersBlockNeverAtReferenceConfInTheJar() throws IOException {
+        Path file = write(
+                """
+                asfc {
+                  zookeeper.connect = "zk1:2181"
+                  alerts {
+                    email {
+                      enabled = true
+                      smtp.host = "smtp.example.com"
+                    }
+                  }
+                }
+                """);
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> loader.load(file));
+
+        ConfigProblem to = e.problems().stream()
+                .filter(p -> p.key().equals("asfc.alerts.email.to"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(e.getMessage()));
+        assertEquals(file + ":4", to.origin(), "the line of 'email {', where email is enabled");
+        assertFalse(e.getMessage().contains("reference.conf"), e.getMessage());
+        assertTrue(e.getMessage().contains(file + ":4: asfc.alerts.email.to: "), e.getMessage());
+    }
+
+    @Test
+    void aProblemInAFileThatSetsNothingAroundTheKeyNamesTheFile() throws IOException {
+        Path file = write(MINIMAL + "asfc.alerts.email.enabled = true\n");
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> loader.load(file));
+
+        assertFalse(e.getMessage().contains("reference.conf"), e.getMessage());
+        e.problems().forEach(p -> assertTrue(p.origin().startsWith(file.toString()), p.toString()));
+    }
+
+    @Test
     void everyAddressMustBeValidWithFileAndLine() throws IOException {
         Path file = write(
                 ENABLED
