@@ -23,11 +23,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       by default), or {@code -Dsim.seeds=N} seeds, from {@code -Dsim.seedBase} (1);
  *   <li>{@code -Dsim.seed=S} replays seed S exactly and prints its trace; with {@code
  *       -Dsim.schedule="KIND host @ms +ms [arg]; ..."} (and {@code -Dsim.config=defaults|proving-ground},
- *       {@code -Dsim.agentless=true}) it replays that schedule with seed S.
+ *       {@code -Dsim.agentless=true}, {@code -Dsim.command=<start-command ms>}) it replays that
+ *       schedule with seed S.
  * </ul>
  */
 class SimulationTest {
-    private static final int REGRESSION_SEEDS = 8;
+    private static final int REGRESSION_SEEDS = 24;
 
     static Stream<Arguments> regressions() {
         SimConfig d = SimConfig.defaults();
@@ -65,8 +66,13 @@ class SimulationTest {
                     row(
                             "stale heartbeat during a slow command-mode start",
                             cfg.commandMode(8 * SimConfig.S),
-                            "KILL_SCHEDULER holder @25000 +0; FAILOVER - @25500 +0 standby;"
-                                    + " FAILOVER - @27000 +0 standby"),
+                            "KILL_SCHEDULER holder @25000 +0; FAILOVER - @28000 +0 standby;"
+                                    + " FAILOVER - @30000 +0 standby"),
+                    row(
+                            "failover just after a new leader assigned the target (its report is stale)",
+                            cfg.withAgentless(),
+                            "SLOW_EXIT * @0 +200000 2000; FAILOVER - @23746 +0 -; FREEZE_LEADER - @24046 +"
+                                    + (2 * t + 2000) + "; FAILOVER - @" + (24046 + t - 2000) + " +0 x"),
                     row(
                             "self-fence while a command-mode start-command runs",
                             cfg.commandMode(8 * SimConfig.S),
@@ -247,6 +253,9 @@ class SimulationTest {
             if (Boolean.getBoolean("sim.agentless")) {
                 cfg = cfg.withAgentless();
             }
+            if (Long.getLong("sim.command") != null) {
+                cfg = cfg.commandMode(Long.getLong("sim.command") * SimConfig.MS);
+            }
             faults = Fault.parseAll(schedule);
         }
         Simulation.Result r = Simulation.run(cfg, seed, faults, true);
@@ -282,6 +291,7 @@ class SimulationTest {
                 .append(" -Dsim.config=")
                 .append(cfg.name().startsWith("proving") ? "proving-ground" : "defaults")
                 .append(cfg.agentless().isEmpty() ? "" : " -Dsim.agentless=true")
+                .append(cfg.childMode() ? "" : " -Dsim.command=" + cfg.maxStartDelay() / SimConfig.MS)
                 .append(" -Dsim.schedule=\"")
                 .append(Fault.format(minimal))
                 .append("\"\n");
