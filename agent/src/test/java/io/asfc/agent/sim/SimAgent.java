@@ -51,6 +51,9 @@ final class SimAgent {
     SimZk.Session session;
     private boolean silent;
     private long lastHeard;
+    /** When the DeadmanFeeder's last ping was answered: the server heard this client then. */
+    private long lastAnsweredPing;
+
     private int netToken;
     private int connectToken;
     private int connEpoch;
@@ -177,7 +180,7 @@ final class SimAgent {
         if (frozen == 1 && conn == Conn.CONNECTED && !silent) {
             // the client sends nothing more: its last packet was its last request or ping
             silent = true;
-            long p = sim.now() - sim.jitter(lastPingGap());
+            long p = Math.max(sim.now() - sim.jitter(lastPingGap()), lastAnsweredPing);
             lastHeard = p;
             netToken++;
             sim.zk.silent(session, p);
@@ -209,7 +212,7 @@ final class SimAgent {
 
     /** How long before a cut the server may have last heard this client: its last read or ping. */
     private long lastPingGap() {
-        return Math.min(cfg.session() / 3, cfg.check());
+        return Math.min(Math.min(cfg.session() / 3, cfg.check()), Math.max(cfg.deadman() / 10, 50 * SimConfig.MS));
     }
 
     // --- the ZooKeeper client
@@ -222,7 +225,7 @@ final class SimAgent {
         boolean up = host.zkUp();
         if (conn == Conn.CONNECTED && !up && !silent) {
             silent = true;
-            long p = sim.now() - sim.jitter(lastPingGap());
+            long p = Math.max(sim.now() - sim.jitter(lastPingGap()), lastAnsweredPing);
             lastHeard = p;
             if (!host.zkIn) {
                 sim.zk.silent(session, p);
@@ -494,8 +497,15 @@ final class SimAgent {
 
     // --- DeadmanFeeder
 
+    /**
+     * The DeadmanFeeder asks ZooKeeper and renews only when the answer comes: a ping that the server
+     * heard (so the server's last contact is never before the last renewal) and that came back.
+     */
     private void renew() {
-        if (conn == Conn.CONNECTED && cfg.childMode()) {
+        if (conn == Conn.CONNECTED && !silent && host.zkUp()) {
+            lastAnsweredPing = sim.now();
+        }
+        if (conn == Conn.CONNECTED && !silent && host.zkUp() && cfg.childMode()) {
             for (SimHost.Proc p : host.alive()) {
                 if (p.owner != null) {
                     p.lastRenewal = sim.now();
@@ -535,6 +545,14 @@ final class SimAgent {
         selfFences++;
         if (!host.alive().isEmpty()) {
             sim.trace(name() + " SELF-FENCES");
+        }
+        if (cfg.childMode()) {
+            // SelfFence tells the watchdog first: its kill clock starts now too and survives this agent
+            for (SimHost.Proc p : host.alive()) {
+                if (p.owner != null) {
+                    sim.watchdogFire(p, "the agent is self-fencing");
+                }
+            }
         }
         stopTree(cfg.selfFenceStopTimeout(), "self-fence", () -> {});
     }
