@@ -171,7 +171,8 @@ public final class Agent implements Closeable {
         deadman = new DeadmanFeeder(
                 settings.nodeId(),
                 runner,
-                () -> client.getZookeeperClient().isConnected(),
+                client,
+                paths.cluster(),
                 S4Budget.of(settings).deadman());
         supervisor = new Supervisor(
                 client,

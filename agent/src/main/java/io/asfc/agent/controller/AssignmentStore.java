@@ -7,6 +7,7 @@ import io.asfc.agent.events.EventLog;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -37,15 +38,22 @@ final class AssignmentStore {
     }
 
     /** Assigns the scheduler to {@code node} at this leader's epoch. */
-    void assign(Lease l, ClusterView view, String node, String reason) throws Exception {
-        writeAssignment(l, view, Assignment.to(node, l.epoch(), clock.instant(), reason));
+    void assign(Lease l, ClusterView view, String node, String reason) {
+        Assignment a = Assignment.to(node, l.epoch(), clock.instant(), reason);
+        ZkException.call(paths.scheduler(), () -> writer.commit(l, List.of(assignmentOp(view, a))));
     }
 
     /**
      * The first phase of a move: nobody is assigned, and the znode records where the scheduler is
      * leaving ({@code from}, null when unknown) and where it goes ({@code to}, null when nowhere yet).
      */
-    void beginMove(Lease l, ClusterView view, String from, String to, String requestId, String text) throws Exception {
+    void beginMove(Lease l, ClusterView view, String from, String to, String requestId, String text) {
+        ZkException.call(paths.scheduler(), () -> writer.commit(l, moveOps(l, view, from, to, requestId, text)));
+        events.record("scheduler-moving", text);
+    }
+
+    private List<CuratorOp> moveOps(Lease l, ClusterView view, String from, String to, String requestId, String text)
+            throws Exception {
         List<CuratorOp> ops = new ArrayList<>();
         ops.add(assignmentOp(view, Assignment.moving(from, to, requestId, l.epoch(), clock.instant(), text)));
         if (requestId != null) {
@@ -58,8 +66,7 @@ final class AssignmentStore {
                     .withVersion(view.control().stat().getVersion())
                     .forPath(paths.control(), Json.encode(accepted)));
         }
-        writer.commit(l, ops);
-        events.record("scheduler-moving", text);
+        return ops;
     }
 
     /**
@@ -67,7 +74,18 @@ final class AssignmentStore {
      * is not null, answers the operator's request in {@code control} as read in {@code view}, all in
      * one fenced transaction.
      */
-    void writeNodes(Lease l, ClusterView view, List<Placement.NodeWrite> writes, String answer) throws Exception {
+    void writeNodes(Lease l, ClusterView view, List<Placement.NodeWrite> writes, String answer) {
+        ZkException.call(paths.nodes(), () -> {
+            List<CuratorOp> ops = nodeOps(view, writes, answer);
+            if (!ops.isEmpty()) {
+                writer.commit(l, ops);
+            }
+            return null;
+        });
+    }
+
+    private List<CuratorOp> nodeOps(ClusterView view, List<Placement.NodeWrite> writes, String answer)
+            throws Exception {
         List<CuratorOp> ops = new ArrayList<>();
         if (!writes.isEmpty()) {
             client.createContainers(paths.nodes());
@@ -94,30 +112,26 @@ final class AssignmentStore {
                     .withVersion(view.control().stat().getVersion())
                     .forPath(paths.control(), Json.encode(answered)));
         }
-        if (!ops.isEmpty()) {
-            writer.commit(l, ops);
-        }
+        return ops;
     }
 
     /** Answers the operator's request in {@code control}, as read in {@code view}. */
-    void answer(Lease l, ClusterView view, String text) throws Exception {
+    void answer(Lease l, ClusterView view, String text) {
         answer(l, view.control(), text);
     }
 
     /** Answers the operator's request in {@code control}, as read (the write checks its version). */
-    void answer(Lease l, Znode<ControlRecord> control, String text) throws Exception {
+    void answer(Lease l, Znode<ControlRecord> control, String text) {
         ControlRecord answered = control.value().withResult(text, clock.instant());
-        writer.commit(
-                l,
-                List.of(writer.ops()
-                        .setData()
-                        .withVersion(control.stat().getVersion())
-                        .forPath(paths.control(), Json.encode(answered))));
+        ZkException.call(
+                paths.control(),
+                () -> writer.commit(
+                        l,
+                        List.of(writer.ops()
+                                .setData()
+                                .withVersion(control.stat().getVersion())
+                                .forPath(paths.control(), Json.encode(answered)))));
         events.record("failover-request", text);
-    }
-
-    private void writeAssignment(Lease l, ClusterView view, Assignment a) throws Exception {
-        writer.commit(l, List.of(assignmentOp(view, a)));
     }
 
     private CuratorOp assignmentOp(ClusterView view, Assignment a) throws Exception {

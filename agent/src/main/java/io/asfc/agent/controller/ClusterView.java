@@ -5,6 +5,7 @@ import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.NodeRecord;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,8 +27,8 @@ record ClusterView(
         Map<String, NodeRecord> nodes,
         Map<String, String> unreachable) {
 
-    static ClusterView read(CuratorFramework client, ZkPaths paths) throws Exception {
-        client.sync().forPath(paths.cluster());
+    static ClusterView read(CuratorFramework client, ZkPaths paths) {
+        ZkException.call(paths.cluster(), () -> client.sync().forPath(paths.cluster()));
         Map<String, Znode<AgentRecord>> agents = new LinkedHashMap<>();
         for (String node : children(client, paths.agents())) {
             Znode<AgentRecord> z = Znode.read(client, paths.agent(node), AgentRecord.class);
@@ -97,11 +98,13 @@ record ClusterView(
         return z != null && z.present() ? z.value() : null;
     }
 
-    private static List<String> children(CuratorFramework client, String path) throws Exception {
-        try {
-            return new ArrayList<>(client.getChildren().forPath(path));
-        } catch (KeeperException.NoNodeException e) {
-            return List.of();
-        }
+    private static List<String> children(CuratorFramework client, String path) {
+        return ZkException.call(path, () -> {
+            try {
+                return new ArrayList<>(client.getChildren().forPath(path));
+            } catch (KeeperException.NoNodeException e) {
+                return List.<String>of();
+            }
+        });
     }
 }

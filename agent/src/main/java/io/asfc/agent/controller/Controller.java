@@ -272,7 +272,7 @@ public final class Controller implements Closeable {
     }
 
     /** One action of {@link Placement}, with the view it was decided from (writes check its versions). */
-    private void execute(Lease l, ClusterView view, Placement.Action action) throws Exception {
+    private void execute(Lease l, ClusterView view, Placement.Action action) {
         if (action instanceof Placement.Lift a) {
             store.writeNodes(l, view, List.of(a.write()), null);
             nodeReports.lifted(a);
@@ -325,7 +325,7 @@ public final class Controller implements Closeable {
     }
 
     /** Answers the operator's request a finished move carried, if {@code control} still holds it. */
-    private void answer(Lease l, Placement.Moved m) throws Exception {
+    private void answer(Lease l, Placement.Moved m) {
         if (m.requestId() == null) {
             return;
         }

@@ -9,6 +9,7 @@ import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshException;
 import io.asfc.common.ssh.SshTarget;
 import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.util.List;
 import java.util.Map;
@@ -155,7 +156,7 @@ final class Enforcement {
      *
      * @return the started pid, or -1 when the check refused
      */
-    long startIfAssigned(Lease lease, String node) throws Exception {
+    long startIfAssigned(Lease lease, String node) throws SshException {
         Znode<Assignment> a = freshAssignment();
         if (!a.present() || !node.equals(a.value().node()) || a.value().epoch() != lease.epoch()) {
             return -1;
@@ -191,8 +192,8 @@ final class Enforcement {
         }
     }
 
-    private Znode<Assignment> freshAssignment() throws Exception {
-        client.sync().forPath(paths.scheduler());
+    private Znode<Assignment> freshAssignment() {
+        ZkException.call(paths.scheduler(), () -> client.sync().forPath(paths.scheduler()));
         return Znode.read(client, paths.scheduler(), Assignment.class);
     }
 
@@ -200,10 +201,12 @@ final class Enforcement {
      * A fenced transaction that writes nothing: it commits only while this leadership holds and the
      * assignment is as read (still absent, or still at the same version).
      */
-    private void proveUnchanged(Lease lease, Znode<Assignment> a) throws Exception {
-        CuratorOp check = a.absent()
-                ? writer.ops().check().forPath(paths.epoch())
-                : writer.ops().check().withVersion(a.stat().getVersion()).forPath(paths.scheduler());
-        writer.commit(lease, List.of(check));
+    private void proveUnchanged(Lease lease, Znode<Assignment> a) {
+        ZkException.call(paths.scheduler(), () -> {
+            CuratorOp check = a.absent()
+                    ? writer.ops().check().forPath(paths.epoch())
+                    : writer.ops().check().withVersion(a.stat().getVersion()).forPath(paths.scheduler());
+            return writer.commit(lease, List.of(check));
+        });
     }
 }

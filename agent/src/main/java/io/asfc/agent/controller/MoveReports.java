@@ -54,6 +54,9 @@ final class MoveReports {
         events.record(
                 failover ? "failover" : "scheduler-moved",
                 (from == null ? "" : "from " + from + " ") + "to " + m.to() + ": " + m.reason());
+        if (m.to().equals(from)) {
+            return; // back where it was (its agent rejoined): the self-fence and rejoin events tell why
+        }
         alerter.raise(new Alert(
                 AlertKind.SCHEDULER_MOVED,
                 from,

@@ -217,15 +217,27 @@ public final class ChildRunner implements SchedulerRunner {
      */
     @Override
     public void renew() {
+        write("\n");
+    }
+
+    /** The watchdog stops the session now too, so an agent killed during its self-fence does not restart the clock. */
+    @Override
+    public void selfFencing() {
+        write("stop\n");
+    }
+
+    private void write(String text) {
         OutputStream line = lifeline;
         if (line == null) {
             return;
         }
         try {
-            line.write('\n');
-            line.flush();
+            synchronized (line) {
+                line.write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                line.flush();
+            }
         } catch (IOException e) {
-            LOG.debug("could not renew the deadman (its watchdog is gone)", e);
+            LOG.debug("could not write to the watchdog (it is gone)", e);
         }
     }
 

@@ -42,4 +42,11 @@ public interface SchedulerRunner {
      * deadman-timeout}, it stops the scheduler on its own. Called while the agent is connected.
      */
     default void renew() {}
+
+    /**
+     * The agent self-fences and is about to stop the scheduler: the on-host deadman, if any, stops it
+     * too, with its own kill clock started now, so that an agent killed during its self-fence does
+     * not leave the scheduler more than {@code self-fence-stop-timeout} to live (S4).
+     */
+    default void selfFencing() {}
 }

@@ -143,6 +143,7 @@ final class SelfFence implements Closeable {
         state.selfFenced();
         state.stopBegan();
         try {
+            runner.selfFencing(); // the deadman's kill clock starts now too, and survives this agent
             TreeStopper.Result result = runner.stop(stopTimeout); // stopping is always allowed
             if (result.terminated() + result.killed() > 0) {
                 metrics.selfFenced();

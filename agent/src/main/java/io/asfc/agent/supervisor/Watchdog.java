@@ -11,7 +11,9 @@ import java.util.Locale;
  * shell's stdin, a pipe from the agent, passed on explicitly as fd 3 (a background job's stdin would
  * be /dev/null). The agent writes a line on it to renew the deadman ({@link DeadmanFeeder}). When
  * no line came for {@code deadman-timeout} (the agent froze, or lost ZooKeeper), or its end closes
- * (the agent died, even by SIGKILL), the watcher sends SIGTERM to every process of the session,
+ * (the agent died, even by SIGKILL), or the agent writes {@code stop} (it self-fences: the kill clock
+ * then runs here too, so an agent killed during its self-fence does not restart it), the watcher
+ * sends SIGTERM to every process of the session,
  * waits up to the stop timeout, then sends SIGKILL. It is a process of its own: nothing that
  * freezes the agent's JVM freezes it. The session's members are found by the session id field of
  * {@code /proc/<pid>/stat}, so nothing outside the session is ever touched. When the scheduler
@@ -55,9 +57,14 @@ final class Watchdog {
               trap '' TERM INT HUP
               why="the agent is gone"
               while :; do
-                read -r -t "$deadman" _ <&3
+                line=
+                read -r -t "$deadman" line <&3
                 rc=$?
-                [ "$rc" -eq 0 ] && continue
+                if [ "$rc" -eq 0 ]; then
+                  [ "$line" = stop ] || continue
+                  why="the agent is self-fencing"
+                  break
+                fi
                 [ "$rc" -gt 128 ] && why="no renewal from the agent for ${deadman}s (deadman)"
                 break
               done

@@ -33,9 +33,10 @@ public final class SimPlacement {
 
     public record Blocked(String node, String why) implements Act {}
 
-    public record Quarantine(String node, int failures, boolean agentless) implements Act {}
+    public record Quarantine(String node, int failures, boolean agentless, NodeRecord record) implements Act {}
 
-    public record Lift(List<String> nodes) implements Act {}
+    /** The new {@code nodes/<node>} after a lift or a clean run; a null record deletes it. */
+    public record Lift(String node, NodeRecord record) implements Act {}
 
     public record Answer(String text) implements Act {}
 
@@ -60,8 +61,13 @@ public final class SimPlacement {
             long graceNanos,
             long pollNanos) {
         this.policy = new Policy(nodes, agentless, maxFailures);
+        // quarantine-backoff at its shipped defaults (30 s doubling to 10 min)
         this.placement = new Placement(
-                policy, new LeaveRule.Terms(policy::isAgentless, canHostStop, onUnfenceable, graceNanos), pollNanos);
+                policy,
+                new LeaveRule.Terms(policy::isAgentless, canHostStop, onUnfenceable, graceNanos),
+                pollNanos,
+                java.time.Duration.ofSeconds(30),
+                java.time.Duration.ofMinutes(10));
     }
 
     /** A new term of leadership: {@link Controller#onRole} starts a new memory. */
@@ -84,7 +90,7 @@ public final class SimPlacement {
                 .withUnreachable(memory.unreachable());
         memory.observe(view, policy, nowNanos);
         List<Placement.Action> actions = placement.decide(
-                new Placement.Situation(view, memory, epoch, nowNanos, nowMillis, busy, agentlessFailures));
+                new Placement.Situation(view, memory, epoch, nowNanos, nowMillis, busy, agentlessFailures, Set.of()));
         List<Act> out = new ArrayList<>();
         for (Placement.Action a : actions) {
             out.add(convert(a));
@@ -104,9 +110,11 @@ public final class SimPlacement {
         } else if (action instanceof Placement.MoveBlocked a) {
             return new Blocked(a.node(), a.why());
         } else if (action instanceof Placement.Quarantine a) {
-            return new Quarantine(a.node(), a.failures(), a.agentless());
-        } else if (action instanceof Placement.LiftQuarantines a) {
-            return new Lift(a.nodes());
+            return new Quarantine(a.node(), a.failures(), a.agentless(), a.record());
+        } else if (action instanceof Placement.Lift a) {
+            return new Lift(a.write().node(), a.write().record());
+        } else if (action instanceof Placement.Recovered a) {
+            return new Lift(a.write().node(), a.write().record());
         } else if (action instanceof Placement.Answer a) {
             return new Answer(a.text());
         } else if (action instanceof Placement.SuperviseAgentless a) {

@@ -183,7 +183,7 @@ final class SimController {
             wake();
         } else if (act instanceof SimPlacement.Quarantine a) {
             fenced(l, true, () -> {
-                zk.quarantined.put(a.node(), new NodeRecord(a.node(), true, a.failures(), "failed", sim.wall()));
+                zk.quarantined.put(a.node(), a.record());
                 zk.zxid++;
             });
             sim.trace(agent.name() + " quarantines " + a.node());
@@ -193,7 +193,11 @@ final class SimController {
             }
         } else if (act instanceof SimPlacement.Lift a) {
             fenced(l, true, () -> {
-                a.nodes().forEach(zk.quarantined::remove);
+                if (a.record() == null) {
+                    zk.quarantined.remove(a.node());
+                } else {
+                    zk.quarantined.put(a.node(), a.record());
+                }
                 zk.zxid++;
             });
         } else if (act instanceof SimPlacement.StopHost a) {

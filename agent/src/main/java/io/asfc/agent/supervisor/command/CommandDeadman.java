@@ -84,9 +84,14 @@ final class CommandDeadman {
             trap '' TERM INT HUP
             armed=1
             while :; do
-              read -r -t "$deadman" _
+              line=
+              read -r -t "$deadman" line
               rc=$?
-              if [ "$rc" -eq 0 ]; then armed=1; continue; fi
+              if [ "$rc" -eq 0 ]; then
+                armed=1
+                [ "$line" = stop ] && stop_all "the agent is self-fencing"
+                continue
+              fi
               if [ "$rc" -gt 128 ]; then
                 [ -n "$armed" ] && stop_all "no renewal from the agent for ${deadman}s (deadman)"
                 armed=
@@ -151,15 +156,29 @@ final class CommandDeadman {
 
     /** Renews it, if it runs; a write to a deadman that is gone fails quietly. */
     void renew() {
+        write("\n");
+    }
+
+    /**
+     * The agent self-fences: the deadman stops the scheduler now too, with its own kill clock, so an
+     * agent killed during its self-fence does not start that clock again.
+     */
+    void stopNow() {
+        write("stop\n");
+    }
+
+    private void write(String line) {
         OutputStream out = pipe;
         if (out == null) {
             return;
         }
         try {
-            out.write('\n');
-            out.flush();
+            synchronized (this) {
+                out.write(line.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+            }
         } catch (IOException e) {
-            LOG.debug("could not renew the deadman (it is gone)", e);
+            LOG.debug("could not write to the deadman (it is gone)", e);
         }
     }
 

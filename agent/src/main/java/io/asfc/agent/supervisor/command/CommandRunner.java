@@ -126,6 +126,13 @@ public final class CommandRunner implements SchedulerRunner {
         }
     }
 
+    @Override
+    public void selfFencing() {
+        if (deadman != null) {
+            deadman.stopNow();
+        }
+    }
+
     /**
      * A runner for a one-off {@link #status()} outside the agent (the {@code is-scheduler-running}
      * command): the same answer the agent would get, unknown included.
