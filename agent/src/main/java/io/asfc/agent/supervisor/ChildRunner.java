@@ -5,19 +5,14 @@ import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChildRunner implements SchedulerRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ChildRunner.class);
+    /** Stop rounds: a round for what the session forked during the previous one. */
+    private static final int MAX_STOP_ROUNDS = 3;
 
     private final SchedulerSettings settings;
     private final Duration deadman;
@@ -41,22 +38,13 @@ public final class ChildRunner implements SchedulerRunner {
     private final Path output;
     private final TreeStopper stopper;
     private final Clock clock;
-    private volatile Tracked current;
+    private volatile ChildSession current;
     /** The agent's end of the watchdog's pipe: held open for as long as the scheduler should run. */
-    private volatile OutputStream lifeline;
+    private volatile Lifeline lifeline;
     /** The session being stopped by us: its exit is expected, not a death. */
-    private volatile Tracked stopping;
+    private volatile ChildSession stopping;
 
     private volatile Runnable exitCallback = () -> {};
-
-    /**
-     * The session leader we started (or adopted), identified by pid and start time.
-     *
-     * @param scheduler the scheduler's own pid when a watchdog leads the session, else the leader's
-     */
-    private record Tracked(ProcessInfo leader, Instant since, long scheduler) {}
-
-    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
     /**
      * @param deadman with {@code stop-with-agent}: the watchdog stops the scheduler when the agent
@@ -81,16 +69,16 @@ public final class ChildRunner implements SchedulerRunner {
     @Override
     public void onExit(Runnable callback) {
         this.exitCallback = callback;
-        Tracked t = current;
-        if (t != null && TreeStopper.isAlive(t.leader())) {
+        ChildSession t = current;
+        if (t != null && t.leaderAlive()) {
             watch(t.leader().pid());
         }
     }
 
     @Override
     public LocalStatus status() {
-        Tracked t = current;
-        if (t != null && TreeStopper.isAlive(t.leader())) {
+        ChildSession t = current;
+        if (t != null && t.leaderAlive()) {
             return new LocalStatus(true, t.scheduler(), t.since());
         }
         return LocalStatus.NOT_RUNNING;
@@ -138,7 +126,7 @@ public final class ChildRunner implements SchedulerRunner {
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
             }
             process = builder.start();
-            lifeline = settings.stopWithAgent() ? process.getOutputStream() : null;
+            lifeline = settings.stopWithAgent() ? new Lifeline(process.getOutputStream()) : null;
         } catch (IOException e) {
             throw new SchedulerStartException(
                     "cannot run start-command: " + e.getMessage(), e); // the command is in the log, not in events
@@ -150,9 +138,9 @@ public final class ChildRunner implements SchedulerRunner {
             // Events are world-readable znodes: the command (it may hold a secret) stays in the log.
             throw new SchedulerStartException("start-command exited at once with status " + code);
         }
-        Tracked started = new Tracked(leader.get(), clock.instant(), schedulerPid(leader.get()));
+        ChildSession started = new ChildSession(leader.get(), clock.instant(), schedulerPid(leader.get()));
         current = started;
-        writeState(started);
+        started.write(stateFile);
         process.onExit().thenRun(() -> exited(started, process.exitValue()));
         LOG.info("started scheduler: pid {} ({}), output in {}", process.pid(), settings.startCommand(), output);
     }
@@ -162,21 +150,33 @@ public final class ChildRunner implements SchedulerRunner {
         return stop(settings.stopTimeout());
     }
 
+    /**
+     * Stops the session; what it forks while the stop runs (in no earlier snapshot) is stopped in a
+     * further round, so that nothing of the session outlives a stop that reports it stopped.
+     */
     @Override
     public TreeStopper.Result stop(Duration limit) throws InterruptedException {
-        Tracked t = current;
+        ChildSession t = current;
         if (t == null) {
             return new TreeStopper.Result(0, 0, List.of());
         }
-        Set<ProcessInfo> tree = ProcessTable.snapshot().tree(t.leader().pid()).stream()
-                .filter(p -> p.startTicks() >= t.leader().startTicks()) // never a reused pid's tree
-                .collect(Collectors.toSet());
         stopping = t;
-        Duration grace = graceFor(t, tree);
-        TreeStopper.Result result = stopper.stop(tree, grace.compareTo(limit) < 0 ? grace : limit);
+        int terminated = 0;
+        int killed = 0;
+        List<ProcessInfo> survivors = List.of();
+        Set<ProcessInfo> members = t.members();
+        for (int round = 0; !members.isEmpty() && survivors.isEmpty() && round < MAX_STOP_ROUNDS; round++) {
+            Duration grace = graceFor(t, members);
+            TreeStopper.Result r = stopper.stop(members, grace.compareTo(limit) < 0 ? grace : limit);
+            terminated += r.terminated();
+            killed += r.killed();
+            survivors = r.survivors();
+            members = t.members();
+        }
+        TreeStopper.Result result = new TreeStopper.Result(terminated, killed, survivors);
         if (result.stopped() && current == t) {
             current = null;
-            deleteState();
+            ChildSession.delete(stateFile);
             closeLifeline();
         }
         LOG.info(
@@ -194,7 +194,7 @@ public final class ChildRunner implements SchedulerRunner {
      * for what a main that is already gone left behind, as nobody is left to do that. The main is
      * known by pid only; a pid reused inside the tree would only make the wait the longer one.
      */
-    private Duration graceFor(Tracked t, Set<ProcessInfo> tree) {
+    private Duration graceFor(ChildSession t, Set<ProcessInfo> tree) {
         boolean mainRuns = tree.stream().anyMatch(p -> p.pid() == t.scheduler());
         if (mainRuns || tree.isEmpty()) {
             return settings.stopTimeout();
@@ -211,49 +211,33 @@ public final class ChildRunner implements SchedulerRunner {
         return grace;
     }
 
-    /**
-     * Renews the watchdog's deadman: called by {@link DeadmanFeeder} while the agent is connected.
-     * A write to a watchdog that is gone fails quietly (its scheduler is gone with it).
-     */
+    /** Renews the watchdog's deadman: called by {@link DeadmanFeeder} while the agent is connected. */
     @Override
     public void renew() {
-        write("\n");
+        Lifeline line = lifeline;
+        if (line != null) {
+            line.renew();
+        }
     }
 
     /** The watchdog stops the session now too, so an agent killed during its self-fence does not restart the clock. */
     @Override
     public void selfFencing() {
-        write("stop\n");
-    }
-
-    private void write(String text) {
-        OutputStream line = lifeline;
-        if (line == null) {
-            return;
-        }
-        try {
-            synchronized (line) {
-                line.write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                line.flush();
-            }
-        } catch (IOException e) {
-            LOG.debug("could not write to the watchdog (it is gone)", e);
+        Lifeline line = lifeline;
+        if (line != null) {
+            line.stop();
         }
     }
 
     private void closeLifeline() {
-        OutputStream line = lifeline;
+        Lifeline line = lifeline;
         lifeline = null;
         if (line != null) {
-            try {
-                line.close();
-            } catch (IOException e) {
-                // the watchdog is gone already: nothing holds the other end
-            }
+            line.close();
         }
     }
 
-    private void exited(Tracked which, int code) {
+    private void exited(ChildSession which, int code) {
         if (current == which && stopping != which) {
             LOG.warn("scheduler pid {} exited with status {}", which.leader().pid(), code);
             exitCallback.run();
@@ -261,90 +245,31 @@ public final class ChildRunner implements SchedulerRunner {
     }
 
     private void watch(long pid) {
-        Tracked t = current;
+        ChildSession t = current;
         ProcessHandle.of(pid).ifPresent(h -> h.onExit().thenRun(() -> exited(t, -1)));
     }
 
     /** What the state file says runs now, without adopting anything (for is-scheduler-running). */
     public static LocalStatus recorded(Path stateFile) {
-        return readState(stateFile)
-                .filter(r -> TreeStopper.isAlive(r.leader()))
+        return ChildSession.read(stateFile)
+                .filter(ChildSession::leaderAlive)
                 .map(r -> new LocalStatus(true, r.scheduler(), r.since()))
                 .orElse(LocalStatus.NOT_RUNNING);
     }
 
-    private Tracked adopt() {
-        Optional<Tracked> recorded = readState(stateFile);
+    private ChildSession adopt() {
+        Optional<ChildSession> recorded = ChildSession.read(stateFile);
         if (recorded.isEmpty()) {
             return null;
         }
-        Tracked t = recorded.get();
-        if (TreeStopper.isAlive(t.leader())) {
+        ChildSession t = recorded.get();
+        if (t.leaderAlive()) {
             LOG.warn(
                     "found the scheduler session {} that a previous agent left running; adopting it",
                     t.leader().pid());
             return t;
         }
         // The leader is gone, but members of its session may live on: keep it, to stop them.
-        boolean leftovers = ProcessTable.snapshot().tree(t.leader().pid()).stream()
-                .anyMatch(p -> p.startTicks() >= t.leader().startTicks());
-        return leftovers ? t : null;
-    }
-
-    /** This boot's id (Linux), so that a session recorded before a reboot is never taken for a live one. */
-    static String bootId() {
-        try {
-            return Files.readString(BOOT_ID).trim();
-        } catch (IOException | RuntimeException e) {
-            return "";
-        }
-    }
-
-    private static Optional<Tracked> readState(Path stateFile) {
-        try {
-            if (!Files.exists(stateFile)) {
-                return Optional.empty();
-            }
-            String[] f = Files.readString(stateFile).trim().split("\\s+");
-            if (f.length > 4 && !f[4].equals(bootId())) {
-                // Recorded before a reboot: its pids may now belong to anything. Never signal them.
-                LOG.info("ignoring {}: it was written before this host rebooted (boot id {})", stateFile, f[4]);
-                return Optional.empty();
-            }
-            long pid = Long.parseLong(f[0]);
-            long ticks = Long.parseLong(f[1]);
-            Instant since = Instant.ofEpochMilli(Long.parseLong(f[2]));
-            ProcessInfo leader = ProcessTable.read(pid)
-                    .filter(p -> p.startTicks() == ticks)
-                    .orElse(new ProcessInfo(pid, 0, pid, pid, 'X', ticks, ""));
-            long scheduler = f.length > 3 ? Long.parseLong(f[3]) : pid;
-            return Optional.of(new Tracked(leader, since, scheduler));
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("ignoring unreadable scheduler state file {}", stateFile, e);
-            return Optional.empty();
-        }
-    }
-
-    private void writeState(Tracked t) {
-        try {
-            Files.createDirectories(stateFile.toAbsolutePath().getParent());
-            Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
-            Files.writeString(
-                    tmp,
-                    t.leader().pid() + " " + t.leader().startTicks() + " "
-                            + t.since().toEpochMilli() + " " + t.scheduler() + " " + bootId() + "\n",
-                    StandardCharsets.UTF_8);
-            Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            LOG.warn("cannot record the scheduler session in {}; a restarted agent won't find it", stateFile, e);
-        }
-    }
-
-    private void deleteState() {
-        try {
-            Files.deleteIfExists(stateFile);
-        } catch (IOException e) {
-            LOG.warn("cannot delete {}", stateFile, e);
-        }
+        return t.members().isEmpty() ? null : t;
     }
 }

@@ -14,8 +14,8 @@ import java.io.Closeable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -72,7 +72,12 @@ public final class Supervisor implements Closeable {
         this.settings = settings;
         this.runner = runner;
         this.events = events;
-        this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-supervisor-%d", nodeId));
+        ScheduledThreadPoolExecutor loop =
+                new ScheduledThreadPoolExecutor(1, Threads.factory("asfc-supervisor-%d", nodeId));
+        // A closing agent starts nothing: a restart waiting out restart-sleep is dropped, not run.
+        loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        loop.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        this.executor = loop;
         this.health = new HealthWatch(probe, settings.health(), nodeId, events);
         this.reconciler = new Reconciler(
                 client,

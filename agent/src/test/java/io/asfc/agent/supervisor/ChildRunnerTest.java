@@ -87,7 +87,7 @@ class ChildRunnerTest {
 
         // The same record from this boot is adopted, as before.
         Files.writeString(
-                state, self.pid() + " " + self.startTicks() + " 0 " + self.pid() + " " + ChildRunner.bootId() + "\n");
+                state, self.pid() + " " + self.startTicks() + " 0 " + self.pid() + " " + ChildSession.bootId() + "\n");
         assertTrue(ChildRunner.recorded(state).running(), "a session of this boot is found again");
     }
 
@@ -148,11 +148,37 @@ class ChildRunnerTest {
         assertTrue(Files.readString(dir.resolve("scheduler-a.out")).contains("(deadman)"), "the output says why");
     }
 
+    @Test
+    void aProcessForkedWhileTheStopRunsIsStoppedToo() throws Exception {
+        // On SIGTERM the scheduler starts a helper that was in no snapshot taken before the stop, then exits.
+        // Without the watchdog (stop-with-agent off) nothing but the runner's own stop can end that helper.
+        String script = "trap 'sleep 311 & exit 0' TERM; while :; do sleep 0.05; done";
+        ChildRunner runner = runner("", "5s", "1s", "stop-with-agent = false", script);
+        runner.start();
+        await().atMost(WAIT).until(() -> runner.status().running());
+
+        TreeStopper.Result result = runner.stop();
+
+        assertTrue(result.stopped(), result::toString);
+        List<ProcessInfo> late = ProcessTable.snapshot().all().stream()
+                .filter(p -> p.cmdline().equals("sleep 311"))
+                .toList();
+        late.forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
+        assertEquals(List.of(), late, "the helper forked during the stop outlived it");
+    }
+
     private ChildRunner runner(String standInArgs, String stopTimeout, String orphanStopTimeout) throws Exception {
         return runner(standInArgs, stopTimeout, orphanStopTimeout, "");
     }
 
     private ChildRunner runner(String standInArgs, String stopTimeout, String orphanStopTimeout, String more)
+            throws Exception {
+        return runner(standInArgs, stopTimeout, orphanStopTimeout, more, null);
+    }
+
+    /** With {@code script} as the start command instead of the stand-in. */
+    private ChildRunner runner(
+            String standInArgs, String stopTimeout, String orphanStopTimeout, String more, String script)
             throws Exception {
         Path conf = dir.resolve("asfc.conf");
         Files.writeString(
@@ -165,7 +191,8 @@ class ChildRunnerTest {
                 }
                 """
                                 .formatted(stopTimeout, orphanStopTimeout, more)
-                        + standIn.config("a", standInArgs));
+                        + standIn.config("a", standInArgs)
+                        + (script == null ? "" : "asfc.scheduler.start-command = \"\"\"" + script + "\"\"\"\n"));
         AsfcSettings all = new SettingsLoader(dir, () -> "a").load(conf);
         return new ChildRunner(
                 all.scheduler(),

@@ -1,9 +1,9 @@
 package io.asfc.agent.supervisor.command;
 
+import io.asfc.agent.supervisor.Lifeline;
 import io.asfc.common.process.PosixEre;
 import io.asfc.common.process.ProcessTable;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,7 +106,7 @@ final class CommandDeadman {
     private final String ere;
     private final Path output;
     private Process process;
-    private volatile OutputStream pipe;
+    private volatile Lifeline pipe;
 
     /**
      * @param ere {@code process-pattern} as a POSIX ERE ({@link PosixEre}; checked when the config loads)
@@ -147,7 +147,7 @@ final class CommandDeadman {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                     .redirectErrorStream(true)
                     .start();
-            pipe = process.getOutputStream();
+            pipe = new Lifeline(process.getOutputStream());
             LOG.info("on-host deadman started (pid {})", process.pid());
         } catch (IOException e) {
             LOG.error("could not start the on-host deadman: a frozen agent could leave its scheduler running", e);
@@ -156,7 +156,10 @@ final class CommandDeadman {
 
     /** Renews it, if it runs; a write to a deadman that is gone fails quietly. */
     void renew() {
-        write("\n");
+        Lifeline line = pipe;
+        if (line != null) {
+            line.renew();
+        }
     }
 
     /**
@@ -164,21 +167,9 @@ final class CommandDeadman {
      * agent killed during its self-fence does not start that clock again.
      */
     void stopNow() {
-        write("stop\n");
-    }
-
-    private void write(String line) {
-        OutputStream out = pipe;
-        if (out == null) {
-            return;
-        }
-        try {
-            synchronized (this) {
-                out.write(line.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                out.flush();
-            }
-        } catch (IOException e) {
-            LOG.debug("could not write to the deadman (it is gone)", e);
+        Lifeline line = pipe;
+        if (line != null) {
+            line.stop();
         }
     }
 
