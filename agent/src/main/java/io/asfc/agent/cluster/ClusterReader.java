@@ -5,7 +5,6 @@ import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
-import io.asfc.common.zk.Json;
 import io.asfc.common.zk.NodeRecord;
 import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
@@ -13,7 +12,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -35,35 +35,56 @@ public final class ClusterReader {
         this.clock = clock;
     }
 
-    /** @throws ZkException when ZooKeeper cannot answer; the message names the path */
-    public ClusterSnapshot read() {
+    /**
+     * The assignment, control, agent and node znodes, read after a sync: what the leader's
+     * decisions and every view of the cluster are made from. The one reader of these znodes.
+     *
+     * @throws ZkException when ZooKeeper cannot answer; the message names the path
+     */
+    public static ClusterZnodes znodes(CuratorFramework client, ZkPaths paths) {
         ZkException.call(paths.cluster(), () -> client.sync().forPath(paths.cluster()));
-        Stat epoch = ZkException.call(paths.epoch(), () -> client.checkExists().forPath(paths.epoch()));
-        List<ClusterSnapshot.Agent> agents = new ArrayList<>();
-        for (String node : children(paths.agents())) {
-            Stat stat = new Stat();
-            data(paths.agent(node), stat)
-                    .ifPresent(bytes -> agents.add(new ClusterSnapshot.Agent(
-                            node,
-                            Json.decode(paths.agent(node), bytes, AgentRecord.class)
-                                    .orElse(null),
-                            Instant.ofEpochMilli(stat.getMtime()))));
-        }
-        List<NodeRecord> nodes = new ArrayList<>();
-        for (String node : children(paths.nodes())) {
-            NodeRecord record = decode(paths.node(node), NodeRecord.class);
-            if (record != null) {
-                nodes.add(record);
+        SortedMap<String, Znode<AgentRecord>> agents = new TreeMap<>();
+        for (String node : children(client, paths.agents())) {
+            Znode<AgentRecord> z = Znode.read(client, paths.agent(node), AgentRecord.class);
+            if (!z.absent()) {
+                agents.put(node, z);
             }
         }
+        SortedMap<String, Znode<NodeRecord>> nodes = new TreeMap<>();
+        for (String node : children(client, paths.nodes())) {
+            Znode<NodeRecord> z = Znode.read(client, paths.node(node), NodeRecord.class);
+            if (!z.absent()) {
+                nodes.put(node, z);
+            }
+        }
+        return new ClusterZnodes(
+                Znode.read(client, paths.scheduler(), Assignment.class),
+                Znode.read(client, paths.control(), ControlRecord.class),
+                agents,
+                nodes);
+    }
+
+    /** @throws ZkException when ZooKeeper cannot answer; the message names the path */
+    public ClusterSnapshot read() {
+        ClusterZnodes z = znodes(client, paths);
+        Stat epoch = ZkException.call(paths.epoch(), () -> client.checkExists().forPath(paths.epoch()));
+        Znode<ActiveRecord> active = Znode.read(client, paths.active(), ActiveRecord.class);
+        List<ClusterSnapshot.Agent> agents = new ArrayList<>();
+        z.agents()
+                .forEach((node, agent) -> agents.add(new ClusterSnapshot.Agent(
+                        node, agent.value(), Instant.ofEpochMilli(agent.stat().getMtime()))));
+        List<NodeRecord> nodes = z.nodes().values().stream()
+                .filter(Znode::present)
+                .map(Znode::value)
+                .toList();
         return new ClusterSnapshot(
                 cluster,
                 paths.cluster(),
                 clock.instant(),
-                decode(paths.active(), ActiveRecord.class),
+                active.value(),
                 epoch == null ? 0 : epoch.getVersion(),
-                decode(paths.scheduler(), Assignment.class),
-                decode(paths.control(), ControlRecord.class),
+                z.assignment().value(),
+                z.control().value(),
                 nodes,
                 agents);
     }
@@ -87,23 +108,7 @@ public final class ClusterReader {
         }
     }
 
-    private <T> T decode(String path, Class<T> type) {
-        return data(path, new Stat())
-                .flatMap(bytes -> Json.decode(path, bytes, type))
-                .orElse(null);
-    }
-
-    private Optional<byte[]> data(String path, Stat stat) {
-        return ZkException.call(path, () -> {
-            try {
-                return Optional.of(client.getData().storingStatIn(stat).forPath(path));
-            } catch (KeeperException.NoNodeException e) {
-                return Optional.empty();
-            }
-        });
-    }
-
-    private List<String> children(String path) {
+    private static List<String> children(CuratorFramework client, String path) {
         return ZkException.call(path, () -> {
             try {
                 List<String> names = new ArrayList<>(client.getChildren().forPath(path));

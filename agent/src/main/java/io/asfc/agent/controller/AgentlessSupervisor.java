@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the scheduler of the assigned agentless node over SSH, as an agent's supervisor would on its
  * own host: every {@code check-interval} it looks at the node, starts the scheduler when none runs
- * (through {@link Enforcement#startIfAssigned}, on the node's serial queue), and counts the failures
+ * (through {@link SshOps#startIfAssigned}, on the node's serial queue), and counts the failures
  * in a row. The controller tells it which agentless node is assigned ({@link #assigned}, {@link
  * #unassigned}), and asks it whether that node failed too often ({@link #failures}) to
  * quarantine it and move the scheduler.
@@ -47,7 +47,7 @@ final class AgentlessSupervisor {
     private final Policy policy;
     private final Tuning tuning;
     /** Null when {@code ssh.enabled = false}: then {@link #check} is never called. */
-    private final Enforcement enforcement;
+    private final SshOps sshOps;
 
     private final NodeOps nodeOps;
     private final StraySweeper reachability;
@@ -67,7 +67,7 @@ final class AgentlessSupervisor {
     AgentlessSupervisor(
             Policy policy,
             Tuning tuning,
-            Enforcement enforcement,
+            SshOps sshOps,
             NodeOps nodeOps,
             StraySweeper reachability,
             StreakAlerts streak,
@@ -78,7 +78,7 @@ final class AgentlessSupervisor {
             Runnable wake) {
         this.policy = policy;
         this.tuning = tuning;
-        this.enforcement = enforcement;
+        this.sshOps = sshOps;
         this.nodeOps = nodeOps;
         this.reachability = reachability;
         this.streak = streak;
@@ -138,13 +138,12 @@ final class AgentlessSupervisor {
         nodeOps.submit(
                 node,
                 "look",
-                () -> enforcement.look(node),
-                e -> new Enforcement.Looked(
-                        null, new SshException(SshException.Reason.COMMAND_FAILED, e.toString(), e)),
+                () -> sshOps.look(node),
+                e -> new SshOps.Looked(null, new SshException(SshException.Reason.COMMAND_FAILED, e.toString(), e)),
                 looked -> lookedAtAgentless(l, node, looked));
     }
 
-    private void lookedAtAgentless(Lease l, String node, Enforcement.Looked looked) {
+    private void lookedAtAgentless(Lease l, String node, SshOps.Looked looked) {
         if (currentLease.get() != l || !node.equals(assignedAgentless)) {
             return;
         }
@@ -207,7 +206,7 @@ final class AgentlessSupervisor {
                 "agentless start",
                 () -> {
                     try {
-                        return new RemoteStart(enforcement.startIfAssigned(l, node), null);
+                        return new RemoteStart(sshOps.startIfAssigned(l, node), null);
                     } catch (Exception e) {
                         Threads.checkInterrupted(e);
                         return new RemoteStart(-1, e.getMessage());

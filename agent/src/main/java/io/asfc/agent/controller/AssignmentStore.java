@@ -74,7 +74,7 @@ final class AssignmentStore {
      * is not null, answers the operator's request in {@code control} as read in {@code view}, all in
      * one fenced transaction.
      */
-    void writeNodes(Lease l, ClusterView view, List<Placement.NodeWrite> writes, String answer) {
+    void writeNodes(Lease l, ClusterView view, List<Action.NodeWrite> writes, String answer) {
         ZkException.call(paths.nodes(), () -> {
             List<CuratorOp> ops = nodeOps(view, writes, answer);
             if (!ops.isEmpty()) {
@@ -84,13 +84,12 @@ final class AssignmentStore {
         });
     }
 
-    private List<CuratorOp> nodeOps(ClusterView view, List<Placement.NodeWrite> writes, String answer)
-            throws Exception {
+    private List<CuratorOp> nodeOps(ClusterView view, List<Action.NodeWrite> writes, String answer) throws Exception {
         List<CuratorOp> ops = new ArrayList<>();
         if (!writes.isEmpty()) {
             client.createContainers(paths.nodes());
         }
-        for (Placement.NodeWrite w : writes) {
+        for (Action.NodeWrite w : writes) {
             String path = paths.node(w.node());
             boolean exists = client.checkExists().forPath(path) != null;
             if (w.record() == null) {

@@ -1,18 +1,16 @@
 package io.asfc.agent.controller;
 
+import io.asfc.agent.cluster.ClusterReader;
+import io.asfc.agent.cluster.ClusterZnodes;
 import io.asfc.agent.cluster.Znode;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.NodeRecord;
-import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.zookeeper.KeeperException;
 
 /**
  * What the leader reads, fresh, before each decision, plus the nodes it cannot reach over SSH (node
@@ -28,27 +26,14 @@ record ClusterView(
         Map<String, String> unreachable) {
 
     static ClusterView read(CuratorFramework client, ZkPaths paths) {
-        ZkException.call(paths.cluster(), () -> client.sync().forPath(paths.cluster()));
-        Map<String, Znode<AgentRecord>> agents = new LinkedHashMap<>();
-        for (String node : children(client, paths.agents())) {
-            Znode<AgentRecord> z = Znode.read(client, paths.agent(node), AgentRecord.class);
-            if (!z.absent()) {
-                agents.put(node, z);
-            }
-        }
+        ClusterZnodes z = ClusterReader.znodes(client, paths);
         Map<String, NodeRecord> nodes = new LinkedHashMap<>();
-        for (String node : children(client, paths.nodes())) {
-            Znode<NodeRecord> z = Znode.read(client, paths.node(node), NodeRecord.class);
-            if (z.present()) {
-                nodes.put(node, z.value());
+        z.nodes().forEach((node, record) -> {
+            if (record.present()) {
+                nodes.put(node, record.value());
             }
-        }
-        return new ClusterView(
-                Znode.read(client, paths.scheduler(), Assignment.class),
-                agents,
-                Znode.read(client, paths.control(), ControlRecord.class),
-                nodes,
-                Map.of());
+        });
+        return new ClusterView(z.assignment(), new LinkedHashMap<>(z.agents()), z.control(), nodes, Map.of());
     }
 
     /** The same view, with what the controller knows of nodes it cannot reach over SSH. */
@@ -96,15 +81,5 @@ record ClusterView(
     AgentRecord agent(String node) {
         Znode<AgentRecord> z = agents.get(node);
         return z != null && z.present() ? z.value() : null;
-    }
-
-    private static List<String> children(CuratorFramework client, String path) {
-        return ZkException.call(path, () -> {
-            try {
-                return new ArrayList<>(client.getChildren().forPath(path));
-            } catch (KeeperException.NoNodeException e) {
-                return List.<String>of();
-            }
-        });
     }
 }

@@ -3,7 +3,6 @@ package io.asfc.agent.controller;
 import io.asfc.agent.alerts.Alert;
 import io.asfc.agent.alerts.AlertKind;
 import io.asfc.agent.alerts.Alerter;
-import io.asfc.agent.cluster.Znode;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.LeadershipLostException;
 import io.asfc.agent.election.Lease;
@@ -14,7 +13,6 @@ import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshTarget;
-import io.asfc.common.zk.ControlRecord;
 import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
@@ -52,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * scheduler leaves is the new node assigned. So a move never overlaps.
  *
  * <p>This class is the loop that reads the cluster and decides; its collaborators act: {@link
- * AssignmentStore} writes, {@link StreakAlerts} counts failures, and with SSH ({@link Enforcement},
+ * AssignmentStore} writes, {@link StreakAlerts} counts failures, and with SSH ({@link SshOps},
  * off when {@code ssh.enabled = false}) {@link StraySweeper} stops stray schedulers, {@link
  * AgentlessSupervisor} runs the scheduler of an agentless node, and {@link HostStopper} stops a
  * host's scheduler when the leave-rule needs it. All of them run on this controller's single
@@ -72,7 +70,7 @@ public final class Controller implements Closeable {
     private final String nodeId;
     private final Alerter alerter;
     private final Metrics metrics;
-    private final Enforcement enforcement;
+    private final SshOps sshOps;
     private final NodeOps nodeOps;
     private final AssignmentStore store;
     private final Clock clock;
@@ -81,8 +79,7 @@ public final class Controller implements Closeable {
     private final AgentlessSupervisor agentless;
     private final HostStopper hostStops;
     private final Placement placement;
-    private final MoveReports reports;
-    private final NodeReports nodeReports;
+    private final Effects effects;
     private final LongSupplier nanoTime;
     /** Told when a fenced write proved this leadership gone, so the election gives it up too. */
     private final Consumer<Lease> leadershipLost;
@@ -117,7 +114,7 @@ public final class Controller implements Closeable {
         this.tuning = tuning;
         this.alerter = alerter;
         this.metrics = metrics;
-        this.enforcement = remote.map(r -> new Enforcement(client, paths, writer, r, targets, metrics))
+        this.sshOps = remote.map(r -> new SshOps(client, paths, writer, r, targets, metrics))
                 .orElse(null);
         this.nanoTime = nanoTime;
         this.leadershipLost = leadershipLost;
@@ -131,7 +128,7 @@ public final class Controller implements Closeable {
                 paths,
                 policy,
                 tuning,
-                enforcement,
+                sshOps,
                 nodeOps,
                 events,
                 alerter,
@@ -140,26 +137,25 @@ public final class Controller implements Closeable {
                 this::wake,
                 memory);
         this.agentless = new AgentlessSupervisor(
-                policy,
-                tuning,
-                enforcement,
-                nodeOps,
-                sweeper,
-                streak,
-                events,
-                metrics,
-                nanoTime,
-                () -> lease,
-                this::wake);
+                policy, tuning, sshOps, nodeOps, sweeper, streak, events, metrics, nanoTime, () -> lease, this::wake);
         this.hostStops = new HostStopper(
-                policy, tuning, enforcement, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
-        this.reports = new MoveReports(events, alerter, metrics);
-        this.nodeReports = new NodeReports(events, alerter);
+                policy, tuning, sshOps, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
+        this.effects = new Effects(
+                client,
+                paths,
+                store,
+                new MoveReports(events, alerter, metrics),
+                new NodeReports(events, alerter),
+                hostStops,
+                agentless,
+                this::wake,
+                this::stepAt,
+                () -> stepAt(nanoTime.getAsLong() + tuning.sweep().toNanos()));
         this.placement = new Placement(
                 policy,
                 new LeaveRule.Terms(
                         policy::isAgentless,
-                        enforcement != null,
+                        sshOps != null,
                         tuning.onUnfenceable(),
                         tuning.takeoverGrace().toNanos()),
                 tuning.sweep().toNanos(),
@@ -183,7 +179,7 @@ public final class Controller implements Closeable {
         }
         long ms = tuning.step().toMillis();
         executor.scheduleWithFixedDelay(this::step, ms, ms, TimeUnit.MILLISECONDS);
-        if (enforcement != null) {
+        if (sshOps != null) {
             long sweep = tuning.sweep().toMillis();
             executor.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
             long check = tuning.agentlessCheck().toMillis();
@@ -216,6 +212,13 @@ public final class Controller implements Closeable {
         }
     }
 
+    /** Decides again at {@code atNanos} of the leader's monotonic clock. */
+    private void stepAt(long atNanos) {
+        if (state.get() == Lifecycle.STARTED) {
+            executor.schedule(this::step, Math.max(0, atNanos - nanoTime.getAsLong()), TimeUnit.NANOSECONDS);
+        }
+    }
+
     private void sweep() {
         Lease l = lease;
         if (l != null && state.get() == Lifecycle.STARTED) {
@@ -244,7 +247,7 @@ public final class Controller implements Closeable {
                 memory.observe(view, policy, now);
                 streak.countFailures(view);
             }
-            List<Placement.Action> actions = placement.decide(new Placement.Situation(
+            List<Action> actions = placement.decide(new Placement.Situation(
                     view,
                     memory,
                     l.epoch(),
@@ -253,8 +256,8 @@ public final class Controller implements Closeable {
                     nodeOps.busyNodes(),
                     agentless.failures(),
                     agentless.running()));
-            for (Placement.Action action : actions) {
-                execute(l, view, action);
+            for (Action action : actions) {
+                effects.execute(l, view, memory, action);
             }
         } catch (LeadershipLostException e) {
             LOG.warn("{}; standing by until elected again", e.getMessage());
@@ -268,71 +271,6 @@ public final class Controller implements Closeable {
             } else {
                 LOG.warn("controller step failed; retrying", e);
             }
-        }
-    }
-
-    /** One action of {@link Placement}, with the view it was decided from (writes check its versions). */
-    private void execute(Lease l, ClusterView view, Placement.Action action) {
-        if (action instanceof Placement.Lift a) {
-            store.writeNodes(l, view, List.of(a.write()), null);
-            nodeReports.lifted(a);
-        } else if (action instanceof Placement.Recovered a) {
-            store.writeNodes(l, view, List.of(a.write()), null);
-            nodeReports.recovered(a);
-        } else if (action instanceof Placement.Operate a) {
-            store.writeNodes(l, view, a.writes(), a.answer());
-            nodeReports.operated(a);
-        } else if (action instanceof Placement.Assign a) {
-            store.assign(l, view, a.node(), a.reason());
-            reports.assigned(memory, a.node(), l.epoch(), a.reason());
-        } else if (action instanceof Placement.BeginMove a) {
-            reports.began(a);
-            memory.moveReason(a.why());
-            String text = "moving" + (a.from() == null ? "" : " from " + a.from())
-                    + (a.to() == null ? "" : " to " + a.to()) + ": " + a.reason();
-            store.beginMove(l, view, a.from(), a.to(), a.requestId(), text);
-            wake();
-        } else if (action instanceof Placement.Quarantine a) {
-            store.writeNodes(l, view, List.of(new Placement.NodeWrite(a.node(), a.record())), null);
-            nodeReports.quarantined(a);
-            if (a.agentless()) {
-                agentless.quarantined(a.node());
-            }
-        } else if (action instanceof Placement.StopHost a) {
-            hostStops.stop(l, a.node(), a.generation());
-        } else if (action instanceof Placement.WakeAt a) {
-            executor.schedule(this::step, Math.max(0, a.atNanos() - nanoTime.getAsLong()), TimeUnit.NANOSECONDS);
-        } else if (action instanceof Placement.MoveBlocked a) {
-            hostStops.blocked(a.node(), a.why());
-            executor.schedule(this::step, tuning.sweep().toMillis(), TimeUnit.MILLISECONDS);
-        } else if (action instanceof Placement.Moved a) {
-            memory.moveReason(null);
-            reports.moved(a);
-            answer(l, a);
-        } else if (action instanceof Placement.Answer a) {
-            store.answer(l, view, a.text());
-        } else if (action instanceof Placement.NoEligible a) {
-            reports.noEligible(memory, a.why());
-        } else if (action instanceof Placement.SuperviseAgentless a) {
-            if (a.node() == null) {
-                agentless.unassigned();
-            } else {
-                agentless.assigned(a.node());
-            }
-        } else if (action instanceof Placement.MoveCompleted) {
-            reports.completed();
-        }
-    }
-
-    /** Answers the operator's request a finished move carried, if {@code control} still holds it. */
-    private void answer(Lease l, Placement.Moved m) {
-        if (m.requestId() == null) {
-            return;
-        }
-        // read now: the move's first phase wrote it ("accepted: ...")
-        Znode<ControlRecord> control = Znode.read(client, paths.control(), ControlRecord.class);
-        if (control.present() && m.requestId().equals(control.value().requestId())) {
-            store.answer(l, control, "moved to " + m.to() + (m.requestedTarget() ? "" : ": " + m.reason()));
         }
     }
 

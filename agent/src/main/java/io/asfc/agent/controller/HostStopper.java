@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Host stops, clause (b) of the leave-rule: stops a node's scheduler over SSH ({@link
- * Enforcement#hostStop}) under this leader's lease, on the node's serial queue, and records the
+ * SshOps#hostStop}) under this leader's lease, on the node's serial queue, and records the
  * result in the term's {@link ControllerMemory}, where {@link LeaveRule} reads it. It also reports,
  * once per episode, a node that cannot be stopped (alert {@code unfenceable}) and a node the
  * scheduler cannot leave (event {@code move-blocked}). The {@link Controller} decides when to stop
@@ -31,7 +31,7 @@ final class HostStopper {
     private final Policy policy;
     private final Tuning tuning;
     /** Null when {@code ssh.enabled = false}: then no host is stopped, and the leave-rule never asks. */
-    private final Enforcement enforcement;
+    private final SshOps sshOps;
 
     private final NodeOps nodeOps;
     private final EventLog events;
@@ -52,7 +52,7 @@ final class HostStopper {
     HostStopper(
             Policy policy,
             Tuning tuning,
-            Enforcement enforcement,
+            SshOps sshOps,
             NodeOps nodeOps,
             EventLog events,
             Alerter alerter,
@@ -62,7 +62,7 @@ final class HostStopper {
             ControllerMemory memory) {
         this.policy = policy;
         this.tuning = tuning;
-        this.enforcement = enforcement;
+        this.sshOps = sshOps;
         this.nodeOps = nodeOps;
         this.events = events;
         this.alerter = alerter;
@@ -89,8 +89,8 @@ final class HostStopper {
         nodeOps.submit(
                 node,
                 "host stop",
-                () -> enforcement.hostStop(l, node),
-                e -> new Enforcement.HostStopped(node, null, e),
+                () -> sshOps.hostStop(l, node),
+                e -> new SshOps.HostStopped(node, null, e),
                 result -> hostStopped(l, result));
     }
 
@@ -102,7 +102,7 @@ final class HostStopper {
         }
     }
 
-    private void hostStopped(Lease l, Enforcement.HostStopped result) {
+    private void hostStopped(Lease l, SshOps.HostStopped result) {
         String node = result.node();
         if (currentLease.get() != l) {
             return; // a deposed leader's stop proves nothing to its successor

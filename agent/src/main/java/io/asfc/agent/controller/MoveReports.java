@@ -27,7 +27,7 @@ final class MoveReports {
     }
 
     /** A move's first phase was written. */
-    void began(Placement.BeginMove move) {
+    void began(Action.BeginMove move) {
         if (move.from() != null) {
             metrics.failoverBegan();
         }
@@ -42,7 +42,7 @@ final class MoveReports {
     }
 
     /** A move's second phase was written. */
-    void moved(Placement.Moved m) {
+    void moved(Action.Moved m) {
         String from = m.from();
         if (from != null && !from.equals(m.to())) {
             metrics.failover(m.why());

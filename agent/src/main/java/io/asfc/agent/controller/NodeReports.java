@@ -25,7 +25,7 @@ final class NodeReports {
         this.alerter = alerter;
     }
 
-    void quarantined(Placement.Quarantine q) {
+    void quarantined(Action.Quarantine q) {
         NodeRecord r = q.record();
         String backoff = r.backoffMillis() == null ? "" : human(Duration.ofMillis(r.backoffMillis()));
         String detail = q.node() + ": " + r.reason() + "; quarantined until " + r.until() + " (" + backoff
@@ -40,7 +40,7 @@ final class NodeReports {
                         + "' lifts it now"));
     }
 
-    void lifted(Placement.Lift lift) {
+    void lifted(Action.Lift lift) {
         String node = lift.write().node();
         String detail = node + ": " + lift.why();
         LOG.info("node-eligible-again {}", detail);
@@ -52,13 +52,13 @@ final class NodeReports {
                 "it may run the scheduler again; one more failure quarantines it for twice as long"));
     }
 
-    void recovered(Placement.Recovered r) {
+    void recovered(Action.Recovered r) {
         String detail = r.write().node() + ": " + r.why();
         LOG.info("node-recovered {}", detail);
         events.record("node-recovered", detail);
     }
 
-    void operated(Placement.Operate o) {
+    void operated(Action.Operate o) {
         if (o.event() != null) {
             LOG.info("{} {}", o.event(), o.detail());
             events.record(o.event(), o.detail());

@@ -1,9 +1,8 @@
 package io.asfc.agent.controller;
 
-import io.asfc.agent.controller.Placement.Action;
-import io.asfc.agent.controller.Placement.BeginMove;
-import io.asfc.agent.controller.Placement.NodeWrite;
-import io.asfc.agent.controller.Placement.Operate;
+import io.asfc.agent.controller.Action.BeginMove;
+import io.asfc.agent.controller.Action.NodeWrite;
+import io.asfc.agent.controller.Action.Operate;
 import io.asfc.agent.controller.Placement.Situation;
 import io.asfc.agent.metrics.Metrics.FailoverReason;
 import io.asfc.common.zk.Assignment;
@@ -43,8 +42,8 @@ final class NodeRequests {
             return view;
         }
         ControlRecord c = view.control().value();
-        if (Placement.expired(c, s.nowMillis())) {
-            out.add(new Operate(List.of(), null, null, Placement.expiredText(c)));
+        if (FailoverRequest.expired(c, s.nowMillis())) {
+            out.add(new Operate(List.of(), null, null, FailoverRequest.expiredText(c)));
             return view;
         }
         String node = c.opNode();

@@ -1,11 +1,22 @@
 package io.asfc.agent.controller;
 
 import io.asfc.agent.cluster.Znode;
+import io.asfc.agent.controller.Action.Assign;
+import io.asfc.agent.controller.Action.BeginMove;
+import io.asfc.agent.controller.Action.Lift;
+import io.asfc.agent.controller.Action.MoveBlocked;
+import io.asfc.agent.controller.Action.MoveCompleted;
+import io.asfc.agent.controller.Action.Moved;
+import io.asfc.agent.controller.Action.NoEligible;
+import io.asfc.agent.controller.Action.NodeWrite;
+import io.asfc.agent.controller.Action.Quarantine;
+import io.asfc.agent.controller.Action.Recovered;
+import io.asfc.agent.controller.Action.StopHost;
+import io.asfc.agent.controller.Action.SuperviseAgentless;
+import io.asfc.agent.controller.Action.WakeAt;
 import io.asfc.agent.metrics.Metrics.FailoverReason;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
-import io.asfc.common.zk.ControlRecord;
-import io.asfc.common.zk.NodeRecord;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,75 +60,9 @@ final class Placement {
         }
     }
 
-    /** What the controller does, in the order given. */
-    sealed interface Action
-            permits Lift,
-                    Recovered,
-                    Operate,
-                    Assign,
-                    BeginMove,
-                    Quarantine,
-                    StopHost,
-                    WakeAt,
-                    MoveBlocked,
-                    Moved,
-                    Answer,
-                    NoEligible,
-                    SuperviseAgentless,
-                    MoveCompleted {}
-
-    /** The new content of {@code nodes/<node>}; {@code record} null: the znode is deleted. */
-    record NodeWrite(String node, NodeRecord record) {}
-
-    /** Lift a quarantine (for one attempt, or for good after a clean start): an event and an alert. */
-    record Lift(NodeWrite write, String why) implements Action {}
-
-    /** A node lifted for one attempt ran cleanly: its failures are forgotten. */
-    record Recovered(NodeWrite write, String why) implements Action {}
-
-    /**
-     * Answer the operator's pending node request with {@code answer} (null: a {@link BeginMove}
-     * that follows answers it), writing {@code writes} in the same transaction; {@code event}
-     * (null: none) records who asked for what.
-     */
-    record Operate(List<NodeWrite> writes, String event, String detail, String answer) implements Action {}
-
-    /** Write the assignment of {@code node} at this leader's epoch (a move's second phase, or a re-stamp). */
-    record Assign(String node, String reason) implements Action {}
-
-    /** A move's first phase: nobody is assigned; {@code from} null means it may run anywhere. */
-    record BeginMove(String from, String to, String reason, String requestId, FailoverReason why) implements Action {}
-
-    /** Quarantine {@code node}: it failed {@code failures} times in a row; {@code record} says until when. */
-    record Quarantine(String node, int failures, boolean agentless, NodeRecord record) implements Action {}
-
-    /** Stop {@code node}'s scheduler over SSH under this leader's lease, for the move of {@code generation}. */
-    record StopHost(String node, long generation) implements Action {}
-
-    /** Decide again at {@code atNanos} (the leader's monotonic clock). */
-    record WakeAt(long atNanos) implements Action {}
-
-    /** The scheduler cannot leave {@code node} until an operator or the host acts: alert, decide again later. */
-    record MoveBlocked(String node, String why) implements Action {}
-
-    /** The move that {@link Assign} just finished: count it, record it, alert, answer its request. */
-    record Moved(String from, String to, String reason, FailoverReason why, String requestId, boolean requestedTarget)
-            implements Action {}
-
-    /** Answer the operator's pending request with {@code text}. */
-    record Answer(String text) implements Action {}
-
-    /** No node may run the scheduler now: alert (once until one may). */
-    record NoEligible(String why) implements Action {}
-
-    /** Run the scheduler on this agentless node over SSH; null: no agentless node is assigned. */
-    record SuperviseAgentless(String node) implements Action {}
-
-    /** The assigned node reports its scheduler running: a failover under way is complete. */
-    record MoveCompleted() implements Action {}
-
     private final Policy policy;
     private final LeaveRule.Terms terms;
+
     /** How long after a failed host stop it is tried again (poll-interval). */
     private final long retryStopNanos;
 
@@ -190,8 +135,9 @@ final class Placement {
             }
         } else if (a.value().isMoving()) {
             continueMove(s, out);
-        } else if (!request(s, out)) {
-            keepAssigned(s, out);
+        } else {
+            Situation now = s;
+            FailoverRequest.decide(view, policy, s.nowMillis()).ifPresentOrElse(out::add, () -> keepAssigned(now, out));
         }
         return out;
     }
@@ -346,49 +292,5 @@ final class Placement {
         } else if (v instanceof LeaveRule.Blocked b) {
             out.add(new MoveBlocked(node, b.why()));
         }
-    }
-
-    /** An operator's {@code failover}: returns true when it took this decision. */
-    private boolean request(Situation s, List<Action> out) {
-        ClusterView view = s.view();
-        if (!view.control().present()) {
-            return false;
-        }
-        ControlRecord c = view.control().value();
-        if (c.failoverTo() == null || c.requestId() == null) {
-            return false;
-        }
-        if (expired(c, s.nowMillis())) {
-            out.add(new Answer(expiredText(c)));
-            return true;
-        }
-        String current = view.assignment().value().node();
-        String target = c.failoverTo().isEmpty()
-                ? (current == null ? policy.firstEligible(view) : policy.nextEligible(view, current)).orElse(null)
-                : c.failoverTo();
-        if (target == null) {
-            out.add(new Answer("refused: no other node is eligible"));
-        } else if (target.equals(current)) {
-            out.add(new Answer("refused: the scheduler is already assigned to " + target));
-        } else if (!policy.eligible(view, target)) {
-            out.add(new Answer("refused: " + target + " is not eligible (" + policy.whyNot(view, target) + ")"));
-        } else {
-            out.add(new BeginMove(current, target, "operator request", c.requestId(), FailoverReason.OPERATOR));
-        }
-        return true;
-    }
-
-    /**
-     * Whether a request was filed longer than its time to live ago, by the filer's clock (hosts keep
-     * NTP time; the command line withdraws it by its own monotonic clock as well).
-     */
-    static boolean expired(ControlRecord c, long nowMillis) {
-        return c.ttlMillis() != null
-                && c.requestedAt() != null
-                && nowMillis > c.requestedAt().toEpochMilli() + c.ttlMillis();
-    }
-
-    static String expiredText(ControlRecord c) {
-        return "expired: no controller took it within " + c.ttlMillis() + "ms; not acted on";
     }
 }

@@ -1,10 +1,9 @@
 package io.asfc.agent.controller;
 
-import io.asfc.agent.controller.Placement.Action;
-import io.asfc.agent.controller.Placement.Lift;
-import io.asfc.agent.controller.Placement.NodeWrite;
-import io.asfc.agent.controller.Placement.Quarantine;
-import io.asfc.agent.controller.Placement.Recovered;
+import io.asfc.agent.controller.Action.Lift;
+import io.asfc.agent.controller.Action.NodeWrite;
+import io.asfc.agent.controller.Action.Quarantine;
+import io.asfc.agent.controller.Action.Recovered;
 import io.asfc.agent.controller.Placement.Situation;
 import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.NodeRecord;

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The periodic sweep for stray schedulers: every {@code poll-interval} it looks at every node but
  * the assigned one (and but the node a move is taking it from, which the leave-rule stops), and
- * stops the schedulers it finds there over SSH ({@link Enforcement#sweep}). A node with a live
+ * stops the schedulers it finds there over SSH ({@link SshOps#sweep}). A node with a live
  * agent is trusted, and checked over SSH only every {@code verify-agents-every} sweeps. With
  * {@code nodes = []} every live agent's host is swept.
  *
@@ -37,7 +37,7 @@ final class StraySweeper {
     private final Policy policy;
     private final Tuning tuning;
     /** Null when {@code ssh.enabled = false}: then nothing is swept. */
-    private final Enforcement enforcement;
+    private final SshOps sshOps;
 
     private final NodeOps nodeOps;
     private final EventLog events;
@@ -57,7 +57,7 @@ final class StraySweeper {
             ZkPaths paths,
             Policy policy,
             Tuning tuning,
-            Enforcement enforcement,
+            SshOps sshOps,
             NodeOps nodeOps,
             EventLog events,
             Alerter alerter,
@@ -69,7 +69,7 @@ final class StraySweeper {
         this.paths = paths;
         this.policy = policy;
         this.tuning = tuning;
-        this.enforcement = enforcement;
+        this.sshOps = sshOps;
         this.nodeOps = nodeOps;
         this.events = events;
         this.alerter = alerter;
@@ -111,8 +111,8 @@ final class StraySweeper {
                 nodeOps.submit(
                         node,
                         "sweep",
-                        () -> enforcement.sweep(l, node),
-                        e -> new Enforcement.Skipped(node, "the sweep failed: " + e),
+                        () -> sshOps.sweep(l, node),
+                        e -> new SshOps.Skipped(node, "the sweep failed: " + e),
                         result -> swept(l, result));
             }
         } catch (Exception e) {
@@ -121,14 +121,14 @@ final class StraySweeper {
         }
     }
 
-    private void swept(Lease l, Enforcement.Swept result) {
+    private void swept(Lease l, SshOps.Swept result) {
         String node = result.node();
-        if (result instanceof Enforcement.Unreachable u) {
+        if (result instanceof SshOps.Unreachable u) {
             unreachable(node, u.error());
-        } else if (result instanceof Enforcement.Skipped s) {
+        } else if (result instanceof SshOps.Skipped s) {
             reachable(node);
             LOG.info("left {} alone: {}", node, s.why());
-        } else if (result instanceof Enforcement.StrayStopped s) {
+        } else if (result instanceof SshOps.StrayStopped s) {
             reachable(node);
             String text = "stray scheduler on " + node + " (" + s.seen() + "): "
                     + s.stop().describe();

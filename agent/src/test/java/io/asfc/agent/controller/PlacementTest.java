@@ -470,12 +470,12 @@ class PlacementTest {
         World w = given.apply(new World());
         ClusterView view = w.view();
 
-        List<Placement.Action> actions = placement(w).decide(situation(w));
+        List<Action> actions = placement(w).decide(situation(w));
 
         assertEquals(expected, render(actions), situation);
         if (view.assignment().present()
                 && view.assignment().value().isMoving()
-                && actions.stream().anyMatch(a -> a instanceof Placement.Assign)) {
+                && actions.stream().anyMatch(a -> a instanceof Action.Assign)) {
             for (String node : LeaveRule.sources(view.assignment(), POLICY.order(view))) {
                 LeaveRule.Verdict v = LeaveRule.check(
                         node, G, view, w.memory, new LeaveRule.Terms(POLICY::isAgentless, w.ssh, w.mode, GRACE), NOW);
@@ -493,9 +493,9 @@ class PlacementTest {
                 .cordoned("b")
                 .request("b", Duration.ofSeconds(10));
 
-        List<Placement.Action> actions = placement(w).decide(situation(w));
+        List<Action> actions = placement(w).decide(situation(w));
 
-        Placement.Answer answer = (Placement.Answer) actions.get(0);
+        Action.Answer answer = (Action.Answer) actions.get(0);
         assertTrue(answer.text().contains("cordoned by alice@ops"), answer::text);
     }
 
@@ -520,16 +520,16 @@ class PlacementTest {
         return Arguments.of(situation, given, expected);
     }
 
-    private static String render(List<Placement.Action> actions) {
+    private static String render(List<Action> actions) {
         return actions.stream().map(PlacementTest::render).collect(Collectors.joining(" "));
     }
 
-    private static String render(Placement.Action action) {
-        if (action instanceof Placement.Lift a) {
+    private static String render(Action action) {
+        if (action instanceof Action.Lift a) {
             return "Lift(" + render(a.write()) + ")";
-        } else if (action instanceof Placement.Recovered a) {
+        } else if (action instanceof Action.Recovered a) {
             return "Recovered(" + render(a.write()) + ")";
-        } else if (action instanceof Placement.Operate a) {
+        } else if (action instanceof Action.Operate a) {
             String writes = a.writes().stream()
                     .map(x -> x.node() + ":" + record(x.record()))
                     .collect(Collectors.joining(","));
@@ -538,35 +538,35 @@ class PlacementTest {
                     : a.answer().substring(0, a.answer().indexOf(':'));
             return "Operate(" + (writes.isEmpty() ? "" : writes + " ") + (a.event() == null ? "" : a.event() + " ")
                     + answer + ")";
-        } else if (action instanceof Placement.Assign a) {
+        } else if (action instanceof Action.Assign a) {
             return "Assign(" + a.node() + ")";
-        } else if (action instanceof Placement.BeginMove a) {
+        } else if (action instanceof Action.BeginMove a) {
             return "BeginMove(" + or(a.from(), "*") + "->" + or(a.to(), "-") + " " + a.why()
                     + (a.requestId() == null ? "" : " " + a.requestId()) + ")";
-        } else if (action instanceof Placement.Quarantine a) {
+        } else if (action instanceof Action.Quarantine a) {
             return "Quarantine(" + a.node() + " " + a.record().backoffMillis() / 1000 + "s #"
                     + a.record().count() + ")";
-        } else if (action instanceof Placement.StopHost a) {
+        } else if (action instanceof Action.StopHost a) {
             return "StopHost(" + a.node() + "@" + a.generation() + ")";
-        } else if (action instanceof Placement.WakeAt a) {
+        } else if (action instanceof Action.WakeAt a) {
             return "WakeAt(+" + (a.atNanos() - NOW) / 1_000_000 + "ms)";
-        } else if (action instanceof Placement.MoveBlocked a) {
+        } else if (action instanceof Action.MoveBlocked a) {
             return "MoveBlocked(" + a.node() + ")";
-        } else if (action instanceof Placement.Moved a) {
+        } else if (action instanceof Action.Moved a) {
             return "Moved(" + or(a.from(), "*") + "->" + a.to() + " " + a.why() + ")";
-        } else if (action instanceof Placement.Answer a) {
+        } else if (action instanceof Action.Answer a) {
             return "Answer(" + a.text().substring(0, a.text().indexOf(':')) + ")";
-        } else if (action instanceof Placement.NoEligible) {
+        } else if (action instanceof Action.NoEligible) {
             return "NoEligible";
-        } else if (action instanceof Placement.SuperviseAgentless a) {
+        } else if (action instanceof Action.SuperviseAgentless a) {
             return "Supervise(" + or(a.node(), "-") + ")";
-        } else if (action instanceof Placement.MoveCompleted) {
+        } else if (action instanceof Action.MoveCompleted) {
             return "MoveCompleted";
         }
         throw new AssertionError("unknown action " + action);
     }
 
-    private static String render(Placement.NodeWrite w) {
+    private static String render(Action.NodeWrite w) {
         return w.node() + " " + record(w.record());
     }
 

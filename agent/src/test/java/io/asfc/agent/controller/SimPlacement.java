@@ -19,7 +19,7 @@ import java.util.Set;
  * records for the simulator to execute.
  */
 public final class SimPlacement {
-    /** {@link Placement.Action}, as the simulator executes it. */
+    /** {@link Action}, as the simulator executes it. */
     public sealed interface Act
             permits Assign, BeginMove, StopHost, WakeAt, Blocked, Quarantine, Lift, Answer, Supervise, Moved, Other {}
 
@@ -40,7 +40,7 @@ public final class SimPlacement {
 
     public record Answer(String text) implements Act {}
 
-    /** {@link Placement.SuperviseAgentless}: null when no agentless node is assigned. */
+    /** {@link Action.SuperviseAgentless}: null when no agentless node is assigned. */
     public record Supervise(String node) implements Act {}
 
     public record Moved(String from, String to, String requestId, boolean requestedTarget) implements Act {}
@@ -89,37 +89,37 @@ public final class SimPlacement {
         ClusterView view = new ClusterView(assignment, agents, control, quarantined, Map.of())
                 .withUnreachable(memory.unreachable());
         memory.observe(view, policy, nowNanos);
-        List<Placement.Action> actions = placement.decide(
+        List<Action> actions = placement.decide(
                 new Placement.Situation(view, memory, epoch, nowNanos, nowMillis, busy, agentlessFailures, Set.of()));
         List<Act> out = new ArrayList<>();
-        for (Placement.Action a : actions) {
+        for (Action a : actions) {
             out.add(convert(a));
         }
         return out;
     }
 
-    private static Act convert(Placement.Action action) {
-        if (action instanceof Placement.Assign a) {
+    private static Act convert(Action action) {
+        if (action instanceof Action.Assign a) {
             return new Assign(a.node());
-        } else if (action instanceof Placement.BeginMove a) {
+        } else if (action instanceof Action.BeginMove a) {
             return new BeginMove(a.from(), a.to(), a.requestId(), a.reason());
-        } else if (action instanceof Placement.StopHost a) {
+        } else if (action instanceof Action.StopHost a) {
             return new StopHost(a.node(), a.generation());
-        } else if (action instanceof Placement.WakeAt a) {
+        } else if (action instanceof Action.WakeAt a) {
             return new WakeAt(a.atNanos());
-        } else if (action instanceof Placement.MoveBlocked a) {
+        } else if (action instanceof Action.MoveBlocked a) {
             return new Blocked(a.node(), a.why());
-        } else if (action instanceof Placement.Quarantine a) {
+        } else if (action instanceof Action.Quarantine a) {
             return new Quarantine(a.node(), a.failures(), a.agentless(), a.record());
-        } else if (action instanceof Placement.Lift a) {
+        } else if (action instanceof Action.Lift a) {
             return new Lift(a.write().node(), a.write().record());
-        } else if (action instanceof Placement.Recovered a) {
+        } else if (action instanceof Action.Recovered a) {
             return new Lift(a.write().node(), a.write().record());
-        } else if (action instanceof Placement.Answer a) {
+        } else if (action instanceof Action.Answer a) {
             return new Answer(a.text());
-        } else if (action instanceof Placement.SuperviseAgentless a) {
+        } else if (action instanceof Action.SuperviseAgentless a) {
             return new Supervise(a.node());
-        } else if (action instanceof Placement.Moved a) {
+        } else if (action instanceof Action.Moved a) {
             return new Moved(a.from(), a.to(), a.requestId(), a.requestedTarget());
         }
         return new Other(action.getClass().getSimpleName());

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
 /**
  * The leader's Controller, as the simulator runs it: it reads the view, asks the real {@link
  * SimPlacement} (Placement, LeaveRule, Policy, one term's ControllerMemory) and executes the actions
- * as Controller, AssignmentStore, HostStopper, NodeOps, Enforcement, StraySweeper and
+ * as Controller, AssignmentStore, HostStopper, NodeOps, SshOps, StraySweeper and
  * AgentlessSupervisor do: every write is a fenced multi (latch node + epoch version, S2) that also
  * checks the version read; SSH operations run on one serial queue per node; a host stop proves the
  * lease (a fenced check) after every look and before every kill; results of a term are dropped by
@@ -241,7 +241,7 @@ final class SimController {
         }
     }
 
-    /** A fenced multi that writes nothing (Enforcement.prove / proveUnchanged). */
+    /** A fenced multi that writes nothing (SshOps.prove / proveUnchanged). */
     private boolean prove(SimAgent.Lease l, Integer schedulerVersion) {
         return agent.reach() == SimAgent.Reach.OK
                 && agent.leaseHolds(l)
@@ -305,7 +305,7 @@ final class SimController {
         return new SshCall(true, sim.between(5 * SimConfig.MS, 100 * SimConfig.MS) + to.sshExtra, null);
     }
 
-    // --- HostStopper + Enforcement.hostStop
+    // --- HostStopper + SshOps.hostStop
 
     private void hostStop(SimAgent.Lease l, String node, long generation) {
         placement.hostStopQueued(node, generation, sim.now());
@@ -536,7 +536,7 @@ final class SimController {
         return false;
     }
 
-    /** Enforcement.startIfAssigned: a fresh read, a fenced check, then the remote start. */
+    /** SshOps.startIfAssigned: a fresh read, a fenced check, then the remote start. */
     private void startIfAssigned(SimAgent.Lease l, String node, Consumer<Result> done) {
         if (agent.reach() != SimAgent.Reach.OK) {
             done.accept(new Result(false, "ZooKeeper unreachable", List.of()));

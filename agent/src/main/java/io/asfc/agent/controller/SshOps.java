@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * methods block (bounded by the SSH timeouts) and run on the SSH pool, never on the controller
  * thread; they return what happened and leave every decision to the {@link Controller}.
  */
-final class Enforcement {
-    private static final Logger LOG = LoggerFactory.getLogger(Enforcement.class);
+final class SshOps {
+    private static final Logger LOG = LoggerFactory.getLogger(SshOps.class);
 
     /** What one sweep of a node found and did. */
     sealed interface Swept permits Clean, StrayStopped, Skipped, Unreachable {
@@ -65,7 +65,7 @@ final class Enforcement {
     /** The pid of the last start launched on each node, until a host stop there ended it (SSH threads). */
     private final Map<String, Long> launched = new java.util.concurrent.ConcurrentHashMap<>();
 
-    Enforcement(
+    SshOps(
             CuratorFramework client,
             ZkPaths paths,
             FencedWriter writer,

@@ -34,10 +34,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ACTIVE controller's SSH enforcement against real sshd "hosts": each is an sshd in its own
+ * The ACTIVE controller's SSH operations against real sshd "hosts": each is an sshd in its own
  * pid and mount namespace, so its /proc shows only that host's processes.
  */
-class EnforcementTest {
+class SshOpsTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @RegisterExtension

@@ -1,0 +1,18 @@
+package io.asfc.agent.cluster;
+
+import io.asfc.common.zk.AgentRecord;
+import io.asfc.common.zk.Assignment;
+import io.asfc.common.zk.ControlRecord;
+import io.asfc.common.zk.NodeRecord;
+import java.util.SortedMap;
+
+/**
+ * The znodes every reader of the cluster decides on, read fresh after a sync by {@link
+ * ClusterReader#znodes}: the assignment, the control record, and every agent and node record by
+ * node name. Garbage in any of them is {@link Znode.State#MALFORMED}, never an error.
+ */
+public record ClusterZnodes(
+        Znode<Assignment> assignment,
+        Znode<ControlRecord> control,
+        SortedMap<String, Znode<AgentRecord>> agents,
+        SortedMap<String, Znode<NodeRecord>> nodes) {}
