@@ -32,7 +32,9 @@ final class FailoverRequest {
         if (target == null) {
             return Optional.of(new Answer("refused: no other node is eligible"));
         } else if (target.equals(current)) {
-            return Optional.of(new Answer("refused: the scheduler is already assigned to " + target));
+            // The command line refuses this up front; here the scheduler got there after the request was
+            // filed (a takeover moved it meanwhile): what the operator asked for holds.
+            return Optional.of(new Answer("done: the scheduler is already assigned to " + target));
         } else if (!policy.eligible(view, target)) {
             return Optional.of(
                     new Answer("refused: " + target + " is not eligible (" + policy.whyNot(view, target) + ")"));
