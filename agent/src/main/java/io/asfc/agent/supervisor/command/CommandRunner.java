@@ -7,6 +7,7 @@ import io.asfc.agent.supervisor.command.SchedulerProcesses.Observation;
 import io.asfc.agent.supervisor.command.SchedulerProcesses.Seen;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.process.PosixEre;
+import io.asfc.common.process.ProcessClock;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
 import io.asfc.common.process.ProcessTable;

@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor.command;
 
+import io.asfc.common.process.PidFileEntry;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
 import io.asfc.common.process.ProcessTable;

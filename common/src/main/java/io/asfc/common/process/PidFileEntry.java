@@ -1,4 +1,4 @@
-package io.asfc.agent.supervisor.command;
+package io.asfc.common.process;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,14 +10,14 @@ import java.nio.file.Path;
  * What a pid file says: nothing (no file), a pid, or something unusable (unreadable, empty, not a
  * number). A scheduler writing its pid file can be caught half-way, so "unusable" is not "absent".
  */
-record PidFileEntry(Kind kind, long pid, String problem) {
-    enum Kind {
+public record PidFileEntry(Kind kind, long pid, String problem) {
+    public enum Kind {
         ABSENT,
         PID,
         UNUSABLE
     }
 
-    static PidFileEntry read(Path file) {
+    public static PidFileEntry read(Path file) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8).trim();

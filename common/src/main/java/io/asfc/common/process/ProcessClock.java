@@ -1,6 +1,5 @@
-package io.asfc.agent.supervisor.command;
+package io.asfc.common.process;
 
-import io.asfc.common.process.ProcessInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,17 +10,17 @@ import java.util.Optional;
  * When a process started, on the wall clock: the boot time ({@code btime} in /proc/stat) plus its
  * start ticks, counted at USER_HZ = 100 per second, the fixed unit of /proc on Linux.
  */
-final class ProcessClock {
+public final class ProcessClock {
     private static final long USER_HZ = 100;
     private static final Optional<Instant> BOOT = readBootTime(Path.of("/proc/stat"));
 
     private ProcessClock() {}
 
-    static Optional<Instant> startOf(ProcessInfo process) {
+    public static Optional<Instant> startOf(ProcessInfo process) {
         return BOOT.map(boot -> boot.plusMillis(process.startTicks() * 1000 / USER_HZ));
     }
 
-    static Optional<Instant> readBootTime(Path stat) {
+    public static Optional<Instant> readBootTime(Path stat) {
         try {
             return Files.readAllLines(stat).stream()
                     .filter(line -> line.startsWith("btime "))
