@@ -1,16 +1,12 @@
 package io.asfc.common.ssh;
 
 import com.jcraft.jsch.ChannelExec;
-import com.jcraft.jsch.HostKey;
-import com.jcraft.jsch.HostKeyRepository;
 import com.jcraft.jsch.JSch;
 import com.jcraft.jsch.JSchChangedHostKeyException;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.JSchUnknownHostKeyException;
 import com.jcraft.jsch.Session;
-import com.jcraft.jsch.UserInfo;
 import io.asfc.common.concurrent.Threads;
-import io.asfc.common.config.Modes.HostKeyChecking;
 import io.asfc.common.config.SshSettings;
 import io.asfc.common.ssh.SshException.Reason;
 import java.io.ByteArrayInputStream;
@@ -67,30 +63,7 @@ public final class SshClient implements Closeable {
                 throw new IllegalArgumentException("cannot use SSH identity file " + key + ": " + e.getMessage());
             }
         }
-        Path knownHosts = settings.knownHosts();
-        try {
-            if (settings.strictHostKeyChecking() == HostKeyChecking.ACCEPT_NEW && !Files.exists(knownHosts)) {
-                Files.createDirectories(knownHosts.toAbsolutePath().getParent());
-                Files.createFile(knownHosts);
-            }
-            if (Files.exists(knownHosts)) {
-                jsch.setKnownHosts(knownHosts.toString());
-            }
-        } catch (IOException | JSchException e) {
-            throw new IllegalArgumentException("cannot use known-hosts file " + knownHosts + ": " + e.getMessage());
-        }
-        switch (settings.strictHostKeyChecking()) {
-            case NO -> LOG.warn(
-                    "ssh.strict-host-key-checking = no: host keys are NOT verified, so anyone on the network path "
-                            + "can impersonate a node; use yes or accept-new");
-            case YES -> {
-                if (!Files.isReadable(knownHosts)) {
-                    LOG.warn("known-hosts file {} is missing: every SSH connection will be refused", knownHosts);
-                }
-            }
-            case ACCEPT_NEW -> {}
-        }
-        jsch.setHostKeyRepository(new Verifier(jsch.getHostKeyRepository(), settings.strictHostKeyChecking()));
+        HostKeyPolicy.install(jsch, settings);
     }
 
     /** The configured identity files, or the user's default keys when none are configured. */
@@ -325,101 +298,6 @@ public final class SshClient implements Closeable {
     private static final class StaleSessionException extends Exception {
         StaleSessionException(String message) {
             super(message);
-        }
-    }
-
-    /** Never prompts: no password, no passphrase, no "continue connecting?". */
-    private enum NoPrompts implements UserInfo {
-        INSTANCE;
-
-        @Override
-        public String getPassphrase() {
-            return null;
-        }
-
-        @Override
-        public String getPassword() {
-            return null;
-        }
-
-        @Override
-        public boolean promptPassword(String message) {
-            return false;
-        }
-
-        @Override
-        public boolean promptPassphrase(String message) {
-            return false;
-        }
-
-        @Override
-        public boolean promptYesNo(String message) {
-            return false;
-        }
-
-        @Override
-        public void showMessage(String message) {}
-    }
-
-    /**
-     * Host key policy over the known-hosts file: {@code yes} verifies, {@code accept-new} pins an
-     * unknown host's key on first use (a changed key is still refused), {@code no} accepts any key.
-     */
-    private static final class Verifier implements HostKeyRepository {
-        private final HostKeyRepository known;
-        private final HostKeyChecking mode;
-
-        Verifier(HostKeyRepository known, HostKeyChecking mode) {
-            this.known = known;
-            this.mode = mode;
-        }
-
-        @Override
-        public synchronized int check(String host, byte[] key) {
-            if (mode == HostKeyChecking.NO) {
-                return OK;
-            }
-            int result = known.check(host, key);
-            if (result == NOT_INCLUDED && mode == HostKeyChecking.ACCEPT_NEW) {
-                try {
-                    known.add(new HostKey(host, key), null);
-                    LOG.info("pinned the host key of {} in {} (accept-new)", host, known.getKnownHostsRepositoryID());
-                    return OK;
-                } catch (JSchException e) {
-                    LOG.warn("cannot pin the host key of {}: {}", host, e.getMessage());
-                }
-            }
-            return result;
-        }
-
-        @Override
-        public synchronized void add(HostKey hostkey, UserInfo ui) {
-            known.add(hostkey, ui);
-        }
-
-        @Override
-        public synchronized void remove(String host, String type) {
-            known.remove(host, type);
-        }
-
-        @Override
-        public synchronized void remove(String host, String type, byte[] key) {
-            known.remove(host, type, key);
-        }
-
-        @Override
-        public String getKnownHostsRepositoryID() {
-            return known.getKnownHostsRepositoryID();
-        }
-
-        @Override
-        public HostKey[] getHostKey() {
-            return known.getHostKey();
-        }
-
-        @Override
-        public HostKey[] getHostKey(String host, String type) {
-            return known.getHostKey(host, type);
         }
     }
 }
