@@ -62,8 +62,12 @@ class SupervisionIT {
     private static final Duration TAKEOVER_GRACE = Duration.ofSeconds(2);
     private static final int MAX_RESTARTS = 3;
 
-    /** A scheduler killed with -9 must run again on the same node within this. */
-    private static final Duration RESTART_DEADLINE = Duration.ofSeconds(3);
+    /**
+     * A scheduler killed with -9 must run again on the same node (liveness: it must happen, not fast). The restart
+     * takes a few hundred ms (printed, and reported in docs/BENCHMARKS.md); this deadline only keeps a broken restart
+     * from waiting forever, and is generous so that a loaded machine cannot fail it.
+     */
+    private static final Duration RESTART_DEADLINE = Duration.ofSeconds(30);
     /** A killed agent's watchdog must have stopped its scheduler tree within the stop timeout plus this. */
     private static final Duration WATCHDOG_SLACK = Duration.ofSeconds(2);
     /** After an agent's kill -9, another node must run the scheduler within session timeout + grace + this. */

@@ -22,9 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -45,6 +47,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Writes {@code target/airflow-failover/airflow-<line>-report.md}. Needs root, PostgreSQL and PyPI (or built venvs
  * in {@code ~/.cache/asfc-it/airflow}): skips otherwise, and fails where {@code CI=true}.
  */
+// A hang must not hang the build; longer than the 20 m default, as a real Airflow imports, migrates and runs tasks for
+// minutes per fault.
+@Timeout(value = 60, unit = TimeUnit.MINUTES)
 class AirflowFailoverIT {
 
     static final List<String> ALL_FAULTS =
