@@ -30,11 +30,12 @@ public final class OverlapObserver implements Closeable {
     public static final Duration PERIOD = Duration.ofMillis(10);
     /**
      * The longest time between two samples the sampler may take before its result is void: it has stalled or died.
-     * Not 10 periods: on a loaded two-core machine a healthy sampler misses 100-200 ms now and then (JIT, GC, the
-     * agents' own threads), and a test must not fail on that. Exactness does not depend on it: the lifetime lock sees
-     * every overlap, however short; the sampler is the second opinion.
+     * Not 10 periods: on a loaded two-core machine a healthy sampler misses 100-500 ms now and then (JIT, GC, the
+     * agents' own threads; one /proc scan of SupervisionIT's took 502 ms), and a test must not fail on that.
+     * Exactness does not depend on it: the lifetime lock sees every overlap, however short; the sampler is the second
+     * opinion.
      */
-    public static final Duration MAX_GAP = Duration.ofMillis(500);
+    public static final Duration MAX_GAP = Duration.ofSeconds(1);
 
     private final Supplier<List<ProcessInfo>> scan;
     private final Lifetimes lifetimes;

@@ -93,6 +93,12 @@ class ProvingGroundIT {
             }
             report.sampling(pg.observer().samplingSummary());
             report.wholeRun(pg.observer().window(start, System.nanoTime()));
+            report.witnesses(
+                    pg.observer().lifetimeOverlaps(start, System.nanoTime()).stream()
+                            .map(Object::toString)
+                            .toList(),
+                    pg.observer().lifetimesSummary(),
+                    pg.observer().problems());
             report.ticks(pg.ticks());
         }
         report.writeJson(BASE.resolve(suite + "-report.json"));
