@@ -69,7 +69,7 @@ class AirflowFailoverIT {
      * One induced failover and what followed it.
      *
      * @param schedulerDownMillis how long no host ran a scheduler main process (the observer's samples)
-     * @param overlapMillis how long two hosts ran one
+     * @param overlapMillis how long two scheduler processes ran at once (on two hosts or on one)
      * @param newMainMillis from the fault until the scheduler that runs afterwards was first seen
      * @param firstTask from the fault until the first task that started after that scheduler was up
      * @param longestPause the longest time without a task start, from the last start before the fault to that task
@@ -147,7 +147,7 @@ class AirflowFailoverIT {
             }
             long overlap = pg.observer().window(start, System.nanoTime()).overlapMillis();
             if (overlap > 0) {
-                problems.add("two hosts ran a scheduler at once for " + overlap + " ms");
+                problems.add("two scheduler processes ran at once for " + overlap + " ms");
             }
             failovers.forEach(f -> {
                 if (f.overlapMillis() > 0) {

@@ -50,12 +50,8 @@ final class Observer implements AutoCloseable {
     /** A scheduler main process and the host it runs on. */
     record Main(String host, Identity id) {}
 
-    /** One look at every host's process table. */
-    record Sample(long atNanos, List<Main> mains) {
-        List<String> hosts() {
-            return mains.stream().map(Main::host).distinct().sorted().toList();
-        }
-    }
+    /** One look at every host's process table: every scheduler main process (S1 counts processes, not hosts). */
+    record Sample(long atNanos, List<Main> mains) {}
 
     /** One look at ZooKeeper: the sole ACTIVE agent (if exactly one), every agent's role, the assigned node. */
     record Roles(long atNanos, Optional<String> active, Map<String, String> roles, Optional<String> assigned) {}
