@@ -1,6 +1,9 @@
 package io.asfc.it;
 
+import io.asfc.common.testing.Lifetimes;
 import io.asfc.it.StandinProcesses.Scan;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +27,13 @@ final class SchedulerObserver implements AutoCloseable {
     static final Duration INTERVAL = Duration.ofMillis(20);
     /** The sampling period the test promises; longer gaps are counted and reported. */
     static final Duration PROMISED_PERIOD = Duration.ofMillis(50);
+    /**
+     * A gap between two samples longer than this voids the observer's result ({@link #verify}): it stalled or died.
+     * Not ten promised periods: on the loaded two-core machine one scan of /proc took up to 502 ms and two samples were
+     * 526 ms apart (a run of 2026-12-07), and the exact witness is the lifetime lock anyway; the sampler is the second
+     * opinion.
+     */
+    static final Duration MAX_GAP = Duration.ofSeconds(1);
 
     /** One sample: its sequence number, when its scan began (System.nanoTime()), and the scan. */
     record Sample(int seq, long beganNanos, Scan scan) {
@@ -39,14 +49,16 @@ final class SchedulerObserver implements AutoCloseable {
     }
 
     private final String marker;
+    private final Lifetimes lifetimes;
     private final long startNanos = System.nanoTime();
     private final ScheduledExecutorService sampler;
     private final List<Sample> samples = new ArrayList<>();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicReference<Throwable> lastError = new AtomicReference<>();
 
-    private SchedulerObserver(String marker) {
+    private SchedulerObserver(String marker, Lifetimes lifetimes) {
         this.marker = marker;
+        this.lifetimes = lifetimes;
         this.sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "supervision-it-observer");
             thread.setDaemon(true);
@@ -54,9 +66,12 @@ final class SchedulerObserver implements AutoCloseable {
         });
     }
 
-    /** Starts sampling the processes whose command line contains {@code marker}. */
-    static SchedulerObserver start(String marker) {
-        SchedulerObserver observer = new SchedulerObserver(marker);
+    /**
+     * Starts sampling the processes whose command line contains {@code marker}, and reading the journal of the
+     * stand-ins' lifetime lock {@code lifetimeLock} (their {@code --lifetime-lock}).
+     */
+    static SchedulerObserver start(String marker, Path lifetimeLock) {
+        SchedulerObserver observer = new SchedulerObserver(marker, new Lifetimes(lifetimeLock));
         observer.sampler.scheduleWithFixedDelay(observer::sample, 0, INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         return observer;
     }
@@ -64,12 +79,13 @@ final class SchedulerObserver implements AutoCloseable {
     private void sample() {
         try {
             long began = System.nanoTime();
+            lifetimes.poll();
             Scan scan = StandinProcesses.scan(marker);
             synchronized (samples) {
                 samples.add(new Sample(samples.size(), began, scan));
             }
         } catch (Exception | Error e) {
-            // Counted and reported; a scheduled task that threw would never run again.
+            // Counted, reported, and fatal to the result (verify); a scheduled task that threw would never run again.
             errors.incrementAndGet();
             lastError.set(e);
         }
@@ -203,6 +219,51 @@ final class SchedulerObserver implements AutoCloseable {
         return errors.get();
     }
 
+    /** The overlaps of scheduler lifetimes since {@code nanos} ({@link System#nanoTime}), by the lifetime lock. */
+    List<Lifetimes.Overlap> lifetimeOverlapsSince(long nanos) throws IOException {
+        lifetimes.poll();
+        return lifetimes.overlapsSince(nanos);
+    }
+
+    /** The lifetime lock's summary: starts, overlaps. */
+    String lifetimes() {
+        return lifetimes.describe();
+    }
+
+    /** When {@code seq}'s sample began, or now if it has not been taken. */
+    long nanosOf(int seq) {
+        synchronized (samples) {
+            return seq < samples.size() ? samples.get(seq).beganNanos() : System.nanoTime();
+        }
+    }
+
+    /**
+     * Throws {@link AssertionError} when the observer cannot vouch for what it saw: a scan failed, none was taken, the
+     * lifetime lock recorded no start, or two samples (or the last one and now) were over {@link #MAX_GAP} apart.
+     */
+    void verify() throws IOException {
+        lifetimes.poll();
+        List<Sample> all = samples();
+        String problem = null;
+        if (errors.get() > 0) {
+            problem = errors.get() + " scans failed (last: " + lastError.get() + ")";
+        } else if (all.isEmpty()) {
+            problem = "it took no sample";
+        } else if (lifetimes.starts() == 0) {
+            problem = "the lifetime lock recorded no scheduler start (the stand-ins ran without --lifetime-lock?)";
+        } else {
+            long sinceLast = System.nanoTime() - all.get(all.size() - 1).scan().atNanos();
+            long longest = Math.max(longestGap().toNanos(), sinceLast);
+            if (longest > MAX_GAP.toNanos()) {
+                problem =
+                        "it went " + longest / 1_000_000 + " ms without a sample (over " + MAX_GAP.toMillis() + " ms)";
+            }
+        }
+        if (problem != null) {
+            throw new AssertionError("the observer cannot vouch for S1: " + problem + "\n" + describe(10));
+        }
+    }
+
     /** Milliseconds since the observer started, for reading samples against each other. */
     long millisAt(Sample sample) {
         return (sample.scan().atNanos() - startNanos) / 1_000_000;
@@ -229,7 +290,8 @@ final class SchedulerObserver implements AutoCloseable {
         Throwable error = lastError.get();
         return "--- observer: " + all.size() + " samples, longest gap "
                 + longestGap().toMillis() + " ms, "
-                + errors.get() + " failed scans" + (error == null ? "" : " (last: " + error + ")")
+                + errors.get() + " failed scans" + (error == null ? "" : " (last: " + error + ")") + "; "
+                + lifetimes.describe()
                 + "; the last " + shown.size() + " changes (ms since the observer started):\n"
                 + shown.stream().map(s -> "  +" + millisAt(s) + " ms " + s).collect(Collectors.joining("\n"))
                 + (all.isEmpty()
@@ -243,8 +305,11 @@ final class SchedulerObserver implements AutoCloseable {
         sampler.shutdownNow();
         try {
             sampler.awaitTermination(5, TimeUnit.SECONDS);
+            lifetimes.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }

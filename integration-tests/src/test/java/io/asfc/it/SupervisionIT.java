@@ -62,8 +62,12 @@ class SupervisionIT {
     private static final Duration TAKEOVER_GRACE = Duration.ofSeconds(2);
     private static final int MAX_RESTARTS = 3;
 
-    /** A scheduler killed with -9 must run again on the same node within this. */
-    private static final Duration RESTART_DEADLINE = Duration.ofSeconds(3);
+    /**
+     * A scheduler killed with -9 must run again on the same node (liveness: it must happen, not fast). The restart
+     * takes a few hundred ms (printed, and reported in docs/BENCHMARKS.md); this deadline only keeps a broken restart
+     * from waiting forever, and is generous so that a loaded machine cannot fail it.
+     */
+    private static final Duration RESTART_DEADLINE = Duration.ofSeconds(30);
     /** A killed agent's watchdog must have stopped its scheduler tree within the stop timeout plus this. */
     private static final Duration WATCHDOG_SLACK = Duration.ofSeconds(2);
     /** After an agent's kill -9, another node must run the scheduler within session timeout + grace + this. */
@@ -126,7 +130,7 @@ class SupervisionIT {
                             tempDir.resolve("agents").resolve(node),
                             schedulerConfig(node, false)));
         }
-        observer = SchedulerObserver.start(standin.toString());
+        observer = SchedulerObserver.start(standin.toString(), lifetimeLock());
     }
 
     @AfterAll
@@ -507,8 +511,14 @@ class SupervisionIT {
         figures.forEach((what, took) -> System.out.printf("| %s | %d |%n", what, took.toMillis()));
         System.out.println("\nSupervisionIT stand-in runs by their own ticks (every 50 ms)\n" + TickLog.table(runs));
 
+        System.out.println("SupervisionIT " + observer.lifetimes());
+        observer.verify();
         assertTrue(observer.samplesWithAScheduler() > 0, () -> diagnostics("S1: the observer never saw a scheduler"));
         assertEquals(0, observer.errors(), () -> diagnostics("S1: the observer failed to scan /proc"));
+        assertEquals(
+                List.of(),
+                observer.lifetimeOverlapsSince(Long.MIN_VALUE),
+                () -> diagnostics("S1: two scheduler processes alive at once (the lifetime lock)"));
         assertEquals(List.of(), describe(nodes), () -> diagnostics("S1: schedulers on two nodes at once"));
         assertEquals(List.of(), describe(mains), () -> diagnostics("S1: two main processes at once"));
         assertEquals(List.of(), describe(trees), () -> diagnostics("S1: processes of two scheduler trees at once"));
@@ -524,13 +534,14 @@ class SupervisionIT {
 
     /** HOCON for {@code node}'s scheduler: the stand-in in child mode, with short timings. */
     private String schedulerConfig(String node, boolean failAtStart) {
-        String command = "exec %s %s --host %s --control %s --tick-file %s%s"
+        String command = "exec %s %s --host %s --control %s --tick-file %s --lifetime-lock %s%s"
                 .formatted(
                         python,
                         standin,
                         node,
                         tempDir.resolve("control").resolve(node),
                         tempDir.resolve("ticks"),
+                        lifetimeLock(),
                         failAtStart ? " --fail-at-start" : "");
         return """
 
@@ -646,11 +657,22 @@ class SupervisionIT {
         return events;
     }
 
-    private void assertNoOverlapSince(String step, int seq) {
+    private void assertNoOverlapSince(String step, int seq) throws IOException {
+        assertEquals(
+                List.of(),
+                observer.lifetimeOverlapsSince(observer.nanosOf(seq)),
+                () -> diagnostics(step + ": S1, two scheduler processes alive at once (the lifetime lock)"));
         List<Sample> nodes = observer.nodeOverlaps(seq);
         assertEquals(List.of(), describe(nodes), () -> diagnostics(step + ": S1, schedulers on two nodes at once"));
+        List<Sample> mains = observer.mainOverlaps(seq);
+        assertEquals(List.of(), describe(mains), () -> diagnostics(step + ": S1, two main processes at once"));
         List<Sample> trees = observer.treeOverlaps(seq);
         assertEquals(List.of(), describe(trees), () -> diagnostics(step + ": S1, two scheduler trees at once"));
+    }
+
+    /** The lock every stand-in holds while it lives: the exact witness of S1 (see Lifetimes). */
+    private static Path lifetimeLock() {
+        return tempDir.resolve("lifetime.lock");
     }
 
     /** Scans /proc every {@link #POLL_INTERVAL} until {@code condition} holds, within {@link #SETTLE_TIMEOUT}. */

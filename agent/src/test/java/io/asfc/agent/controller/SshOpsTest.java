@@ -10,6 +10,7 @@ import com.icegreen.greenmail.util.ServerSetupTest;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.agent.testing.ZkProxy;
 import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
 import io.asfc.common.testing.Sshd;
 import io.asfc.common.testing.StandIn;
 import io.asfc.common.zk.EventRecord;
@@ -177,10 +178,10 @@ class SshOpsTest {
         await().atMost(WAIT).until(() -> insideMains(c).size() == 1);
         // (The stand-in names itself after the leader's config, "--host a"; what counts is where it runs.)
         assertTrue(
-                pids(c).containsAll(standIn.mains().values().stream()
+                pids(c).containsAll(standIn.mainProcesses(ProcessTable.snapshot()).stream()
                         .map(ProcessInfo::pid)
                         .toList()),
-                "a's scheduler stopped; only c runs one: " + standIn.mains());
+                "a's scheduler stopped; only c runs one: " + standIn.mainProcesses(ProcessTable.snapshot()));
 
         // ... and restarts it there when it dies. Only the main is killed: its DagFileProcessorManager lives on,
         // orphaned (as Airflow 3's LocalExecutor workers do). It matches process-pattern, but it is a helper
@@ -358,7 +359,8 @@ class SshOpsTest {
     /** The stand-in main processes inside one host's pid namespace. */
     private List<ProcessInfo> insideMains(Sshd host) {
         Set<Long> there = pids(host);
-        return standIn.mains().values().stream()
+        // every main process, not one per node: the leader's config names c's scheduler "--host a"
+        return standIn.mainProcesses(ProcessTable.snapshot()).stream()
                 .filter(p -> there.contains(p.pid()))
                 .toList();
     }

@@ -2,6 +2,7 @@ package io.asfc.agent.election;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -75,9 +76,14 @@ class FencingTest {
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> a.client.getZookeeperClient().isConnected());
 
+        String before = new String(settings.observer().getData().forPath(PROBE), StandardCharsets.UTF_8);
         LeadershipLostException refused =
                 assertThrows(LeadershipLostException.class, () -> a.write(stale, "from deposed a"));
         assertTrue(refused.getMessage().contains("epoch " + stale.epoch()), refused.getMessage());
+        assertEquals(
+                before,
+                new String(settings.observer().getData().forPath(PROBE), StandardCharsets.UTF_8),
+                "the refused write must have left the znode as it was");
         b.write(b.election.lease().orElseThrow(), "from b");
         assertEquals("from b", new String(settings.observer().getData().forPath(PROBE), StandardCharsets.UTF_8));
     }
@@ -102,6 +108,13 @@ class FencingTest {
             resume.countDown(); // the paused thread writes with its stale lease: must be refused
             await().atMost(Duration.ofSeconds(15)).until(() -> leader.staleAttempts.get() != null);
             assertEquals(Boolean.FALSE, leader.staleAttempts.get(), "a stale lease must not write");
+            // An exception does not prove that nothing was written (a ConnectionLoss can hide an applied write):
+            // the znode the stale write would have created must not exist.
+            String stale = leader.stalePath.get();
+            assertNull(
+                    settings.observer().checkExists().forPath(stale),
+                    "the stale write of " + leader.node + " failed with " + leader.staleError.get()
+                            + ", yet it was applied: " + stale + " exists");
             assertEquals(
                     before,
                     history.stream().filter(w -> w.node.equals(leader.node)).count());
@@ -157,6 +170,10 @@ class FencingTest {
         final EventLog events;
         final ConcurrentLinkedQueue<Write> history;
         final AtomicReference<Boolean> staleAttempts = new AtomicReference<>();
+        /** The znode the paused (stale) write creates: durable, so a test can tell whether it was applied. */
+        final AtomicReference<String> stalePath = new AtomicReference<>();
+
+        final AtomicReference<Exception> staleError = new AtomicReference<>();
         final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor();
         volatile CountDownLatch pause;
         volatile CountDownLatch held = new CountDownLatch(0);
@@ -217,21 +234,24 @@ class FencingTest {
                     paused.await();
                 }
                 long start = System.nanoTime();
-                write(lease.get(), node + "@" + lease.get().epoch());
+                if (paused != null) {
+                    String path = PROBE + "/stale-" + node + "-" + lease.get().epoch() + "-" + start;
+                    stalePath.set(path);
+                    writer.commit(lease.get(), List.of(writer.ops().create().forPath(path)));
+                } else {
+                    write(lease.get(), node + "@" + lease.get().epoch());
+                }
                 history.add(new Write(node, lease.get().epoch(), start, System.nanoTime()));
                 if (paused != null) {
                     staleAttempts.set(Boolean.TRUE);
-                }
-            } catch (LeadershipLostException e) {
-                if (paused != null) {
-                    staleAttempts.set(Boolean.FALSE);
                 }
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
                 if (paused != null) {
-                    // a connection error also means nothing was written
+                    // refused, or a connection error: the test reads the znode back to tell whether it was applied
+                    staleError.set(e);
                     staleAttempts.set(Boolean.FALSE);
                 }
             }

@@ -51,11 +51,15 @@ class SelfFenceTest {
         client = CuratorFrameworkFactory.newClient("127.0.0.1:1", 30_000, 1_000, new RetryOneTime(10));
         client.start();
         events = new EventLog(client, new ZkPaths("/airflow/failover", "default"), "a", 100, Clock.systemUTC());
+        fence = newFence(AFTER);
+    }
+
+    private SelfFence newFence(Duration after) {
         Metrics metrics = new Metrics("a", "default", "test", Map.of(), System::nanoTime);
-        fence = new SelfFence(
+        SelfFence f = new SelfFence(
                 client,
                 "a",
-                AFTER,
+                after,
                 STOP_TIMEOUT,
                 new BlockingStartRunner(),
                 state,
@@ -63,7 +67,8 @@ class SelfFenceTest {
                 metrics,
                 System::nanoTime,
                 reconnects::incrementAndGet);
-        fence.start();
+        f.start();
+        return f;
     }
 
     @AfterEach
@@ -112,8 +117,12 @@ class SelfFenceTest {
 
     @Test
     void aLostSessionFencesAtOnceAndTheEventIsQueuedOnceReconnected() throws Exception {
+        // self-fence-after of an hour: a stop within the test's patience proves the LOST fence did not wait for it,
+        // with no wall-clock bound a loaded machine could miss
+        fence.close();
+        fence = newFence(Duration.ofHours(1));
         fence.connectionChanged(client, ConnectionState.LOST);
-        assertNotNull(stops.poll(AFTER.toMillis(), TimeUnit.MILLISECONDS), "no wait for self-fence-after");
+        assertNotNull(stops.poll(30, TimeUnit.SECONDS), "no wait for self-fence-after");
         await().atMost(Duration.ofSeconds(5)).until(() -> !state.stopping()); // the stop returned
 
         fence.connectionChanged(client, ConnectionState.RECONNECTED);

@@ -55,13 +55,24 @@ public final class StandIn {
     /** HOCON for an agent whose scheduler is the stand-in, plus {@code args}. */
     public String config(String node, String args) {
         return "\nasfc.scheduler.start-command = \"\"\"exec python3 " + SCRIPT + " --host " + node + " --control "
-                + control(node) + " --tick-file " + dir.resolve("ticks") + " " + args + "\"\"\"\n";
+                + control(node) + " --tick-file " + dir.resolve("ticks") + " --lifetime-lock " + lifetimeLock() + " "
+                + args + "\"\"\"\n";
     }
 
     /** The command line that starts a stand-in for {@code node} by hand (no control file), plus {@code args}. */
     public String byHand(String node, String... args) {
-        return "python3 " + SCRIPT + " --host " + node + " --tick-file " + dir.resolve("ticks")
-                + (args.length == 0 ? "" : " " + String.join(" ", args));
+        return "python3 " + SCRIPT + " --host " + node + " --tick-file " + dir.resolve("ticks") + " --lifetime-lock "
+                + lifetimeLock() + (args.length == 0 ? "" : " " + String.join(" ", args));
+    }
+
+    /** The lock file every stand-in of this test holds while it lives: the exact witness of S1 ({@link Lifetimes}). */
+    public Path lifetimeLock() {
+        return dir.resolve("lifetime.lock");
+    }
+
+    /** A reader of this test's lifetime journal; close it when done. */
+    public Lifetimes lifetimes() {
+        return new Lifetimes(lifetimeLock());
     }
 
     public Path control(String node) {
@@ -73,14 +84,25 @@ public final class StandIn {
         Files.writeString(control(node), command);
     }
 
-    /** This test's stand-in main processes, by the node they run for. */
+    /**
+     * This test's stand-in main processes, by the node they run for. Two main processes of one node are two
+     * schedulers (S1), not one: this throws {@link TwoOnOneNode} rather than keep either.
+     */
     public Map<String, ProcessInfo> mains() {
         return mains(ProcessTable.snapshot());
     }
 
     public Map<String, ProcessInfo> mains(ProcessTable table) {
-        return table.matching(this::isMain).stream()
-                .collect(Collectors.toMap(p -> nodeOf(p.cmdline()), p -> p, (a, b) -> a));
+        return mainProcesses(table).stream().collect(Collectors.toMap(StandIn::node, p -> p, (a, b) -> {
+            throw new TwoOnOneNode(a, b);
+        }));
+    }
+
+    /** Two scheduler main processes run for one node: a breach of S1 that a map by node cannot hold. */
+    public static final class TwoOnOneNode extends IllegalStateException {
+        TwoOnOneNode(ProcessInfo a, ProcessInfo b) {
+            super("S1: two scheduler processes for node " + node(a) + ": pids " + a.pid() + " and " + b.pid());
+        }
     }
 
     /**

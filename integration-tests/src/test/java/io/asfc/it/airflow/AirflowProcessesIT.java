@@ -32,11 +32,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -57,6 +59,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * venv or PostgreSQL is missing, except under {@code CI=true}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+// A hang must not hang the build; longer than the 20 m default, as real Airflow versions start slowly.
+@Timeout(value = 60, unit = TimeUnit.MINUTES)
 class AirflowProcessesIT {
 
     /** asfc's default scheduler.process-pattern (reference.conf). */

@@ -12,8 +12,9 @@ import java.util.List;
  *     was first seen; 0 when it was never interrupted
  * @param newActiveMillis from the fault until ZooKeeper named another sole ACTIVE agent, if it did
  * @param gapMillis time with no scheduler on any host
- * @param overlapMillis time with schedulers on two or more hosts (S1)
- * @param overlapSamples process samples that saw schedulers on two or more hosts
+ * @param overlapMillis time with two or more scheduler processes (S1, on two hosts or on one): the longer of the
+ *     lifetime lock's exact figure and the samples'
+ * @param overlapSamples process samples that saw two or more scheduler processes
  * @param restarts scheduler processes started during the scenario
  * @param expectedRestarts how many restarts the contract allows, when it says (e.g. 0 for a controller failover)
  * @param schedulerPath where the scheduler ran, in order

@@ -128,7 +128,12 @@ final class ProvingGround implements AutoCloseable {
                             workload.extraConf(node)));
         }
         cluster = ClusterObserver.connect(zk.portalConnectString());
-        observer = Observer.start(workload.isMain(), this::hostsByNamespace, Set.copyOf(agentless()), cluster);
+        observer = Observer.start(
+                workload.isMain(),
+                this::hostsByNamespace,
+                Set.copyOf(agentless()),
+                cluster,
+                workload.lifetimeLock().map(io.asfc.common.testing.Lifetimes::new));
         for (HostAgent agent : agents.values()) {
             agent.start();
         }

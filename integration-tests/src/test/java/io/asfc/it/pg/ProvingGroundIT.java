@@ -13,10 +13,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The proving ground (test layer 3): three scheduler hosts with an agent, one agentless scheduler host and three
@@ -34,6 +36,9 @@ import org.junit.jupiter.api.Test;
  * Writes {@code target/proving-ground/<suite>-report.json} and {@code .md}. Needs root: skips otherwise, and fails
  * where {@code CI=true}.
  */
+// A hang must not hang the build; longer than the 20 m default, as the quick suite takes ~15 min; a longer soak runs
+// with -Djunit.jupiter.execution.timeout.mode=disabled.
+@Timeout(value = 60, unit = TimeUnit.MINUTES)
 class ProvingGroundIT {
 
     private static final Path BASE = Path.of("target", "proving-ground").toAbsolutePath();
@@ -88,6 +93,12 @@ class ProvingGroundIT {
             }
             report.sampling(pg.observer().samplingSummary());
             report.wholeRun(pg.observer().window(start, System.nanoTime()));
+            report.witnesses(
+                    pg.observer().lifetimeOverlaps(start, System.nanoTime()).stream()
+                            .map(Object::toString)
+                            .toList(),
+                    pg.observer().lifetimesSummary(),
+                    pg.observer().problems());
             report.ticks(pg.ticks());
         }
         report.writeJson(BASE.resolve(suite + "-report.json"));

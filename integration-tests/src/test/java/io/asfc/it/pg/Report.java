@@ -43,6 +43,9 @@ final class Report {
     private int tickRuns;
     private List<String> wholeRunOverlaps = List.of();
     private long wholeRunOverlapMillis;
+    private List<String> lifetimeOverlaps = List.of();
+    private String lifetimesSummary = "";
+    private List<String> observerProblems = List.of();
 
     Report(String suite, String description, Tunings tunings) {
         this.suite = suite;
@@ -73,7 +76,8 @@ final class Report {
                 Run x = runs.get(i);
                 Run y = runs.get(j);
                 long overlap = Math.min(x.lastMillis(), y.lastMillis()) - Math.max(x.firstMillis(), y.firstMillis());
-                if (!x.host().equals(y.host()) && overlap >= 0) {
+                boolean sameProcess = x.host().equals(y.host()) && x.pid() == y.pid();
+                if (!sameProcess && overlap >= 0) { // two processes, on two hosts or on one
                     found.add(x + " overlaps " + y);
                     millis += overlap;
                 }
@@ -87,6 +91,16 @@ final class Report {
     synchronized void wholeRun(Window whole) {
         wholeRunOverlaps = whole.overlaps();
         wholeRunOverlapMillis = whole.overlapMillis();
+    }
+
+    /**
+     * The lifetime lock's account of the whole run (exact: any overlap breaks S1), and the observer's own problems (a
+     * failed scan, no sample, a gap over its bound): an observer that did not watch fails the run.
+     */
+    synchronized void witnesses(List<String> lifetimeOverlaps, String lifetimesSummary, List<String> observerProblems) {
+        this.lifetimeOverlaps = List.copyOf(lifetimeOverlaps);
+        this.lifetimesSummary = lifetimesSummary;
+        this.observerProblems = List.copyOf(observerProblems);
     }
 
     synchronized List<Outcome> outcomes() {
@@ -103,6 +117,8 @@ final class Report {
         outcomes.forEach(o -> o.problems().forEach(p -> all.add(o.name() + " at +" + o.atMillis() + " ms: " + p)));
         tickOverlaps.forEach(t -> all.add("S1 by the stand-ins' own ticks: " + t));
         wholeRunOverlaps.forEach(o -> all.add("S1 by the observer, over the whole run: " + o));
+        lifetimeOverlaps.forEach(o -> all.add("S1 by the lifetime lock, over the whole run: " + o));
+        all.addAll(observerProblems);
         return all;
     }
 
@@ -161,6 +177,9 @@ final class Report {
         json.put("tickOverlaps", tickOverlaps);
         json.put("wholeRunOverlapMillis", wholeRunOverlapMillis);
         json.put("wholeRunOverlaps", wholeRunOverlaps);
+        json.put("lifetimeLock", lifetimesSummary);
+        json.put("lifetimeOverlaps", lifetimeOverlaps);
+        json.put("observerProblems", observerProblems);
         json.put("problems", problems());
         Files.createDirectories(file.getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
@@ -246,10 +265,12 @@ final class Report {
                 .append(tickOverlapMillis)
                 .append(" ms). Observer over the whole run: ")
                 .append(wholeRunOverlaps.size())
-                .append(" samples with schedulers on two hosts (")
+                .append(" samples with two scheduler processes (")
                 .append(wholeRunOverlapMillis)
                 .append(" ms); ")
                 .append(sampling)
+                .append(". Exact, by the schedulers' lifetime lock: ")
+                .append(lifetimesSummary)
                 .append(".\n");
         return md.toString();
     }

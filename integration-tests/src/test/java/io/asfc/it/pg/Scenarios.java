@@ -1,5 +1,6 @@
 package io.asfc.it.pg;
 
+import io.asfc.common.testing.Lifetimes;
 import io.asfc.it.pg.Faults.Partition;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -583,7 +584,12 @@ final class Scenarios {
         this.notes.clear();
         this.problems.clear();
         if (w.overlapSamples() > 0) {
-            problems.add("S1: schedulers on two hosts for " + w.overlapMillis() + " ms: " + w.overlaps());
+            problems.add("S1: two scheduler processes for " + w.overlapMillis() + " ms (samples): " + w.overlaps());
+        }
+        List<Lifetimes.Overlap> exact = pg.observer().lifetimeOverlaps(faultAt, settledAt);
+        if (!exact.isEmpty()) {
+            problems.add("S1: two scheduler processes alive at once for "
+                    + pg.observer().lifetimeOverlapMillis(faultAt, settledAt) + " ms (the lifetime lock): " + exact);
         }
         if (recovery.isEmpty()) {
             problems.add("no single scheduler at the end");
@@ -609,7 +615,7 @@ final class Scenarios {
                 recovery.orElse(null),
                 w.newActiveMillis(faultAt).orElse(null),
                 w.gapMillis(),
-                w.overlapMillis(),
+                Math.max(w.overlapMillis(), pg.observer().lifetimeOverlapMillis(faultAt, settledAt)),
                 w.overlapSamples(),
                 w.restarts(),
                 expectedRestarts,

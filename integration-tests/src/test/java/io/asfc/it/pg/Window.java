@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The observer's samples over one stretch of time, and the figures of a scenario: overlap (time with schedulers on
- * two or more hosts), gap (time with none), scheduler restarts, and how the scheduler and the ACTIVE role moved.
+ * The observer's samples over one stretch of time, and the figures of a scenario: overlap (time with two or more
+ * scheduler processes, on two hosts or on one), gap (time with none), scheduler restarts, and how the scheduler and the ACTIVE role moved.
  * A sample stands for the time until the next one.
  */
 final class Window {
@@ -32,14 +32,14 @@ final class Window {
         this.roles = roles;
     }
 
-    /** Milliseconds in which two or more hosts ran a scheduler (S1). */
+    /** Milliseconds in which two or more scheduler processes ran (S1 counts processes: two on one host are two). */
     long overlapMillis() {
-        return millisWhere(s -> s.hosts().size() >= 2);
+        return millisWhere(s -> s.mains().size() >= 2);
     }
 
-    /** How many samples saw schedulers on two or more hosts. */
+    /** How many samples saw two or more scheduler processes. */
     long overlapSamples() {
-        return samples.stream().filter(s -> s.hosts().size() >= 2).count();
+        return samples.stream().filter(s -> s.mains().size() >= 2).count();
     }
 
     /** Milliseconds in which no host ran a scheduler. */
@@ -47,10 +47,10 @@ final class Window {
         return millisWhere(s -> s.mains().isEmpty());
     }
 
-    /** The samples with schedulers on two or more hosts, for failure messages. */
+    /** The samples with two or more scheduler processes, for failure messages. */
     List<String> overlaps() {
         return samples.stream()
-                .filter(s -> s.hosts().size() >= 2)
+                .filter(s -> s.mains().size() >= 2)
                 .map(s -> "+" + (s.atNanos() - fromNanos) / 1_000_000 + " ms: " + s.mains())
                 .toList();
     }
@@ -107,7 +107,7 @@ final class Window {
                 .flatMap(Roles::active);
     }
 
-    /** Where the scheduler ran, in order, e.g. {@code a → - → b} ({@code -}: nowhere, {@code a+b}: overlap). */
+    /** Where the scheduler ran, in order, e.g. {@code a → - → b} ({@code -}: nowhere, {@code a+b}, {@code a+a}: overlap). */
     String schedulerPath() {
         List<String> path = new ArrayList<>();
         before.ifPresent(b -> path.add(label(b)));
@@ -165,7 +165,7 @@ final class Window {
     }
 
     private static String label(Sample s) {
-        List<String> hosts = s.hosts();
+        List<String> hosts = s.mains().stream().map(Main::host).sorted().toList(); // a+a: two on one host
         return hosts.isEmpty() ? "-" : String.join("+", hosts);
     }
 

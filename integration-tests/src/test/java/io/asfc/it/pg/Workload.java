@@ -36,6 +36,14 @@ interface Workload extends AutoCloseable {
     /** Which command lines ({@code /proc/<pid>/cmdline}, NUL-separated) are scheduler main processes. */
     Predicate<String> isMain();
 
+    /**
+     * The lock file every scheduler main process holds while it lives ({@code --lifetime-lock} of the stand-in), the
+     * exact witness of S1 ({@link io.asfc.common.testing.Lifetimes}); empty when this workload's schedulers keep none.
+     */
+    default java.util.Optional<Path> lifetimeLock() {
+        return java.util.Optional.empty();
+    }
+
     /** How long the whole cluster may take to settle after it was built or restored. */
     default Duration settleTimeout() {
         return Duration.ofSeconds(90);
@@ -73,8 +81,19 @@ interface Workload extends AutoCloseable {
          */
         @Override
         public String startCommand(String node) {
-            return "exec %s %s --tick-file %s --term-delay-file %s/term-delay-$(uname -n)"
-                    .formatted(Host.PYTHON, script, ticks, ticks.getParent());
+            return "exec %s %s --tick-file %s --term-delay-file %s/term-delay-$(uname -n) --lifetime-lock %s"
+                    .formatted(
+                            Host.PYTHON,
+                            script,
+                            ticks,
+                            ticks.getParent(),
+                            lifetimeLock().orElseThrow());
+        }
+
+        /** On the file system every host shares, like the tick file. */
+        @Override
+        public java.util.Optional<Path> lifetimeLock() {
+            return java.util.Optional.of(ticks.resolveSibling("lifetime.lock"));
         }
 
         @Override
