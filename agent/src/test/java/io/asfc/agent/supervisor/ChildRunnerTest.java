@@ -168,6 +168,7 @@ class ChildRunnerTest {
                         + standIn.config("a", standInArgs));
         AsfcSettings all = new SettingsLoader(dir, () -> "a").load(conf);
         return new ChildRunner(
+                "a",
                 all.scheduler(),
                 S4Budget.of(all).deadman(),
                 dir.resolve("run/scheduler-a.session"),
