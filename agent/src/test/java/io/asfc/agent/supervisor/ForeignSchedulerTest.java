@@ -91,6 +91,24 @@ class ForeignSchedulerTest {
     }
 
     @Test
+    void inCommandModeASecondSchedulerIsStoppedAndTheOneItsStartCommandStartedKeepsItsPid() throws Exception {
+        // a start-command that daemonizes with a pid file, as "airflow scheduler -D --pid FILE" does
+        Path pidFile = dir.resolve("a.pid");
+        String command = "\nasfc.scheduler { mode = command, pid-file = \"" + pidFile
+                + "\", start-command = \"\"\"exec " + standIn.byHand("a") + " --daemon --pid-file " + pidFile
+                + "\"\"\" }\n";
+        agents.start("a", server.getConnectString(), config("stop", command));
+        ProcessInfo supervised = awaitSupervised();
+
+        ProcessInfo hand = startByHand("hand");
+
+        await().atMost(WAIT).until(() -> !TreeStopper.isAlive(hand));
+        await().atMost(WAIT).until(() -> hasEvent("foreign-scheduler", "pid " + hand.pid() + " (airflow scheduler"));
+        assertTrue(TreeStopper.isAlive(supervised), "the supervised scheduler runs on");
+        assertEquals(List.of(supervised.pid()), mainPids());
+    }
+
+    @Test
     void withAlertItIsOnlyReported() throws Exception {
         agents.start("a", server.getConnectString(), config("alert", ""));
         ProcessInfo supervised = awaitSupervised();
