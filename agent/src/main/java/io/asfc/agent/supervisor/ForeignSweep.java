@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code scheduler.foreign}: at each reconciliation, looks once at {@code /proc} for schedulers on
  * this host that asfc did not start ({@link ForeignSchedulers}) and stops them (SIGTERM, SIGKILL
- * after {@code stop-timeout}, each process checked by pid and start time) or, with {@code alert},
+ * after {@code self-fence-stop-timeout}: two schedulers break S1, so {@code check-interval +
+ * self-fence-stop-timeout} bounds it, 6 s with the defaults; each process checked by pid and start time) or, with {@code alert},
  * only reports them, once per process. Runs on the supervisor thread, so never during this agent's
  * own start or stop there; the caller skips it while the self-fence stops.
  */
@@ -86,7 +87,8 @@ final class ForeignSweep {
                 "a scheduler this agent did not start runs on this host: {}; stopping its {} process(es)",
                 f.describe(),
                 f.tree().size());
-        TreeStopper.Result result = stopper.stop(f.tree(), settings.stopTimeout());
+        // a second scheduler breaks S1: the S1 kill clock, not the clean-shutdown one
+        TreeStopper.Result result = stopper.stop(f.tree(), settings.selfFenceStopTimeout());
         if (!reported.add(f.key())) {
             return; // one that survived an earlier stop: tried again, reported once
         }
