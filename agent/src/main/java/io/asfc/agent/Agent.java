@@ -174,6 +174,7 @@ public final class Agent implements Closeable {
                 client,
                 paths.cluster(),
                 S4Budget.of(settings).deadman());
+        alerter = EmailAlerter.create(settings.cluster(), settings.nodeId(), settings.alerts());
         supervisor = new Supervisor(
                 client,
                 paths,
@@ -186,8 +187,8 @@ public final class Agent implements Closeable {
                 events,
                 membership::reportScheduler,
                 metrics,
+                alerter,
                 System::nanoTime);
-        alerter = EmailAlerter.create(settings.cluster(), settings.nodeId(), settings.alerts());
         controller = new Controller(
                 client,
                 paths,
@@ -239,9 +240,11 @@ public final class Agent implements Closeable {
         TreeStopper stopper = new TreeStopper(System::nanoTime);
         Path output = dirs.schedulerOutput(settings.nodeId());
         if (scheduler.mode() == SchedulerMode.COMMAND) {
-            return new CommandRunner(scheduler, S4Budget.of(settings).deadman(), output, stopper);
+            return new CommandRunner(
+                    settings.nodeId(), scheduler, S4Budget.of(settings).deadman(), output, stopper);
         }
         return new ChildRunner(
+                settings.nodeId(),
                 scheduler,
                 S4Budget.of(settings).deadman(),
                 dirs.schedulerSession(settings.nodeId()),

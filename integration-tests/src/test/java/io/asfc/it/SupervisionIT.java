@@ -548,6 +548,8 @@ class SupervisionIT {
                 asfc.scheduler {
                   mode = child
                   start-command = \"""%s\"""
+                  # this test's stand-ins only: other tests' on this machine are not foreign to it
+                  process-pattern = \"""^airflow scheduler .*--tick-file \\Q%s\\E\"""
                   restart-sleep = 200ms
                   check-interval = 200ms
                   stop-timeout = %dms
@@ -555,7 +557,12 @@ class SupervisionIT {
                 }
                 asfc.controller.takeover-grace = %dms
                 """
-                .formatted(command, STOP_TIMEOUT.toMillis(), MAX_RESTARTS, TAKEOVER_GRACE.toMillis());
+                .formatted(
+                        command,
+                        tempDir.resolve("ticks"),
+                        STOP_TIMEOUT.toMillis(),
+                        MAX_RESTARTS,
+                        TAKEOVER_GRACE.toMillis());
     }
 
     /** Whether {@code node} runs exactly one main process, with one manager, one processor and one worker. */

@@ -23,10 +23,19 @@ public enum AlertKind {
     /** The node's agent became the ACTIVE controller; only mailed when {@code alerts.on-leadership-change}. */
     LEADERSHIP_CHANGE,
     /** The node was quarantined (again), or its quarantine was lifted for one attempt. */
-    QUARANTINE;
+    QUARANTINE,
+    /**
+     * A scheduler process that asfc did not start ran on the node (by hand, a cron job, an older
+     * install): stopped, or only reported ({@code scheduler.foreign}).
+     */
+    FOREIGN_SCHEDULER;
 
     /** Whether this is a one-off event rather than a condition that lasts until recovered. */
     public boolean oneOff() {
-        return this == SCHEDULER_MOVED || this == STRAY_STOPPED || this == LEADERSHIP_CHANGE || this == QUARANTINE;
+        return this == SCHEDULER_MOVED
+                || this == STRAY_STOPPED
+                || this == LEADERSHIP_CHANGE
+                || this == QUARANTINE
+                || this == FOREIGN_SCHEDULER;
     }
 }

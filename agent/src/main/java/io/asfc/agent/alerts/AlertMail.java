@@ -79,6 +79,7 @@ final class AlertMail {
                 case NO_ELIGIBLE_NODE -> "no eligible node for the scheduler";
                 case LEADERSHIP_CHANGE -> "active controller changed";
                 case QUARANTINE -> "a node's quarantine changed";
+                case FOREIGN_SCHEDULER -> "a scheduler asfc did not start";
             };
         }
         return switch (kind) {
@@ -90,6 +91,7 @@ final class AlertMail {
             case NO_ELIGIBLE_NODE -> "no eligible node for the scheduler (" + node + ")";
             case LEADERSHIP_CHANGE -> node + " is now the active controller";
             case QUARANTINE -> "quarantine of " + node + " changed";
+            case FOREIGN_SCHEDULER -> "a scheduler asfc did not start, on " + node;
         };
     }
 

@@ -94,6 +94,9 @@ final class DemoCluster implements Closeable {
                   scheduler {
                     mode = child
                     start-command = \"""exec python3 %s --host %s --tick-file %s\"""
+                    # Only this demo's stand-ins: a scheduler of your own on this machine is no business
+                    # of the demo (scheduler.foreign would stop it as one asfc did not start).
+                    process-pattern = \"""^airflow scheduler .*--tick-file \\Q%s\\E\"""
                     restart-sleep = 500ms
                     check-interval = 500ms
                     stop-timeout = 5s
@@ -101,7 +104,7 @@ final class DemoCluster implements Closeable {
                   }
                 }
                 """
-                        .formatted(node, connect(), standIn, node, dir.resolve("ticks"));
+                        .formatted(node, connect(), standIn, node, dir.resolve("ticks"), dir.resolve("ticks"));
         Files.writeString(home.resolve("asfc.conf"), conf);
     }
 

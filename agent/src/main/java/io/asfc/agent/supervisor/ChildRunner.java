@@ -33,6 +33,7 @@ public final class ChildRunner implements SchedulerRunner {
     private static final int MAX_STOP_ROUNDS = 3;
 
     private final SchedulerSettings settings;
+    private final String node;
     private final Duration deadman;
     private final Path stateFile;
     private final Path output;
@@ -47,10 +48,12 @@ public final class ChildRunner implements SchedulerRunner {
     private volatile Runnable exitCallback = () -> {};
 
     /**
+     * @param node this node's id: the scheduler's tree is marked with it ({@link ProcessLaunch})
      * @param deadman with {@code stop-with-agent}: the watchdog stops the scheduler when the agent
      *     has not renewed it ({@link #renew}) for this long
      */
     public ChildRunner(
+            String node,
             SchedulerSettings settings,
             Duration deadman,
             Path stateFile,
@@ -58,6 +61,7 @@ public final class ChildRunner implements SchedulerRunner {
             TreeStopper stopper,
             Clock clock) {
         this.settings = settings;
+        this.node = node;
         this.deadman = deadman;
         this.stateFile = stateFile;
         this.output = output;
@@ -82,6 +86,19 @@ public final class ChildRunner implements SchedulerRunner {
             return new LocalStatus(true, t.scheduler(), t.since());
         }
         return LocalStatus.NOT_RUNNING;
+    }
+
+    /**
+     * The tracked session's processes (those started after its leader: never a reused pid). A
+     * process marked with this node outside them is what an earlier agent left: foreign.
+     */
+    @Override
+    public Optional<ForeignSchedulers.Supervised> supervised(ProcessTable table) {
+        ChildSession t = current;
+        if (t == null) {
+            return Optional.of(ForeignSchedulers.Supervised.nothing(false));
+        }
+        return Optional.of(new ForeignSchedulers.Supervised(t.members(table), Set.of(), false, true));
     }
 
     private Path childPidFile() {
@@ -117,7 +134,7 @@ public final class ChildRunner implements SchedulerRunner {
         }
         Process process;
         try {
-            ProcessBuilder builder = ProcessLaunch.builder(settings, settings.startCommand(), output);
+            ProcessBuilder builder = ProcessLaunch.builder(settings, node, settings.startCommand(), output);
             if (settings.stopWithAgent()) {
                 Files.createDirectories(childPidFile().toAbsolutePath().getParent()); // the watchdog writes it
                 Files.deleteIfExists(childPidFile());

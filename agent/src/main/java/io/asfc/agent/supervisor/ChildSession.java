@@ -31,7 +31,12 @@ record ChildSession(ProcessInfo leader, Instant since, long scheduler) {
 
     /** Every live process of the session and their descendants, never one older than the leader (a reused pid). */
     Set<ProcessInfo> members() {
-        return ProcessTable.snapshot().tree(leader.pid()).stream()
+        return members(ProcessTable.snapshot());
+    }
+
+    /** {@link #members()} as {@code table} has them. */
+    Set<ProcessInfo> members(ProcessTable table) {
+        return table.tree(leader.pid()).stream()
                 .filter(p -> p.startTicks() >= leader.startTicks())
                 .collect(Collectors.toSet());
     }

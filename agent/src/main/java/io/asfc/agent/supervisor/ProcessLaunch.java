@@ -1,6 +1,7 @@
 package io.asfc.agent.supervisor;
 
 import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.process.ProcessOrigin;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,12 +11,16 @@ import java.util.Map;
 /**
  * Builds the command that starts a scheduler: {@code setsid /bin/sh -c <command>} in a new session,
  * with the configured virtualenv and environment, stdin from /dev/null and output appended to a
- * file, so no pipe is ever inherited (a {@code nohup ... &} child can't hang the agent).
+ * file, so no pipe is ever inherited (a {@code nohup ... &} child can't hang the agent). It marks
+ * the command's whole tree with {@code ASFC_NODE=<node>} ({@link ProcessOrigin}), so that no agent
+ * takes it for a scheduler asfc did not start.
  */
 public final class ProcessLaunch {
     private ProcessLaunch() {}
 
-    public static ProcessBuilder builder(SchedulerSettings settings, String command, Path output) throws IOException {
+    /** @param node the node id the command runs for; null: no mark (a one-off check outside the agent) */
+    public static ProcessBuilder builder(SchedulerSettings settings, String node, String command, Path output)
+            throws IOException {
         Path parent = output.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
@@ -30,6 +35,11 @@ public final class ProcessLaunch {
             env.put("PATH", venv.resolve("bin") + File.pathSeparator + env.getOrDefault("PATH", "/usr/bin:/bin"));
         });
         env.putAll(settings.environment());
+        if (node != null) {
+            env.put(ProcessOrigin.VARIABLE, node);
+        } else {
+            env.remove(ProcessOrigin.VARIABLE);
+        }
         return pb;
     }
 }

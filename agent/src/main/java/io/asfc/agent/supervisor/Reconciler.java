@@ -59,6 +59,7 @@ final class Reconciler {
     private final ScheduledExecutorService executor;
     private final BooleanSupplier active;
     private final Restarts restarts;
+    private final ForeignSweep foreign;
 
     // Only touched on the supervisor thread.
     private boolean diedSinceStart;
@@ -74,6 +75,7 @@ final class Reconciler {
     /**
      * @param executor the supervisor thread, for the reconciliations it schedules itself
      * @param active false once the supervisor is closing: no more reconciliation
+     * @param foreign the sweep of schedulers asfc did not start, after each step
      */
     Reconciler(
             CuratorFramework client,
@@ -89,7 +91,8 @@ final class Reconciler {
             LongSupplier nanoTime,
             SupervisionState state,
             ScheduledExecutorService executor,
-            BooleanSupplier active) {
+            BooleanSupplier active,
+            ForeignSweep foreign) {
         this.client = client;
         this.paths = paths;
         this.reader = reader;
@@ -104,6 +107,7 @@ final class Reconciler {
         this.state = state;
         this.executor = executor;
         this.active = active;
+        this.foreign = foreign;
         this.restarts = new Restarts(settings.restartSleep(), settings.startTimeout());
     }
 
@@ -133,6 +137,11 @@ final class Reconciler {
                 diedSinceStart = true;
                 metrics.schedulerFailed();
                 failed("scheduler-died", nodeId + ": the scheduler exited on its own");
+            }
+            if (!state.stopping()) {
+                // before a start: what was not started here goes first (never two, even for a moment);
+                // on this thread, so never while this agent starts or stops its own scheduler
+                foreign.sweep();
             }
             long actionsBefore = runnerActions;
             if (!mine) {

@@ -1,6 +1,8 @@
 package io.asfc.agent.supervisor;
 
+import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
+import java.util.Optional;
 
 /**
  * Starts, checks and stops the scheduler on this host. Every method is time-bounded by the
@@ -49,4 +51,13 @@ public interface SchedulerRunner {
      * not leave the scheduler more than {@code self-fence-stop-timeout} to live (S4).
      */
     default void selfFencing() {}
+
+    /**
+     * The scheduler this runner supervises, as seen in {@code table}, for the sweep of schedulers
+     * asfc did not start ({@code scheduler.foreign}). Empty when the runner cannot tell now (then
+     * nothing is swept).
+     */
+    default Optional<ForeignSchedulers.Supervised> supervised(ProcessTable table) {
+        return Optional.empty();
+    }
 }

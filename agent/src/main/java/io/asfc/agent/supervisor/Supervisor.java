@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor;
 
+import io.asfc.agent.alerts.Alerter;
 import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.metrics.Metrics;
@@ -34,7 +35,9 @@ import org.apache.curator.utils.CloseableUtils;
  *       {@code check-interval}, by a death (child mode) and by health results;
  *   <li>the {@link SelfFence} (S4) stops the local scheduler on a thread of its own when ZooKeeper
  *       stays away for {@code self-fence-after}, waiting on no lock and no start;
- *   <li>the {@link HealthWatch} probes the scheduler's health and tracks since when it is unhealthy.
+ *   <li>the {@link HealthWatch} probes the scheduler's health and tracks since when it is unhealthy;
+ *   <li>the {@link ForeignSweep}, after each reconciliation that is not held (paused, unreadable),
+ *       stops or reports schedulers on this host that asfc did not start ({@code scheduler.foreign}).
  * </ul>
  *
  * They share only a {@link SupervisionState}. Events go through the asynchronous {@link EventLog}:
@@ -66,6 +69,7 @@ public final class Supervisor implements Closeable {
             EventLog events,
             Consumer<SchedulerState> reporter,
             Metrics metrics,
+            Alerter alerter,
             LongSupplier nanoTime) {
         this.client = client;
         this.nodeId = nodeId;
@@ -93,7 +97,8 @@ public final class Supervisor implements Closeable {
                 nanoTime,
                 shared,
                 executor,
-                () -> state.get() == Lifecycle.STARTED);
+                () -> state.get() == Lifecycle.STARTED,
+                new ForeignSweep(nodeId, settings, runner, new TreeStopper(nanoTime), events, alerter));
         this.selfFence = new SelfFence(
                 client,
                 nodeId,

@@ -197,6 +197,7 @@ class ChildRunnerTest {
                         + (script == null ? "" : "asfc.scheduler.start-command = \"\"\"" + script + "\"\"\"\n"));
         AsfcSettings all = new SettingsLoader(dir, () -> "a").load(conf);
         return new ChildRunner(
+                "a",
                 all.scheduler(),
                 S4Budget.of(all).deadman(),
                 dir.resolve("run/scheduler-a.session"),

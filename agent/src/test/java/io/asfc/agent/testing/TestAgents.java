@@ -92,6 +92,10 @@ public final class TestAgents implements Closeable {
                   controller.heartbeat-interval = %dms
                   scheduler.start-command = "exec sleep 600"
                   scheduler.self-fence-stop-timeout = 1s
+                  # Tests share this machine's pid namespace with other tests' stand-ins (other runs,
+                  # other checkouts), which the default process-pattern matches: report them, never stop
+                  # them. The tests of the foreign sweep set stop, with a pattern of their own.
+                  scheduler.foreign = alert
                   ssh.enabled = false
                 }
                 """

@@ -13,6 +13,12 @@ public final class Modes {
         COMMAND
     }
 
+    /** {@code asfc.scheduler.foreign}: what the supervisor does about a scheduler on its host that asfc did not start. */
+    public enum ForeignScheduler {
+        STOP,
+        ALERT
+    }
+
     /** {@code asfc.scheduler.health.format}. */
     public enum HealthFormat {
         AUTO,

@@ -1,5 +1,6 @@
 package io.asfc.common.config;
 
+import io.asfc.common.config.Modes.ForeignScheduler;
 import io.asfc.common.config.Modes.HealthFormat;
 import io.asfc.common.config.Modes.SchedulerMode;
 import java.nio.file.Path;
@@ -12,6 +13,8 @@ import java.util.Optional;
  *
  * @param deadmanTimeout the on-host deadman's timeout; empty: derived from the ZooKeeper timings
  *     ({@link S4Budget#deadman()})
+ * @param foreign what the supervisor does about a scheduler process on its host that asfc did not
+ *     start
  */
 public record SchedulerSettings(
         SchedulerMode mode,
@@ -32,6 +35,7 @@ public record SchedulerSettings(
         Duration restartSleep,
         int maxRestartsBeforeFailover,
         boolean stopWithAgent,
+        ForeignScheduler foreign,
         Health health) {
 
     /** {@code asfc.scheduler.health}. */

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.ForeignScheduler;
 import io.asfc.common.config.Modes.HealthFormat;
 import io.asfc.common.config.Modes.HostKeyChecking;
 import io.asfc.common.config.Modes.OnUnfenceable;
@@ -157,6 +158,7 @@ public final class SettingsLoader {
                 r.positiveDuration(k("scheduler.restart-sleep")),
                 r.integer(k("scheduler.max-restarts-before-failover"), 1, 1000),
                 r.bool(k("scheduler.stop-with-agent")),
+                r.enumValue(k("scheduler.foreign"), ForeignScheduler.class),
                 new SchedulerSettings.Health(
                         r.optionalString(k("scheduler.health.url")),
                         r.enumValue(k("scheduler.health.format"), HealthFormat.class),

@@ -3,6 +3,7 @@ package io.asfc.common.ssh;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
+import io.asfc.common.process.ProcessOrigin;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.ssh.SshException.Reason;
 import java.io.IOException;
@@ -264,7 +265,8 @@ public final class RemoteScheduler {
 
     /**
      * The remote start. {@code scheduler.environment} travels on standard input, as {@code export}
-     * lines before the script, never in the command line, which any user of that host can read.
+     * lines before the script, never in the command line, which any user of that host can read; so
+     * does the mark {@code ASFC_NODE=<node>} ({@link ProcessOrigin}).
      */
     Invocation startInvocation(SshTarget target) {
         List<String> args = List.of(
@@ -277,6 +279,12 @@ public final class RemoteScheduler {
                 .append('=')
                 .append(quote(value))
                 .append('\n'));
+        // the mark of a scheduler asfc started, for this node: no agent takes it for a foreign one
+        exports.append("export ")
+                .append(ProcessOrigin.VARIABLE)
+                .append('=')
+                .append(quote(target.node()))
+                .append('\n');
         byte[] head = exports.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] stdin = new byte[head.length + SCRIPT.length];
         System.arraycopy(head, 0, stdin, 0, head.length);

@@ -124,6 +124,22 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void foreignIsStopByDefaultAlertOnRequestAndNothingElse() throws IOException {
+        assertEquals(
+                Modes.ForeignScheduler.STOP,
+                loader.load(write(MINIMAL)).scheduler().foreign());
+        assertEquals(
+                Modes.ForeignScheduler.ALERT,
+                loader.load(write(MINIMAL + "asfc.scheduler.foreign = alert\n"))
+                        .scheduler()
+                        .foreign());
+
+        ConfigProblem p = single(write(MINIMAL + "asfc.scheduler.foreign = kill\n"));
+        assertEquals("asfc.scheduler.foreign", p.key());
+        assertTrue(p.message().contains("stop | alert"), p.message());
+    }
+
+    @Test
     void httpPortZeroMeansAnyFreePortButNegativeIsRefused() throws IOException {
         AsfcSettings s = loader.load(write(MINIMAL + "asfc.http { enabled = true, port = 0 }\n"));
         assertEquals(new HttpSettings(true, "127.0.0.1", 0), s.http());

@@ -148,7 +148,7 @@ class RemoteSchedulerTest {
                   node.id = a
                   zookeeper.connect = "127.0.0.1:1"
                   scheduler {
-                    start-command = \"""printf '%%s' "$DB_PASSWORD" > %s; exec sleep 30\"""
+                    start-command = \"""printf '%%s %%s' "$DB_PASSWORD" "$ASFC_NODE" > %s; exec sleep 30\"""
                     environment { DB_PASSWORD = "s3cret 'quoted' $HOME" }
                   }
                   ssh { user = "%s", identity-files = ["%s"], known-hosts = "%s" }
@@ -163,7 +163,11 @@ class RemoteSchedulerTest {
         remote.start(target());
 
         await().atMost(WAIT).until(() -> Files.exists(seen) && Files.size(seen) > 0);
-        assertEquals("s3cret 'quoted' $HOME", Files.readString(seen), "passed as is, not expanded");
+        assertEquals(
+                "s3cret 'quoted' $HOME " + target().node(),
+                Files.readString(seen),
+                "passed as is, not expanded; with asfc's mark");
+        assertFalse(start.command().contains("ASFC_NODE="), start.command());
         assertTrue(host.processes().stream().noneMatch(p -> p.cmdline().contains("s3cret")));
     }
 

@@ -103,15 +103,17 @@ final class CommandDeadman {
             """;
 
     private final List<String> command;
+    private final String node;
     private final String ere;
     private final Path output;
     private Process process;
     private volatile Lifeline pipe;
 
     /**
+     * @param node this node's id, the deadman's mark ({@link io.asfc.common.process.ProcessOrigin})
      * @param ere {@code process-pattern} as a POSIX ERE ({@link PosixEre}; checked when the config loads)
      */
-    CommandDeadman(String ere, Duration stopTimeout, Duration deadman, Path pidFile, Path output) {
+    CommandDeadman(String node, String ere, Duration stopTimeout, Duration deadman, Path pidFile, Path output) {
         List<Long> protect = new ArrayList<>();
         ProcessTable table = ProcessTable.snapshot();
         long pid = ProcessHandle.current().pid();
@@ -130,6 +132,7 @@ final class CommandDeadman {
                 String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0),
                 protect.stream().map(String::valueOf).collect(Collectors.joining(" ")),
                 pidFile == null ? "" : pidFile.toString());
+        this.node = node;
         this.ere = ere;
         this.output = output;
     }
@@ -143,6 +146,8 @@ final class CommandDeadman {
             java.nio.file.Files.createDirectories(output.toAbsolutePath().getParent());
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.environment().put("ASFC_DEADMAN_PATTERN", ere);
+            // asfc's mark: a pattern that its script happens to match never makes it a foreign scheduler
+            builder.environment().put(io.asfc.common.process.ProcessOrigin.VARIABLE, node);
             process = builder.redirectInput(ProcessBuilder.Redirect.PIPE)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                     .redirectErrorStream(true)

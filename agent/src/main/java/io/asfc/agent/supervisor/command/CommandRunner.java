@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor.command;
 
+import io.asfc.agent.supervisor.ForeignSchedulers;
 import io.asfc.agent.supervisor.LocalStatus;
 import io.asfc.agent.supervisor.SchedulerRunner;
 import io.asfc.agent.supervisor.SchedulerStartException;
@@ -10,6 +11,7 @@ import io.asfc.common.process.PosixEre;
 import io.asfc.common.process.ProcessClock;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
+import io.asfc.common.process.ProcessOrigin;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
 import java.io.IOException;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,6 +65,9 @@ public final class CommandRunner implements SchedulerRunner {
     public static final Duration MIN_CHECK_TIMEOUT = Duration.ofSeconds(5);
 
     private final SchedulerSettings settings;
+    /** This node's id, the mark of what its commands start; null outside the agent. */
+    private final String node;
+
     private final LongSupplier nanoTime;
     private final TreeStopper stopper;
     private final Duration checkTimeout;
@@ -83,10 +89,11 @@ public final class CommandRunner implements SchedulerRunner {
             TreeStopper stopper,
             Duration checkTimeout) {
         this.settings = settings;
+        this.node = null;
         this.nanoTime = nanoTime;
         this.stopper = stopper;
         this.checkTimeout = checkTimeout;
-        this.shell = new ShellLauncher(settings, output, stopper);
+        this.shell = new ShellLauncher(settings, null, output, stopper);
         ProcessMatcher matcher = new ProcessMatcher(Pattern.compile(settings.processPattern()));
         this.processes = new SchedulerProcesses(
                 settings.pidFile(), matcher, settings.helperPattern().map(Pattern::compile), shell::runningHelpers);
@@ -98,17 +105,19 @@ public final class CommandRunner implements SchedulerRunner {
      * runs from the first start (or the first sight of a running scheduler) and stops the scheduler
      * when the agent has not renewed it for {@code deadman}, or dies.
      */
-    public CommandRunner(SchedulerSettings settings, Duration deadman, Path output, TreeStopper stopper) {
+    public CommandRunner(String node, SchedulerSettings settings, Duration deadman, Path output, TreeStopper stopper) {
         this.settings = settings;
+        this.node = node;
         this.nanoTime = System::nanoTime;
         this.stopper = stopper;
         this.checkTimeout = defaultCheckTimeout(settings);
-        this.shell = new ShellLauncher(settings, output, stopper);
+        this.shell = new ShellLauncher(settings, node, output, stopper);
         ProcessMatcher matcher = new ProcessMatcher(Pattern.compile(settings.processPattern()));
         this.processes = new SchedulerProcesses(
                 settings.pidFile(), matcher, settings.helperPattern().map(Pattern::compile), shell::runningHelpers);
         this.deadman = settings.stopWithAgent()
                 ? new CommandDeadman(
+                        node,
                         PosixEre.of(settings.processPattern())
                                 .ere()
                                 .orElseThrow(() -> new IllegalArgumentException("scheduler.process-pattern: "
@@ -235,6 +244,23 @@ public final class CommandRunner implements SchedulerRunner {
             LOG.error("scheduler process(es) survived SIGKILL: {}", result.survivors());
         }
         return result;
+    }
+
+    /**
+     * The scheduler this runner started or adopted, for the foreign sweep ({@link
+     * SchedulerProcesses#supervised}). A process marked with this node is this runner's (a
+     * start-command may daemonize out of the tree), and so is the deadman.
+     */
+    @Override
+    public Optional<ForeignSchedulers.Supervised> supervised(ProcessTable table) {
+        return processes.supervised(
+                table,
+                settings.checkCommand().isPresent(),
+                p -> node != null
+                        && ProcessOrigin.of(p.pid())
+                                .markedFor()
+                                .filter(node::equals)
+                                .isPresent());
     }
 
     /** What a check-command's outcome says; empty means it overran its timeout. */

@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor.command;
 
+import io.asfc.agent.supervisor.ForeignSchedulers.Supervised;
 import io.asfc.common.process.PidFileEntry;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessMatcher;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -79,6 +81,33 @@ final class SchedulerProcesses {
                 ? List.of(main.get().pid())
                 : matcher.find(table, excluded).stream().map(ProcessInfo::pid).toList();
         return matcher.trees(table, roots, excluded);
+    }
+
+    /**
+     * The scheduler this host's runner supervises, for the foreign sweep: the pid file's process
+     * and its tree when a pid file is configured; else the oldest main match (preferring one that
+     * {@code ownMark}s: this agent's start-command started it) and its tree. Empty when no main runs
+     * (a pid file not written yet: a start may be under way) or the pid file says nothing usable.
+     * With a check-command and no pid file the runner cannot tell its own scheduler from a second
+     * one unless one bears its mark: then foreign ones are only reported.
+     */
+    Optional<Supervised> supervised(ProcessTable table, boolean checkCommand, Predicate<ProcessInfo> ownMark) {
+        Set<Long> excluded = helpers.get();
+        ProcessInfo main;
+        boolean certain = true;
+        if (pidFile.isPresent()) {
+            main = lookAtPidFile(table, pidFile.get()).main();
+        } else {
+            List<ProcessInfo> mains = ProcessMatcher.mains(matcher.find(table, excluded), helperPattern);
+            Optional<ProcessInfo> own = mains.stream().filter(ownMark).findFirst();
+            main = own.orElse(mains.isEmpty() ? null : mains.get(0));
+            certain = own.isPresent() || !checkCommand;
+        }
+        if (main == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new Supervised(
+                matcher.trees(table, List.of(main.pid()), excluded).values(), excluded, true, certain));
     }
 
     /**

@@ -31,20 +31,25 @@ final class ShellLauncher {
     static final Duration HELPER_KILL_GRACE = Duration.ofMillis(500);
 
     private final SchedulerSettings settings;
+    private final String node;
     private final Path output;
     private final TreeStopper stopper;
     private final Set<Long> runningHelpers = ConcurrentHashMap.newKeySet();
 
-    /** @param settings the virtualenv and environment of every command */
-    ShellLauncher(SchedulerSettings settings, Path output, TreeStopper stopper) {
+    /**
+     * @param settings the virtualenv and environment of every command
+     * @param node the node id every command is marked with ({@link ProcessLaunch}); null for none
+     */
+    ShellLauncher(SchedulerSettings settings, String node, Path output, TreeStopper stopper) {
         this.settings = settings;
+        this.node = node;
         this.output = output;
         this.stopper = stopper;
     }
 
     /** Starts {@code command} the way {@link ProcessLaunch} starts any scheduler command; the caller owns it. */
     Process launch(String command) throws IOException {
-        return ProcessLaunch.builder(settings, command, output).start();
+        return ProcessLaunch.builder(settings, node, command, output).start();
     }
 
     /**

@@ -147,6 +147,7 @@ class CommandRunnerTest {
     void theDeadmanStopsTheSchedulerWhenTheAgentStopsRenewing() throws Exception {
         // the agent's runner: stop-with-agent, deadman-timeout 1s; the scheduler daemonizes (nohup ... &)
         CommandRunner runner = new CommandRunner(
+                "a",
                 new Config("nohup " + standin + " > /dev/null 2>&1 &")
                         .stopTimeout(Duration.ofSeconds(1))
                         .build(),
@@ -470,6 +471,7 @@ class CommandRunnerTest {
                     Duration.ofSeconds(1),
                     3,
                     true,
+                    io.asfc.common.config.Modes.ForeignScheduler.STOP,
                     new SchedulerSettings.Health(
                             Optional.empty(),
                             HealthFormat.AUTO,
