@@ -128,16 +128,27 @@ class ChildRunnerTest {
         // deadman-timeout 1s, self-fence-stop-timeout 1s; the stand-in ignores SIGTERM, so SIGKILL ends it
         ChildRunner runner =
                 runner("--ignore-term", "30s", "300ms", "deadman-timeout = 1s, self-fence-stop-timeout = 1s");
-        runner.start();
-        ProcessInfo main = awaitMainAndWorker();
-        List<ProcessInfo> tree = session(main);
+        // the agent renews every 200 ms from the start on, as DeadmanFeeder does (a slow start under load
+        // must not look like a frozen agent)
+        java.util.concurrent.ScheduledExecutorService renewer =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        List<ProcessInfo> tree;
+        ProcessInfo main;
+        try {
+            renewer.scheduleWithFixedDelay(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            runner.start();
+            main = awaitMainAndWorker();
+            tree = session(main);
 
-        // renewed every 200 ms for three deadman timeouts: it keeps running
-        long renewUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-        while (System.nanoTime() - renewUntil < 0) { // the agent's renewals, not a wait for a condition
-            runner.renew();
-            Thread.sleep(200);
-            assertTrue(TreeStopper.isAlive(main), "stopped although renewed");
+            // renewed for three deadman timeouts: it keeps running
+            long renewUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() - renewUntil < 0) { // watching while renewed, not a wait for a condition
+                Thread.sleep(200);
+                assertTrue(TreeStopper.isAlive(main), "stopped although renewed");
+            }
+        } finally {
+            renewer.shutdownNow();
+            renewer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         }
 
         // renewals stop (the agent froze, or lost ZooKeeper): gone within deadman + stop timeout (+ slack)
