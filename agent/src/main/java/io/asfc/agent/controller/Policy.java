@@ -80,9 +80,9 @@ public record Policy(List<String> nodes, Set<String> agentless, int maxFailures)
     /** The first eligible node after {@code current} in order, wrapping around; never current. */
     Optional<String> nextEligible(ClusterView view, String current) {
         List<String> order = order(view);
-        int at = order.indexOf(current);
+        int at = order.indexOf(current); // -1 when current is not in order: from the first
         for (int i = 1; i <= order.size(); i++) {
-            String candidate = order.get(((at < 0 ? -1 : at) + i) % order.size());
+            String candidate = order.get((at + i) % order.size());
             if (!candidate.equals(current) && eligible(view, candidate)) {
                 return Optional.of(candidate);
             }

@@ -88,18 +88,18 @@ final class SelfFence implements Closeable {
      */
     void connectionChanged(CuratorFramework c, ConnectionState newState) {
         state.connectionChanged();
-        switch (newState) {
-            case SUSPENDED -> {
+        FenceRule.OnState what = FenceRule.onState(newState, pending != null);
+        switch (what) {
+            case ARM -> {
                 state.suspended(true);
-                if (pending == null) {
-                    pending = executor.schedule(this::fence, after.toMillis(), TimeUnit.MILLISECONDS);
-                }
+                pending = executor.schedule(this::fence, after.toMillis(), TimeUnit.MILLISECONDS);
             }
-            case LOST -> {
+            case KEEP_ARMED -> state.suspended(true);
+            case FENCE_NOW -> {
                 state.suspended(true);
                 executor.execute(this::fence);
             }
-            case CONNECTED, RECONNECTED -> {
+            case DISARM -> {
                 state.suspended(false);
                 ScheduledFuture<?> timer = pending;
                 if (timer != null) {
@@ -108,7 +108,7 @@ final class SelfFence implements Closeable {
                 }
                 onReconnect.run();
             }
-            default -> {}
+            case NOTHING -> {}
         }
     }
 
@@ -128,10 +128,16 @@ final class SelfFence implements Closeable {
     /** S4: without ZooKeeper for self-fence-after, assume another host may take over: stop. */
     private void fence() {
         pending = null;
-        if (!state.suspended() || lifecycle.get() != Lifecycle.STARTED) {
+        boolean suspended = state.suspended();
+        boolean open = lifecycle.get() == Lifecycle.STARTED;
+        FenceRule.Verdict verdict = FenceRule.due(
+                suspended,
+                open,
+                suspended && open && client.getZookeeperClient().isConnected());
+        if (verdict == FenceRule.Verdict.STAND_DOWN) {
             return;
         }
-        if (client.getZookeeperClient().isConnected()) {
+        if (verdict == FenceRule.Verdict.RECONNECTED_JUST_NOW) {
             // Reconnected (same session) at the very moment the timer fired, before Curator's
             // RECONNECTED reached this listener: the host is not cut off, its session lives, and
             // no other host may take over. Seen in the proving ground at a ZooKeeper leader kill.
@@ -145,7 +151,7 @@ final class SelfFence implements Closeable {
         try {
             runner.selfFencing(); // the deadman's kill clock starts now too, and survives this agent
             TreeStopper.Result result = runner.stop(stopTimeout); // stopping is always allowed
-            if (result.terminated() + result.killed() > 0) {
+            if (FenceRule.stoppedAny(result.terminated(), result.killed())) {
                 metrics.selfFenced();
                 LOG.warn(
                         "self-fenced: no ZooKeeper for {}ms; stopped the local scheduler ({} process(es), {} killed)",

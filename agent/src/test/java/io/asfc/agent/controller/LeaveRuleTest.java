@@ -265,4 +265,66 @@ class LeaveRuleTest {
                 new AgentRecord.Heartbeat(1, Instant.parse("2026-12-01T00:00:00Z")),
                 Instant.parse("2026-12-01T00:00:00Z"));
     }
+
+    /** The verdict for {@code a}, moving to {@code b}, as PlacementTest's leader sees it. */
+    private static LeaveRule.Verdict verdict(PlacementTest.World w, boolean ssh, OnUnfenceable mode, long grace) {
+        return LeaveRule.check(
+                "a",
+                G,
+                w.view(),
+                PlacementTest.memory(w),
+                new LeaveRule.Terms(PlacementTest.POLICY::isAgentless, ssh, mode, grace),
+                NOW);
+    }
+
+    @Test
+    void eachVerdictSaysWhyForTheAlertAndTheEvent() {
+        PlacementTest.World unreadable =
+                new PlacementTest.World().moving("a", "b", null).unreadableAgent("a");
+        PlacementTest.World stale =
+                new PlacementTest.World().moving("a", "b", null).agent("a", report(false, false, G - 1));
+        PlacementTest.World goneStopFailed = new PlacementTest.World()
+                .moving("a", "b", null)
+                .missingFor("a", 60_000)
+                .stop("a", G, false, 0);
+        PlacementTest.World goneNoSsh =
+                new PlacementTest.World().moving("a", "b", null).missingFor("a", 60_000);
+
+        assertEquals(
+                "waiting for a's agent to report its scheduler stopped after generation 100 (its record is unreadable)",
+                verdict(unreadable, true, OnUnfenceable.PROCEED, GRACE).why());
+        assertEquals(
+                "waiting for a's agent to report its scheduler stopped after generation 100",
+                verdict(stale, true, OnUnfenceable.PROCEED, GRACE).why());
+        assertEquals(
+                "(c) its agent is gone, could not stop it over SSH (connection refused), and takeover-grace 5000ms"
+                        + " has passed (its self-fencing covers it)",
+                verdict(goneStopFailed, true, OnUnfenceable.PROCEED, GRACE).why());
+        assertEquals(
+                "(c) its agent is gone, SSH is disabled, and takeover-grace 5000ms has passed (its self-fencing"
+                        + " covers it)",
+                verdict(goneNoSsh, false, OnUnfenceable.PROCEED, GRACE).why());
+        assertEquals(
+                "a's agent is gone and could not stop it over SSH (connection refused); on-unfenceable = wait",
+                verdict(goneStopFailed, true, OnUnfenceable.WAIT, GRACE).why());
+    }
+
+    @Test
+    void withSshDisabledOnUnfenceableWaitDoesNotApply() {
+        PlacementTest.World gone =
+                new PlacementTest.World().moving("a", "b", null).missingFor("a", 60_000);
+
+        assertTrue(verdict(gone, false, OnUnfenceable.WAIT, GRACE) instanceof LeaveRule.Left);
+    }
+
+    @Test
+    void graceCountsOnlyFromWhenThisLeaderSawTheAgentGone() {
+        PlacementTest.World neverSeen = new PlacementTest.World().moving("a", "b", null);
+        PlacementTest.World seen =
+                new PlacementTest.World().moving("a", "b", null).missingFor("a", 0);
+
+        LeaveRule.Verdict v = verdict(neverSeen, false, OnUnfenceable.PROCEED, 0);
+        assertTrue(v instanceof LeaveRule.AwaitGrace, "a zero grace still needs this leader to have seen it gone");
+        assertTrue(verdict(seen, false, OnUnfenceable.PROCEED, 0) instanceof LeaveRule.Left);
+    }
 }

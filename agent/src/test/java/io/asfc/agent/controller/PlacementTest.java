@@ -36,15 +36,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * is only finished ({@code Assign} while moving) when the leave-rule holds for every node it leaves.
  */
 class PlacementTest {
-    private static final long EPOCH = 5;
-    private static final long G = 100;
-    private static final long NOW = 1_000_000_000_000L;
-    private static final long GRACE = Duration.ofSeconds(5).toNanos();
-    private static final long POLL = Duration.ofSeconds(1).toNanos();
-    private static final Instant NOW_WALL = Instant.parse("2026-12-07T12:00:00Z");
-    private static final Policy POLICY = new Policy(List.of("a", "b", "c", "x"), Set.of("x"), 3);
-    private static final Duration BACKOFF = Duration.ofSeconds(10);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(40);
+    static final long EPOCH = 5;
+    static final long G = 100;
+    static final long NOW = 1_000_000_000_000L;
+    static final long GRACE = Duration.ofSeconds(5).toNanos();
+    static final long POLL = Duration.ofSeconds(1).toNanos();
+    static final Instant NOW_WALL = Instant.parse("2026-12-07T12:00:00Z");
+    static final Policy POLICY = new Policy(List.of("a", "b", "c", "x"), Set.of("x"), 3);
+    static final Duration BACKOFF = Duration.ofSeconds(10);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(40);
 
     static Stream<Arguments> rows() {
         return Stream.of(
@@ -461,7 +461,98 @@ class PlacementTest {
                 row(
                         "a request for the node that got it meanwhile (a takeover moved it there) is done, not refused",
                         w -> w.assigned("a", EPOCH).agent("a", running(0)).request("a", Duration.ofSeconds(10)),
-                        "Answer(done)"));
+                        "Answer(done)"),
+                row(
+                        "operator failover with no target and no other eligible node is refused",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .unreachable("x")
+                                .request("", Duration.ofSeconds(10)),
+                        "Answer(refused)"),
+                row(
+                        "a failover request without an id is not a request: nothing is answered",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .requestWithoutId("b"),
+                        "Supervise(-) MoveCompleted"),
+                row(
+                        "a request filed exactly its ttl ago is still acted on",
+                        w -> w.assigned("a", EPOCH)
+                                .agent("a", running(0))
+                                .agent("b", idle(0))
+                                .request("b", Duration.ZERO),
+                        "BeginMove(a->b OPERATOR r1)"),
+                // --- edges that mutation testing found unpinned (issue 20)
+                row(
+                        "cut-off holder: a failed host stop exactly poll-interval ago is tried again",
+                        w -> w.moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 2_000)
+                                .stop("a", G, false, 1_000),
+                        "StopHost(a@100) WakeAt(+3000ms)"),
+                row(
+                        "cut-off holder, on-unfenceable = wait: blocked, and the failed stop tried again each poll-interval",
+                        w -> w.mode(OnUnfenceable.WAIT)
+                                .moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 60_000)
+                                .stop("a", G, false, 2_000),
+                        "StopHost(a@100) MoveBlocked(a)"),
+                row(
+                        "a live agent that has not reported yet is waited for, never stopped over SSH",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", running(G - 1))
+                                .agent("b", idle(0))
+                                .stop("a", G, false, 2_000),
+                        ""),
+                row(
+                        "SSH off: a host stop remembered from before is never tried again",
+                        w -> w.noSsh()
+                                .moving("a", "b", null)
+                                .agent("b", idle(0))
+                                .missingFor("a", 1_000)
+                                .stop("a", G, false, 2_000),
+                        "WakeAt(+4000ms)"),
+                row(
+                        "every source left, but a live agent still reports a scheduler running: assign nothing (S1)",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", idle(G))
+                                .agent("b", idle(0))
+                                .agent("c", running(0)),
+                        ""),
+                row(
+                        "an unreadable agent record does not hold up a move that every source left",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", idle(G))
+                                .agent("b", idle(0))
+                                .unreadableAgent("c"),
+                        "Assign(b) Moved(a->b OTHER)"),
+                row(
+                        "the target is no longer eligible and the first eligible node is busy: the next one",
+                        w -> w.moving("a", "b", null)
+                                .agent("a", idle(G))
+                                .agent("c", idle(0))
+                                .busy("a"),
+                        "Assign(c) Moved(a->c OTHER)"),
+                row(
+                        "unreadable scheduler znode, the one agent that runs it is cordoned: a move from anywhere",
+                        w -> w.unreadable()
+                                .agent("a", idle(0))
+                                .agent("b", running(0))
+                                .cordoned("b"),
+                        "BeginMove(*->a OTHER)"),
+                row(
+                        "a move's agentless target on trial that failed again is quarantined, and not assigned",
+                        w -> w.moving("a", "x", null)
+                                .agent("a", idle(G))
+                                .trial("x", 0, 1)
+                                .failures("x", 1),
+                        "Quarantine(x 20s #2) Assign(a) Moved(a->a OTHER)"),
+                row(
+                        "the assigned node's agent record is unreadable: nothing is decided about it",
+                        w -> w.assigned("a", EPOCH).unreadableAgent("a").agent("b", idle(0)),
+                        "Supervise(-)"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -499,12 +590,53 @@ class PlacementTest {
         assertTrue(answer.text().contains("cordoned by alice@ops"), answer::text);
     }
 
-    private static Placement placement(World w) {
+    @org.junit.jupiter.api.Test
+    void aMoveFromAnywhereSaysWhy() {
+        World fresh = new World().agent("a", idle(null));
+        World unreadable = new World().unreadable().agent("a", idle(0));
+
+        assertEquals("initial assignment", beginMove(fresh).reason());
+        assertEquals("the assignment was unreadable", beginMove(unreadable).reason());
+    }
+
+    @org.junit.jupiter.api.Test
+    void aMoveToATargetNoLongerEligibleSaysWhyItWentElsewhere() {
+        World w = new World().moving("a", "b", null).agent("a", idle(G)).agent("c", idle(0));
+
+        Action.Assign assign =
+                (Action.Assign) placement(w).decide(situation(w)).get(0);
+
+        assertEquals("moving for the test (b is no longer eligible: no live agent)", assign.reason());
+    }
+
+    @org.junit.jupiter.api.Test
+    void aRequestWithoutTtlOrFilingTimeNeverExpires() {
+        long later = NOW_WALL.plus(Duration.ofDays(365)).toEpochMilli();
+        ControlRecord noTtl = ControlRecord.NONE.withRequest("b", "r1", NOW_WALL);
+        ControlRecord noTime = ControlRecord.NONE.withRequest("b", "r1", null, Duration.ofSeconds(1));
+
+        assertEquals(false, Placement.expired(noTtl, later));
+        assertEquals(false, Placement.expired(noTime, later));
+        assertEquals(
+                true,
+                Placement.expired(ControlRecord.NONE.withRequest("b", "r1", NOW_WALL, Duration.ofMillis(1)), later));
+    }
+
+    private static Action.BeginMove beginMove(World w) {
+        return (Action.BeginMove) placement(w).decide(situation(w)).get(0);
+    }
+
+    /** What the leader of a row remembers of its term. */
+    static ControllerMemory memory(World w) {
+        return w.memory;
+    }
+
+    static Placement placement(World w) {
         return new Placement(
                 POLICY, new LeaveRule.Terms(POLICY::isAgentless, w.ssh, w.mode, GRACE), POLL, BACKOFF, MAX_BACKOFF);
     }
 
-    private static Placement.Situation situation(World w) {
+    static Placement.Situation situation(World w) {
         return new Placement.Situation(
                 w.view(),
                 w.memory,
@@ -520,11 +652,11 @@ class PlacementTest {
         return Arguments.of(situation, given, expected);
     }
 
-    private static String render(List<Action> actions) {
+    static String render(List<Action> actions) {
         return actions.stream().map(PlacementTest::render).collect(Collectors.joining(" "));
     }
 
-    private static String render(Action action) {
+    static String render(Action action) {
         if (action instanceof Action.Lift a) {
             return "Lift(" + render(a.write()) + ")";
         } else if (action instanceof Action.Recovered a) {
@@ -592,27 +724,27 @@ class PlacementTest {
         return s == null ? none : s;
     }
 
-    private static SchedulerState idle(Long observed) {
+    static SchedulerState idle(Long observed) {
         return new SchedulerState(false, false, null, null, 0, false, observed);
     }
 
-    private static SchedulerState idle(long observed) {
+    static SchedulerState idle(long observed) {
         return idle(Long.valueOf(observed));
     }
 
-    private static SchedulerState starting(long observed) {
+    static SchedulerState starting(long observed) {
         return new SchedulerState(false, false, null, null, 0, true, observed);
     }
 
-    private static SchedulerState running(long observed) {
+    static SchedulerState running(long observed) {
         return new SchedulerState(true, true, 42L, NOW_WALL, 0, false, observed);
     }
 
-    private static SchedulerState running(int failures, long observed) {
+    static SchedulerState running(int failures, long observed) {
         return new SchedulerState(true, true, 42L, NOW_WALL, failures, false, observed);
     }
 
-    private static SchedulerState failed(int failures, long observed) {
+    static SchedulerState failed(int failures, long observed) {
         return new SchedulerState(false, false, null, null, failures, false, observed);
     }
 
@@ -691,6 +823,14 @@ class PlacementTest {
             return this;
         }
 
+        World requestWithoutId(String to) {
+            control = new Znode<>(
+                    Znode.State.PRESENT,
+                    ControlRecord.NONE.withRequest(to, null, NOW_WALL, Duration.ofSeconds(10)),
+                    stat(1));
+            return this;
+        }
+
         World quarantined(String node) {
             quarantined.put(node, new NodeRecord(node, true, 3, "failed 3 times in a row", NOW_WALL));
             return this;
@@ -732,6 +872,22 @@ class PlacementTest {
         private NodeRecord base(String node) {
             NodeRecord r = quarantined.get(node);
             return r == null ? new NodeRecord(node, false, 0, null, null) : r;
+        }
+
+        /** {@code nodes/<node>} exactly as given. */
+        World record(NodeRecord r) {
+            quarantined.put(r.node(), r);
+            return this;
+        }
+
+        /** A node request filed by {@code by} (null: the command line did not say who). */
+        World nodeRequestBy(String op, String node, String by) {
+            ControlRecord c = control.present() ? control.value() : ControlRecord.NONE;
+            control = new Znode<>(
+                    Znode.State.PRESENT,
+                    c.withNodeRequest(op, node, "r1", NOW_WALL.minusSeconds(1), Duration.ofSeconds(11), by),
+                    stat(1));
+            return this;
         }
 
         World agentlessRunning(String node) {

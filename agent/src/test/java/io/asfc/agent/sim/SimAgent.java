@@ -539,7 +539,7 @@ final class SimAgent {
     }
 
     private void fence() {
-        if (!suspended || conn == Conn.CONNECTED) {
+        if (!SimSupervision.selfFences(suspended, conn == Conn.CONNECTED)) {
             return;
         }
         selfFences++;

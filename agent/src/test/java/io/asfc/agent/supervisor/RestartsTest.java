@@ -74,4 +74,17 @@ class RestartsTest {
         restarts.failed(5 * SECOND);
         assertTrue(restarts.nanosUntilStable(5 * SECOND).isEmpty(), "not running");
     }
+
+    @Test
+    void aRunWithNoFailureHasNothingToClear() {
+        restarts.started(0);
+        assertTrue(restarts.nanosUntilStable(0).isEmpty());
+        assertFalse(restarts.resetIfStable(60 * SECOND));
+    }
+
+    @Test
+    void itTellsItsTerms() {
+        assertEquals(Duration.ofSeconds(2), restarts.restartSleep());
+        assertEquals(Duration.ofSeconds(10), restarts.stableAfter());
+    }
 }
