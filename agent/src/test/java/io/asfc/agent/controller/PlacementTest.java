@@ -603,8 +603,7 @@ class PlacementTest {
     void aMoveToATargetNoLongerEligibleSaysWhyItWentElsewhere() {
         World w = new World().moving("a", "b", null).agent("a", idle(G)).agent("c", idle(0));
 
-        Action.Assign assign =
-                (Action.Assign) placement(w).decide(situation(w)).get(0);
+        Action.Assign assign = (Action.Assign) placement(w).decide(situation(w)).get(0);
 
         assertEquals("moving for the test (b is no longer eligible: no live agent)", assign.reason());
     }
@@ -615,11 +614,12 @@ class PlacementTest {
         ControlRecord noTtl = ControlRecord.NONE.withRequest("b", "r1", NOW_WALL);
         ControlRecord noTime = ControlRecord.NONE.withRequest("b", "r1", null, Duration.ofSeconds(1));
 
-        assertEquals(false, Placement.expired(noTtl, later));
-        assertEquals(false, Placement.expired(noTime, later));
+        assertEquals(false, FailoverRequest.expired(noTtl, later));
+        assertEquals(false, FailoverRequest.expired(noTime, later));
         assertEquals(
                 true,
-                Placement.expired(ControlRecord.NONE.withRequest("b", "r1", NOW_WALL, Duration.ofMillis(1)), later));
+                FailoverRequest.expired(
+                        ControlRecord.NONE.withRequest("b", "r1", NOW_WALL, Duration.ofMillis(1)), later));
     }
 
     private static Action.BeginMove beginMove(World w) {
