@@ -19,6 +19,10 @@
 # counterpart; a collector named here replaces the serial one. For example GC logging:
 # ASFC_JVM_OPTS="-Xlog:gc*:file=/var/log/asfc/gc.log:time,uptime:filecount=5,filesize=10m"
 
+# Where the read commands keep their class data sharing archive, made on first use (default:
+# $ASFC_PID_DIR; empty: none).
+# ASFC_CDS_DIR=/var/cache/asfc
+
 # glibc malloc arenas of the JVM (default: 2; glibc's own is 8 per core, tens of MB more RSS).
 # The scheduler the agent starts inherits it.
 # MALLOC_ARENA_MAX=2
