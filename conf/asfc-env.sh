@@ -10,11 +10,22 @@
 # Java 17 or later (default: $JAVA_HOME/bin/java if JAVA_HOME is set, else java on the PATH).
 # JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
 
-# Heap size of the agent and of the command line (default: "-Xms32m -Xmx256m").
-# ASFC_HEAP_OPTS="-Xms32m -Xmx256m"
+# Heap size of the agent and of the command line (default: "-Xms16m -Xmx64m").
+# ASFC_HEAP_OPTS="-Xms16m -Xmx64m"
 
-# Extra JVM options, split on whitespace (default: none). For example GC logging:
+# Extra JVM options, split on whitespace (default: none). They come after the built-in
+# "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ReservedCodeCacheSize=32m
+# -XX:MaxMetaspaceSize=128m" (a small JVM for a small daemon), so each wins over its built-in
+# counterpart; a collector named here replaces the serial one. For example GC logging:
 # ASFC_JVM_OPTS="-Xlog:gc*:file=/var/log/asfc/gc.log:time,uptime:filecount=5,filesize=10m"
+
+# Where the read commands keep their class data sharing archive, made on first use (default:
+# $ASFC_PID_DIR; empty: none).
+# ASFC_CDS_DIR=/var/cache/asfc
+
+# glibc malloc arenas of the JVM (default: 2; glibc's own is 8 per core, tens of MB more RSS).
+# The scheduler the agent starts inherits it.
+# MALLOC_ARENA_MAX=2
 
 # Extra JVM options of the short-lived commands (metadata, events, ...); the default makes them
 # start faster.

@@ -160,6 +160,7 @@ public final class Agent implements Closeable {
                 paths,
                 identity(),
                 settings.controller().heartbeatInterval(),
+                settings.controller().heartbeatRefresh(),
                 events,
                 metrics,
                 clock,

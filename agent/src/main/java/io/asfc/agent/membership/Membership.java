@@ -34,8 +34,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this agent's ephemeral {@code agents/<node>} znode: created at start (refusing a node id
- * that another live agent uses), refreshed every heartbeat interval with {@code seq + 1}, and
- * re-created after a new session. While ACTIVE it also watches the other agents' {@code seq}.
+ * that another live agent uses), rewritten at once with {@code seq + 1} when the role or the local
+ * scheduler's state changes, and re-created after a new session. When nothing changed it is
+ * rewritten only every {@code heartbeat-refresh}: liveness is the ephemeral node and its session,
+ * not the write, so an idle agent hardly writes. Every heartbeat interval it checks, without a
+ * ZooKeeper call, whether a write is due: a change whose write failed, a new session, or the
+ * refresh. While ACTIVE it also watches the other agents' {@code seq}.
  */
 public final class Membership implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
@@ -45,6 +49,7 @@ public final class Membership implements Closeable {
     private final CuratorFramework client;
     private final ZkPaths paths;
     private final Duration interval;
+    private final long refreshNanos;
     private final EventLog events;
     private final Metrics metrics;
     private final Clock clock;
@@ -57,16 +62,25 @@ public final class Membership implements Closeable {
     private volatile AgentRecord record;
     private SchedulerState scheduler = SchedulerState.STOPPED;
     private int version = -1;
+    /** The session the record was last written under, and when: a tick writes when either is outdated. */
+    private long writtenSession;
+
+    private long writtenNanos;
+    /** A change (or a refresh) whose write did not succeed: the next tick writes. */
+    private boolean pending;
 
     /**
      * @param initial this agent's identity; its role, heartbeat and scheduler state are replaced
      *     as they change
+     * @param interval how often to check whether a write is due
+     * @param refresh how often to rewrite the record when nothing changed (at least {@code interval})
      */
     public Membership(
             CuratorFramework client,
             ZkPaths paths,
             AgentRecord initial,
             Duration interval,
+            Duration refresh,
             EventLog events,
             Metrics metrics,
             Clock clock,
@@ -75,11 +89,13 @@ public final class Membership implements Closeable {
         this.paths = paths;
         this.record = initial;
         this.interval = interval;
+        this.refreshNanos = refresh.toNanos();
         this.events = events;
         this.metrics = metrics;
         this.clock = clock;
         this.nanoTime = nanoTime;
-        this.stuck = new StuckDetector(interval.multipliedBy(STUCK_AFTER_INTERVALS));
+        // a live agent's seq advances at least every refresh, on one of its ticks
+        this.stuck = new StuckDetector(refresh.plus(interval.multipliedBy(STUCK_AFTER_INTERVALS)));
         this.path = paths.agent(initial.node());
         this.executor =
                 Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-heartbeat-%d", initial.node()));
@@ -99,9 +115,9 @@ public final class Membership implements Closeable {
             register();
             return null;
         });
-        metrics.heartbeatWritten();
+        written();
         long ms = interval.toMillis();
-        executor.scheduleWithFixedDelay(this::beat, ms, ms, TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(this::tick, ms, ms, TimeUnit.MILLISECONDS);
     }
 
     /** This agent's record as last written (or being written) to {@code agents/<node>}. */
@@ -120,7 +136,7 @@ public final class Membership implements Closeable {
         });
     }
 
-    /** Publishes the local scheduler's state at once when it changed (and at every heartbeat). */
+    /** Publishes the local scheduler's state at once when it changed (and at every refresh). */
     public void reportScheduler(SchedulerState state) {
         metrics.schedulerReported(state.running(), state.healthy(), state.failures());
         executor.execute(() -> {
@@ -176,11 +192,52 @@ public final class Membership implements Closeable {
                 && ProcessTable.read(other.pid()).filter(p -> !p.isZombie()).isEmpty(); // a zombie is dead
     }
 
+    /**
+     * The periodic check: writes when a write is due, else only confirms (without a ZooKeeper call)
+     * that the record written under the current, connected session still stands.
+     */
+    private void tick() {
+        if (state.get() != Lifecycle.STARTED) {
+            return;
+        }
+        metrics.progress(Loop.HEARTBEAT);
+        boolean connected = client.getZookeeperClient().isConnected();
+        if (pending || !connected || sessionChanged() || nanoTime.getAsLong() - writtenNanos >= refreshNanos) {
+            beat();
+            return;
+        }
+        metrics.heartbeatWritten(); // an ephemeral node of the live session it was written under
+        if (record.role() == Role.ACTIVE) {
+            watchOthersQuietly();
+        }
+    }
+
+    private boolean sessionChanged() {
+        try {
+            return ZkSession.id(client) != writtenSession;
+        } catch (ZkException e) {
+            return true; // no session to compare: write, and let the write's outcome tell
+        }
+    }
+
+    private void written() {
+        pending = false;
+        writtenNanos = nanoTime.getAsLong();
+        try {
+            writtenSession = ZkSession.id(client);
+        } catch (ZkException e) {
+            writtenSession = 0; // the next tick writes again
+        }
+        metrics.heartbeatWritten();
+    }
+
+    /** Writes the record now with {@code seq + 1}; on failure the next tick writes again. */
     private void beat() {
         if (state.get() != Lifecycle.STARTED) {
             return;
         }
         metrics.progress(Loop.HEARTBEAT);
+        pending = true;
         try {
             record = next();
             byte[] data = Json.encode(record);
@@ -190,11 +247,11 @@ public final class Membership implements Closeable {
                 if (!ZkSession.owns(client, written)) {
                     takeOver(written, data);
                 }
-                metrics.heartbeatWritten();
+                written();
             } catch (KeeperException.NoNodeException e) {
                 client.create().withMode(CreateMode.EPHEMERAL).forPath(path, data);
                 version = 0;
-                metrics.heartbeatWritten();
+                written();
                 LOG.debug("re-created {} after a new ZooKeeper session", path); // the agent-rejoined event is logged
                 events.record("agent-rejoined", record.node() + " re-registered after a new ZooKeeper session");
             } catch (KeeperException.BadVersionException e) {
@@ -249,6 +306,15 @@ public final class Membership implements Closeable {
                             + " Give every agent its own asfc.node.id",
                     path,
                     record.node());
+        }
+    }
+
+    private void watchOthersQuietly() {
+        try {
+            watchOthers();
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.debug("could not read the other agents' heartbeats: {}", e.toString()); // the next tick reads again
         }
     }
 

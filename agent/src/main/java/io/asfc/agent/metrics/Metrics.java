@@ -197,7 +197,8 @@ public final class Metrics {
         clusterGauges = new ClusterGauges(registry, nodes);
         GaugeWithCallback.builder()
                 .name("asfc_heartbeat_age_seconds")
-                .help("Seconds since this agent last wrote its agents/<node> heartbeat")
+                .help("Seconds since this agent last wrote its agents/<node> record, or found it current"
+                        + " (written under the live session; rewritten on change and every heartbeat-refresh)")
                 .unit(Unit.SECONDS)
                 .callback(cb -> cb.call(secondsSince(heartbeatNanos.get())))
                 .register(registry);

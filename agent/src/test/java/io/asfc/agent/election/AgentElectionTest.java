@@ -128,7 +128,7 @@ class AgentElectionTest {
 
     @Test
     void malformedJsonInZnodesIsIgnoredAndAgentsKeepWorking() throws Exception {
-        startThree();
+        startThree("asfc.controller.heartbeat-refresh = 200ms"); // idle agents' seqs then advance
         String leader = awaitSoleActive();
         var zk = agents.observer();
         byte[] garbage = "{not json".getBytes(StandardCharsets.UTF_8);
@@ -157,10 +157,14 @@ class AgentElectionTest {
     }
 
     private void startThree() throws Exception {
+        startThree("");
+    }
+
+    private void startThree(String extraConfig) throws Exception {
         for (String node : List.of("a", "b", "c")) {
             ZkProxy proxy = new ZkProxy(server.getPort());
             proxies.put(node, proxy);
-            agents.start(node, proxy.connectString());
+            agents.start(node, proxy.connectString(), extraConfig);
         }
     }
 

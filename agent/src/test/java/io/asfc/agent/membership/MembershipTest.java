@@ -78,7 +78,9 @@ class MembershipTest {
     void nodeHeldByAnotherSessionAtTheExpectedVersionIsMovedToTheAgentsSession() throws Exception {
         // As after a quorum loss: Curator opened a new session while the ensemble kept the old one,
         // whose node the agent's heartbeat (same version) would keep writing until it vanished.
-        agents.start("a");
+        // There the agent's new session makes its next tick write; here its session stays, so a
+        // short refresh makes that write (agentRecreatesItsNodeAfterANewSession covers the trigger).
+        agents.start("a", server.getConnectString(), "asfc.controller.heartbeat-refresh = 200ms");
         String path = agents.paths().agent("a");
         await().atMost(WAIT).until(() -> agents.observer().checkExists().forPath(path) != null);
         long agentSession =
@@ -131,7 +133,7 @@ class MembershipTest {
 
     @Test
     void leaderReportsAnAgentWhoseHeartbeatStops() throws Exception {
-        agents.start("a");
+        agents.start("a", server.getConnectString(), "asfc.controller.heartbeat-refresh = 200ms");
         await().atMost(WAIT).until(() -> agents.soleActive().isPresent());
         String frozen = agents.paths().agent("z");
         agents.observer()
@@ -153,12 +155,43 @@ class MembershipTest {
     }
 
     @Test
-    void heartbeatSeqAdvancesEveryInterval() throws Exception {
-        agents.start("a");
+    void heartbeatSeqAdvancesEveryRefresh() throws Exception {
+        agents.start("a", server.getConnectString(), "asfc.controller.heartbeat-refresh = 200ms");
         long first = seq("a");
 
         await().atMost(WAIT).until(() -> seq("a") >= first + 5);
         assertEquals(AgentRecord.Role.ACTIVE, agents.published().get(0).role());
+    }
+
+    @Test
+    void idleAgentDoesNotRewriteItsRecordButWritesAChangeAtOnce() throws Exception {
+        // shipped heartbeat-refresh (30s); heartbeat-interval is TestAgents.HEARTBEAT (200ms)
+        agents.start("a");
+        String path = agents.paths().agent("a");
+        await().atMost(WAIT).until(() -> {
+            AgentRecord.SchedulerState s = scheduler(path);
+            return s.running() && !s.starting() && s.pid() != null;
+        });
+        int settled = agents.observer().checkExists().forPath(path).getVersion();
+
+        // 15 heartbeat intervals with nothing changing: at most one write (a change in flight)
+        await().during(TestAgents.HEARTBEAT.multipliedBy(15))
+                .atMost(WAIT)
+                .until(() -> agents.observer().checkExists().forPath(path).getVersion() <= settled + 1);
+
+        long pid = scheduler(path).pid();
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        // the death is written long before the 30s refresh could have carried it
+        await().atMost(WAIT).until(() -> {
+            AgentRecord.SchedulerState s = scheduler(path);
+            return !s.running() || s.pid() == null || s.pid() != pid;
+        });
+    }
+
+    private AgentRecord.SchedulerState scheduler(String path) throws Exception {
+        return Json.decode(path, agents.observer().getData().forPath(path), AgentRecord.class)
+                .orElseThrow()
+                .scheduler();
     }
 
     private long seq(String node) throws Exception {

@@ -9,6 +9,10 @@ import java.time.Duration;
  * @param quarantineBackoff how long a node stays quarantined the first time; doubled at each
  *     re-quarantine of the same node
  * @param maxQuarantineBackoff the longest quarantine the doubling reaches
+ * @param heartbeatRefresh how often an agent rewrites its unchanged {@code agents/<node>} record;
+ *     a change is written at once, and liveness is the ephemeral node's session, not the write.
+ *     The refresh happens on a heartbeat tick, so one shorter than the interval is the interval:
+ *     a config that only raised heartbeat-interval keeps working.
  */
 public record ControllerSettings(
         Duration pollInterval,
@@ -18,4 +22,11 @@ public record ControllerSettings(
         int verifyAgentsEvery,
         int eventsRetain,
         Duration quarantineBackoff,
-        Duration maxQuarantineBackoff) {}
+        Duration maxQuarantineBackoff,
+        Duration heartbeatRefresh) {
+    public ControllerSettings {
+        if (heartbeatRefresh.compareTo(heartbeatInterval) < 0) {
+            heartbeatRefresh = heartbeatInterval;
+        }
+    }
+}

@@ -89,7 +89,8 @@ public final class SettingsLoader {
                         r.integer(k("controller.verify-agents-every"), 0, 1_000_000),
                         r.integer(k("events.retain"), 1, 1_000_000),
                         r.positiveDuration(k("controller.quarantine-backoff")),
-                        r.positiveDuration(k("controller.max-quarantine-backoff"))),
+                        r.positiveDuration(k("controller.max-quarantine-backoff")),
+                        r.positiveDuration(k("controller.heartbeat-refresh"))),
                 ssh(r),
                 alerts(r),
                 new HttpSettings(
