@@ -162,6 +162,14 @@ public final class SshClient implements Closeable {
             } catch (JSchException e) {
                 s.disconnect();
                 throw classify(e, expired);
+            } catch (RuntimeException e) {
+                // JSch fails so (NullPointerException: "this.io is null") when the guard disconnects a
+                // session in the middle of its handshake: a timeout, never an unwrapped exception
+                s.disconnect();
+                if (expired.get()) {
+                    throw timedOut("connecting", bound);
+                }
+                throw new SshException(Reason.UNREACHABLE, target.host() + ": " + e, e);
             } finally {
                 guard.cancel(false);
             }
@@ -214,7 +222,8 @@ public final class SshClient implements Closeable {
                     throw timedOut("running a command", timeout);
                 }
                 return new ExecResult(channel.getExitStatus(), out, err.toString(StandardCharsets.UTF_8));
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // RuntimeException: JSch on a session the guard dropped mid-command
                 if (expired.get()) {
                     throw timedOut("running a command", timeout);
                 }
