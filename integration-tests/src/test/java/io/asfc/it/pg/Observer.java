@@ -174,7 +174,9 @@ final class Observer implements AutoCloseable {
                 String stat = Files.readString(PROC.resolve(pid + "/stat"), StandardCharsets.US_ASCII);
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                 String[] parent = candidates.get(Long.parseLong(f[1]));
-                boolean forkOfMain = parent != null && parent[1].equals(c.getValue()[1]); // not yet exec'd a helper
+                // a fork that has not exec'd a helper: same title as its parent, compared as titles (a fork
+                // taken before its parent's setproctitle keeps the NUL-separated argv the parent then lost)
+                boolean forkOfMain = parent != null && title(parent[1]).equals(title(c.getValue()[1]));
                 if (!f[0].startsWith("Z") && !forkOfMain) {
                     mains.add(new Main(c.getValue()[0], new Identity(pid, Long.parseLong(f[19]))));
                 }
@@ -183,6 +185,10 @@ final class Observer implements AutoCloseable {
             }
         }
         return mains;
+    }
+
+    private static String title(String cmdline) {
+        return cmdline.replace('\0', ' ').strip();
     }
 
     /**
