@@ -139,7 +139,11 @@ public final class ChildRunner implements SchedulerRunner {
                 Files.createDirectories(childPidFile().toAbsolutePath().getParent()); // the watchdog writes it
                 Files.deleteIfExists(childPidFile());
                 builder.command(Watchdog.command(
-                                settings.startCommand(), settings.selfFenceStopTimeout(), childPidFile(), deadman))
+                                settings.startCommand(),
+                                settings.selfFenceStopTimeout(),
+                                childPidFile(),
+                                deadman,
+                                settings.watchdogDevice()))
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
             }
             process = builder.start();

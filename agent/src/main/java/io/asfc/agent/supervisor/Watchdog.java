@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The shell that leads a child-mode scheduler's session when {@code stop-with-agent} is on: the
@@ -28,6 +29,8 @@ final class Watchdog {
     private static final String SCRIPT =
             """
             sid=$$
+            device=$5
+            centis=$6
             signal_session() {
               for d in /proc/[0-9]*; do
                 pid=${d#/proc/}
@@ -47,45 +50,130 @@ final class Watchdog {
               done
               return 1
             }
+            leader_alive() {
+              read -r line 2>/dev/null < "/proc/$sid/stat" || return 1
+              set -- ${line##*) }
+              [ "$1" != Z ]
+            }
+            now() { read -r up _ < /proc/uptime; up=${up//[!0-9]/}; now=$((10#$up)); }
+            arm() {
+              if [ ! -e "$device" ]; then
+                [ -z "$failed" ] && echo "asfc watchdog: ERROR: watchdog.device $device does not exist; the deadman runs without it" >&2
+                failed=1; return
+              fi
+              if { exec 4>"$device"; } 2>/dev/null; then
+                fed=1; failed=
+                echo "asfc watchdog: feeding watchdog.device $device (a whole-host freeze now resets this host)" >&2
+              else
+                [ -z "$failed" ] && echo "asfc watchdog: ERROR: cannot open watchdog.device $device (busy, or no permission); the deadman runs without it and retries every second" >&2
+                failed=1
+              fi
+            }
+            feed() {
+              [ -n "$fed" ] || return
+              { printf . >&4; } 2>/dev/null && return
+              echo "asfc watchdog: ERROR: cannot write to watchdog.device $device; closing it" >&2
+              exec 4>&-; fed=
+            }
+            disarm() {
+              [ -n "$fed" ] || return
+              { printf V >&4; } 2>/dev/null; exec 4>&-; fed=
+              echo "asfc watchdog: the scheduler session $sid is gone; watchdog.device $device disarmed (magic close)" >&2
+            }
+            watch() {
+              trap '' TERM INT HUP
+              read -r self _ < /proc/self/stat
+              why="the agent is gone"
+              if [ -z "$device" ]; then
+                while :; do
+                  line=
+                  read -r -t "$deadman" line <&3
+                  rc=$?
+                  if [ "$rc" -eq 0 ]; then
+                    [ "$line" = stop ] || continue
+                    why="the agent is self-fencing"
+                    break
+                  fi
+                  [ "$rc" -gt 128 ] && why="no renewal from the agent for ${deadman}s (deadman)"
+                  break
+                done
+              else
+                now; deadline=$((now + centis))
+                while :; do
+                  [ -n "$fed" ] || arm
+                  feed
+                  if ! leader_alive && ! session_alive; then
+                    disarm
+                    exit 0
+                  fi
+                  now; left=$((deadline - now))
+                  if [ "$left" -le 0 ]; then
+                    why="no renewal from the agent for ${deadman}s (deadman)"
+                    break
+                  fi
+                  [ "$left" -gt 100 ] && left=100
+                  printf -v t '%d.%02d' $((left / 100)) $((left % 100))
+                  line=
+                  read -r -t "$t" line <&3
+                  rc=$?
+                  if [ "$rc" -eq 0 ]; then
+                    if [ "$line" = stop ]; then
+                      why="the agent is self-fencing"
+                      break
+                    fi
+                    now; deadline=$((now + centis))
+                    continue
+                  fi
+                  [ "$rc" -gt 128 ] && continue
+                  break
+                done
+              fi
+              echo "asfc watchdog: $why; stopping the scheduler session $sid" >&2
+              sig=TERM; signal_session
+              n=0
+              while session_alive && [ "$n" -lt "$tenths" ]; do feed; sleep 0.1; n=$((n + 1)); done
+              sig=KILL; signal_session
+              [ -n "$device" ] || return 0
+              n=0
+              while session_alive && [ "$n" -lt 50 ]; do feed; sleep 0.1; n=$((n + 1)); done
+              if session_alive; then
+                echo "asfc watchdog: ERROR: the scheduler session $sid outlived SIGKILL; leaving watchdog.device $device armed and unfed: this host resets" >&2
+                exit 1
+              fi
+              disarm
+            }
             exec 3<&0
             sh -c "$1" </dev/null 3<&- &
             child=$!
             echo "$child" > "$3"
             tenths=$2
             deadman=$4
-            (
-              trap '' TERM INT HUP
-              why="the agent is gone"
-              while :; do
-                line=
-                read -r -t "$deadman" line <&3
-                rc=$?
-                if [ "$rc" -eq 0 ]; then
-                  [ "$line" = stop ] || continue
-                  why="the agent is self-fencing"
-                  break
-                fi
-                [ "$rc" -gt 128 ] && why="no renewal from the agent for ${deadman}s (deadman)"
-                break
-              done
-              read -r self _ < /proc/self/stat
-              echo "asfc watchdog: $why; stopping the scheduler session $sid" >&2
-              sig=TERM; signal_session
-              n=0
-              while session_alive && [ "$n" -lt "$tenths" ]; do sleep 0.1; n=$((n + 1)); done
-              sig=KILL; signal_session
-            ) &
-            watcher=$!
+            if [ -z "$device" ]; then
+              watch &
+              watcher=$!
+            else
+              # detached (its parent exits at once): outside the leader's tree, so a stop of the
+              # session never SIGKILLs the feeder; it disarms once the session is gone
+              ( watch & )
+            fi
             wait "$child"
             status=$?
-            kill -9 "$watcher" 2>/dev/null
-            wait "$watcher" 2>/dev/null
+            if [ -z "$device" ]; then
+              kill -9 "$watcher" 2>/dev/null
+              wait "$watcher" 2>/dev/null
+            fi
             exit "$status"
             """;
 
     private Watchdog() {}
 
     static List<String> command(String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman) {
+        return command(startCommand, stopTimeout, childPidFile, deadman, Optional.empty());
+    }
+
+    /** With {@code device} ({@code watchdog.device}): the watcher feeds it too (see the class comment). */
+    static List<String> command(
+            String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman, Optional<Path> device) {
         return List.of(
                 "setsid",
                 "/bin/bash",
@@ -95,6 +183,8 @@ final class Watchdog {
                 startCommand,
                 Long.toString(Math.max(1, stopTimeout.toMillis() / 100)),
                 childPidFile.toString(),
-                String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0));
+                String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0),
+                device.map(Path::toString).orElse(""),
+                Long.toString(Math.max(1, deadman.toMillis() / 10)));
     }
 }

@@ -472,6 +472,7 @@ class CommandRunnerTest {
                     3,
                     true,
                     io.asfc.common.config.Modes.ForeignScheduler.STOP,
+                    Optional.empty(),
                     new SchedulerSettings.Health(
                             Optional.empty(),
                             HealthFormat.AUTO,
