@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor;
 
+import io.asfc.common.process.ProcessInfo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,12 +21,28 @@ import java.util.Optional;
  * {@code /proc/<pid>/stat}, so nothing outside the session is ever touched. When the scheduler
  * exits on its own, the shell ends the watcher and exits with the scheduler's status. The shell
  * writes the scheduler's own pid to a file, so that asfc reports that pid, not the shell's.
+ *
+ * <p>With {@code watchdog.device} (Patroni's model), the watcher also opens that Linux watchdog
+ * device when the scheduler starts (opening arms it; the scheduler never inherits it) and writes a
+ * byte to it at least every second: it reads the pipe a second at a time and counts the deadman on
+ * {@code /proc/uptime}. A whole-host freeze, or a frozen or killed watcher, stops the feed and the
+ * kernel resets the host after the device's timeout. The watcher disarms the device (writes
+ * {@code V}, then closes it: the magic close) only once no other process of the session is left:
+ * after the scheduler exited, after a clean stop (which signals every process of the session but
+ * the watcher, {@link #isShell}), or after its own stop when the agent froze, self-fenced or died.
+ * When the session outlives SIGKILL it exits without disarming, so the host resets. The shell
+ * then no longer kills the watcher when the scheduler exits: the watcher sees the session empty
+ * and ends. A device that cannot be opened is logged and retried every second; the deadman works
+ * without it.
  */
 final class Watchdog {
     /**
      * bash (for {@code read -t}); $1 = start command, $2 = stop timeout in tenths of a second, $3 =
-     * child pid file, $4 = deadman timeout in seconds (decimal).
+     * child pid file, $4 = deadman timeout in seconds (decimal), $5 = watchdog device (may be
+     * empty), $6 = deadman timeout in hundredths of a second.
      */
+    private static final String NAME = "asfc-scheduler-watchdog";
+
     private static final String SCRIPT =
             """
             sid=$$
@@ -148,14 +165,8 @@ final class Watchdog {
             echo "$child" > "$3"
             tenths=$2
             deadman=$4
-            if [ -z "$device" ]; then
-              watch &
-              watcher=$!
-            else
-              # detached (its parent exits at once): outside the leader's tree, so a stop of the
-              # session never SIGKILLs the feeder; it disarms once the session is gone
-              ( watch & )
-            fi
+            watch &
+            watcher=$!
             wait "$child"
             status=$?
             if [ -z "$device" ]; then
@@ -166,6 +177,14 @@ final class Watchdog {
             """;
 
     private Watchdog() {}
+
+    /**
+     * Whether {@code p} is this shell: its leader, or a fork of it (the watcher; with {@code
+     * watchdog.device}, the detached feeder). Never the scheduler ({@code sh -c}) or its children.
+     */
+    static boolean isShell(ProcessInfo p) {
+        return p.cmdline().startsWith("/bin/bash -c sid=$$") && p.cmdline().contains(" " + NAME + " ");
+    }
 
     static List<String> command(String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman) {
         return command(startCommand, stopTimeout, childPidFile, deadman, Optional.empty());
@@ -179,7 +198,7 @@ final class Watchdog {
                 "/bin/bash",
                 "-c",
                 SCRIPT,
-                "asfc-scheduler-watchdog",
+                NAME,
                 startCommand,
                 Long.toString(Math.max(1, stopTimeout.toMillis() / 100)),
                 childPidFile.toString(),

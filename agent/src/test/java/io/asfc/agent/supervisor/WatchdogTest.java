@@ -102,7 +102,7 @@ class WatchdogTest {
                 commands(watchdog).contains("sleep 311") && !holds(schedulerPid(), device),
                 "the scheduler must not inherit the device");
 
-        // a clean stop, the way ChildRunner does it: the leader's tree (the feeder is not in it)
+        // a clean stop: SIGTERM to the whole session, the feeder included (it ignores SIGTERM)
         TreeStopper.Result r = new TreeStopper(System::nanoTime)
                 .stop(ProcessTable.snapshot().tree(watchdog.pid()), Duration.ofSeconds(2));
         assertTrue(r.stopped());
