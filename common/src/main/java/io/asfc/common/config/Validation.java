@@ -185,8 +185,6 @@ final class Validation {
             String key = "asfc.scheduler.watchdog.device";
             if (!sched.stopWithAgent()) {
                 r.problem(key, "needs stop-with-agent = true: the on-host deadman is what feeds it");
-            } else if (sched.mode() == Modes.SchedulerMode.COMMAND) {
-                r.problem(key, "is fed only in child mode (the command-mode deadman does not feed it yet)");
             }
             WatchdogDevice.problem(device).ifPresent(problem -> r.problem(key, problem));
         });
