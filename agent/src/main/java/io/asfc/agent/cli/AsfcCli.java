@@ -13,6 +13,7 @@ import io.asfc.common.config.ConfigProblem;
 import io.asfc.common.config.InvalidConfigException;
 import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SettingsLoader;
+import io.asfc.common.config.WatchdogDevice;
 import io.asfc.common.net.Hostnames;
 import io.asfc.common.zk.ZkException;
 import java.io.PrintWriter;
@@ -122,6 +123,12 @@ public final class AsfcCli implements Callable<Integer> {
             throw new InvalidConfigException(
                     List.of(new ConfigProblem(s.source().toString(), "asfc.zookeeper.self-fence-after", problem)));
         });
+        s.scheduler().watchdogDevice().ifPresent(device -> WatchdogDevice.timeout(device)
+                .flatMap(timeout -> WatchdogDevice.budgetProblem(S4Budget.of(s), device, timeout))
+                .ifPresent(problem -> {
+                    throw new InvalidConfigException(List.of(
+                            new ConfigProblem(s.source().toString(), "asfc.scheduler.watchdog.device", problem)));
+                }));
         return s;
     }
 

@@ -3,10 +3,12 @@ package io.asfc.agent.cli;
 import io.asfc.common.config.AlertSettings;
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.SecretFiles;
+import io.asfc.common.config.WatchdogDevice;
 import io.asfc.common.config.ZkSettings;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -94,6 +96,24 @@ final class CheckConfigCommand implements Callable<Integer> {
                                         : s.http().port())
                                 + " (/health, /status, /metrics)");
         PrintWriter err = spec.commandLine().getErr();
+        s.scheduler()
+                .watchdogDevice()
+                .ifPresentOrElse(
+                        device -> {
+                            Optional<Duration> timeout = WatchdogDevice.timeout(device);
+                            row(
+                                    out,
+                                    "watchdog",
+                                    device + ", timeout "
+                                            + timeout.map(CheckConfigCommand::human)
+                                                    .orElse("unknown"));
+                            if (timeout.isEmpty()) {
+                                err.println("asfc-agent: warning: cannot read the timeout of watchdog.device " + device
+                                        + " (no /sys/class/watchdog entry): make sure deadman-timeout + its timeout < "
+                                        + "session-timeout + takeover-grace, or a frozen host may be reset too late");
+                            }
+                        },
+                        () -> row(out, "watchdog", "off"));
         SecretFiles.permissionWarnings(s).forEach(warning -> err.println("asfc-agent: warning: " + warning));
         return ExitCode.OK.code();
     }

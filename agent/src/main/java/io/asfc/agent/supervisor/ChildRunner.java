@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -31,6 +32,8 @@ public final class ChildRunner implements SchedulerRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ChildRunner.class);
     /** Stop rounds: a round for what the session forked during the previous one. */
     private static final int MAX_STOP_ROUNDS = 3;
+    /** How long the watchdog.device feeder may take to disarm and exit after its session ended. */
+    private static final Duration FEEDER_EXIT = Duration.ofSeconds(3);
 
     private final SchedulerSettings settings;
     private final String node;
@@ -139,7 +142,11 @@ public final class ChildRunner implements SchedulerRunner {
                 Files.createDirectories(childPidFile().toAbsolutePath().getParent()); // the watchdog writes it
                 Files.deleteIfExists(childPidFile());
                 builder.command(Watchdog.command(
-                                settings.startCommand(), settings.selfFenceStopTimeout(), childPidFile(), deadman))
+                                settings.startCommand(),
+                                settings.selfFenceStopTimeout(),
+                                childPidFile(),
+                                deadman,
+                                settings.watchdogDevice()))
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
             }
             process = builder.start();
@@ -181,20 +188,21 @@ public final class ChildRunner implements SchedulerRunner {
         int terminated = 0;
         int killed = 0;
         List<ProcessInfo> survivors = List.of();
-        Set<ProcessInfo> members = t.members();
+        Set<ProcessInfo> members = stoppable(t);
         for (int round = 0; !members.isEmpty() && survivors.isEmpty() && round < MAX_STOP_ROUNDS; round++) {
             Duration grace = graceFor(t, members);
             TreeStopper.Result r = stopper.stop(members, grace.compareTo(limit) < 0 ? grace : limit);
             terminated += r.terminated();
             killed += r.killed();
             survivors = r.survivors();
-            members = t.members();
+            members = stoppable(t);
         }
         TreeStopper.Result result = new TreeStopper.Result(terminated, killed, survivors);
         if (result.stopped() && current == t) {
             current = null;
             ChildSession.delete(stateFile);
             closeLifeline();
+            awaitDisarmed(t);
         }
         LOG.info(
                 "stopped scheduler session {}: {} process(es) ended on SIGTERM, {} needed SIGKILL{}",
@@ -226,6 +234,49 @@ public final class ChildRunner implements SchedulerRunner {
                 tree.size(),
                 grace.toMillis());
         return grace;
+    }
+
+    /**
+     * What a stop signals: the session, less the deadman's watchdog.device feeder. A SIGKILL would
+     * close the device without the magic close, and the host would reset: the feeder disarms it and
+     * exits by itself once the rest of the session is gone ({@link #awaitDisarmed}).
+     */
+    private Set<ProcessInfo> stoppable(ChildSession t) {
+        Set<ProcessInfo> members = new HashSet<>(t.members());
+        if (settings.watchdogDevice().isPresent() && settings.stopWithAgent()) {
+            members.removeIf(p -> p.pid() != t.leader().pid() && Watchdog.isShell(p));
+        }
+        return members;
+    }
+
+    private Set<ProcessInfo> feeders(ChildSession t) {
+        Set<ProcessInfo> members = new HashSet<>(t.members());
+        members.removeIf(p -> p.pid() == t.leader().pid() || !Watchdog.isShell(p));
+        return members;
+    }
+
+    /**
+     * With {@code watchdog.device}: waits until the deadman's feeder, which a stop never signals, has
+     * disarmed the device and exited (it does within a second of the session's end), so that the
+     * next start's feeder finds the device free (it allows one opener).
+     */
+    private void awaitDisarmed(ChildSession t) throws InterruptedException {
+        if (settings.watchdogDevice().isEmpty() || !settings.stopWithAgent()) {
+            return;
+        }
+        long deadline = System.nanoTime() + FEEDER_EXIT.toNanos();
+        Set<ProcessInfo> left = feeders(t);
+        while (!left.isEmpty() && System.nanoTime() - deadline < 0) {
+            TimeUnit.MILLISECONDS.sleep(50);
+            left = feeders(t);
+        }
+        if (!left.isEmpty()) {
+            LOG.warn(
+                    "the deadman's feeder of {} has not exited {}ms after the scheduler stopped: {}",
+                    settings.watchdogDevice().get(),
+                    FEEDER_EXIT.toMillis(),
+                    left);
+        }
     }
 
     /** Renews the watchdog's deadman: called by {@link DeadmanFeeder} while the agent is connected. */

@@ -31,6 +31,11 @@ public final class Lifeline {
         write("stop\n");
     }
 
+    /** Another line of the deadman's protocol (the command-mode deadman's {@code arm}, {@code disarm}). */
+    public void send(String line) {
+        write(line + "\n");
+    }
+
     /** The deadman stops the scheduler: the agent no longer holds it. */
     public void close() {
         try {

@@ -1,9 +1,11 @@
 package io.asfc.agent.supervisor;
 
+import io.asfc.common.process.ProcessInfo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The shell that leads a child-mode scheduler's session when {@code stop-with-agent} is on: the
@@ -19,15 +21,33 @@ import java.util.Locale;
  * {@code /proc/<pid>/stat}, so nothing outside the session is ever touched. When the scheduler
  * exits on its own, the shell ends the watcher and exits with the scheduler's status. The shell
  * writes the scheduler's own pid to a file, so that asfc reports that pid, not the shell's.
+ *
+ * <p>With {@code watchdog.device} (Patroni's model), the watcher also opens that Linux watchdog
+ * device when the scheduler starts (opening arms it; the scheduler never inherits it) and writes a
+ * byte to it at least every second: it reads the pipe a second at a time and counts the deadman on
+ * {@code /proc/uptime}. A whole-host freeze, or a frozen or killed watcher, stops the feed and the
+ * kernel resets the host after the device's timeout. The watcher disarms the device (writes
+ * {@code V}, then closes it: the magic close) only once no other process of the session is left:
+ * after the scheduler exited, after a clean stop (which signals every process of the session but
+ * the watcher, {@link #isShell}), or after its own stop when the agent froze, self-fenced or died.
+ * When the session outlives SIGKILL it exits without disarming, so the host resets. The shell
+ * then no longer kills the watcher when the scheduler exits: the watcher sees the session empty
+ * and ends. A device that cannot be opened is logged and retried every second; the deadman works
+ * without it.
  */
 final class Watchdog {
     /**
      * bash (for {@code read -t}); $1 = start command, $2 = stop timeout in tenths of a second, $3 =
-     * child pid file, $4 = deadman timeout in seconds (decimal).
+     * child pid file, $4 = deadman timeout in seconds (decimal), $5 = watchdog device (may be
+     * empty), $6 = deadman timeout in hundredths of a second.
      */
+    private static final String NAME = "asfc-scheduler-watchdog";
+
     private static final String SCRIPT =
             """
             sid=$$
+            device=$5
+            centis=$6
             signal_session() {
               for d in /proc/[0-9]*; do
                 pid=${d#/proc/}
@@ -47,54 +67,143 @@ final class Watchdog {
               done
               return 1
             }
+            leader_alive() {
+              read -r line 2>/dev/null < "/proc/$sid/stat" || return 1
+              set -- ${line##*) }
+              [ "$1" != Z ]
+            }
+            now() { read -r up _ < /proc/uptime; up=${up//[!0-9]/}; now=$((10#$up)); }
+            arm() {
+              if [ ! -e "$device" ]; then
+                [ -z "$failed" ] && echo "asfc watchdog: ERROR: watchdog.device $device does not exist; the deadman runs without it" >&2
+                failed=1; return
+              fi
+              if { exec 4>"$device"; } 2>/dev/null; then
+                fed=1; failed=
+                echo "asfc watchdog: feeding watchdog.device $device (a whole-host freeze now resets this host)" >&2
+              else
+                [ -z "$failed" ] && echo "asfc watchdog: ERROR: cannot open watchdog.device $device (busy, or no permission); the deadman runs without it and retries every second" >&2
+                failed=1
+              fi
+            }
+            feed() {
+              [ -n "$fed" ] || return
+              { printf . >&4; } 2>/dev/null && return
+              echo "asfc watchdog: ERROR: cannot write to watchdog.device $device; closing it" >&2
+              exec 4>&-; fed=
+            }
+            disarm() {
+              [ -n "$fed" ] || return
+              { printf V >&4; } 2>/dev/null; exec 4>&-; fed=
+              echo "asfc watchdog: the scheduler session $sid is gone; watchdog.device $device disarmed (magic close)" >&2
+            }
+            watch() {
+              trap '' TERM INT HUP
+              read -r self _ < /proc/self/stat
+              why="the agent is gone"
+              if [ -z "$device" ]; then
+                while :; do
+                  line=
+                  read -r -t "$deadman" line <&3
+                  rc=$?
+                  if [ "$rc" -eq 0 ]; then
+                    [ "$line" = stop ] || continue
+                    why="the agent is self-fencing"
+                    break
+                  fi
+                  [ "$rc" -gt 128 ] && why="no renewal from the agent for ${deadman}s (deadman)"
+                  break
+                done
+              else
+                now; deadline=$((now + centis))
+                while :; do
+                  [ -n "$fed" ] || arm
+                  feed
+                  if ! leader_alive && ! session_alive; then
+                    disarm
+                    exit 0
+                  fi
+                  now; left=$((deadline - now))
+                  if [ "$left" -le 0 ]; then
+                    why="no renewal from the agent for ${deadman}s (deadman)"
+                    break
+                  fi
+                  [ "$left" -gt 100 ] && left=100
+                  printf -v t '%d.%02d' $((left / 100)) $((left % 100))
+                  line=
+                  read -r -t "$t" line <&3
+                  rc=$?
+                  if [ "$rc" -eq 0 ]; then
+                    if [ "$line" = stop ]; then
+                      why="the agent is self-fencing"
+                      break
+                    fi
+                    now; deadline=$((now + centis))
+                    continue
+                  fi
+                  [ "$rc" -gt 128 ] && continue
+                  break
+                done
+              fi
+              echo "asfc watchdog: $why; stopping the scheduler session $sid" >&2
+              sig=TERM; signal_session
+              n=0
+              while session_alive && [ "$n" -lt "$tenths" ]; do feed; sleep 0.1; n=$((n + 1)); done
+              sig=KILL; signal_session
+              [ -n "$device" ] || return 0
+              n=0
+              while session_alive && [ "$n" -lt 50 ]; do feed; sleep 0.1; n=$((n + 1)); done
+              if session_alive; then
+                echo "asfc watchdog: ERROR: the scheduler session $sid outlived SIGKILL; leaving watchdog.device $device armed and unfed: this host resets" >&2
+                exit 1
+              fi
+              disarm
+            }
             exec 3<&0
             sh -c "$1" </dev/null 3<&- &
             child=$!
             echo "$child" > "$3"
             tenths=$2
             deadman=$4
-            (
-              trap '' TERM INT HUP
-              why="the agent is gone"
-              while :; do
-                line=
-                read -r -t "$deadman" line <&3
-                rc=$?
-                if [ "$rc" -eq 0 ]; then
-                  [ "$line" = stop ] || continue
-                  why="the agent is self-fencing"
-                  break
-                fi
-                [ "$rc" -gt 128 ] && why="no renewal from the agent for ${deadman}s (deadman)"
-                break
-              done
-              read -r self _ < /proc/self/stat
-              echo "asfc watchdog: $why; stopping the scheduler session $sid" >&2
-              sig=TERM; signal_session
-              n=0
-              while session_alive && [ "$n" -lt "$tenths" ]; do sleep 0.1; n=$((n + 1)); done
-              sig=KILL; signal_session
-            ) &
+            watch &
             watcher=$!
             wait "$child"
             status=$?
-            kill -9 "$watcher" 2>/dev/null
-            wait "$watcher" 2>/dev/null
+            if [ -z "$device" ]; then
+              kill -9 "$watcher" 2>/dev/null
+              wait "$watcher" 2>/dev/null
+            fi
             exit "$status"
             """;
 
     private Watchdog() {}
 
+    /**
+     * Whether {@code p} is this shell: its leader, or a fork of it (the watcher; with {@code
+     * watchdog.device}, the detached feeder). Never the scheduler ({@code sh -c}) or its children.
+     */
+    static boolean isShell(ProcessInfo p) {
+        return p.cmdline().startsWith("/bin/bash -c sid=$$") && p.cmdline().contains(" " + NAME + " ");
+    }
+
     static List<String> command(String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman) {
+        return command(startCommand, stopTimeout, childPidFile, deadman, Optional.empty());
+    }
+
+    /** With {@code device} ({@code watchdog.device}): the watcher feeds it too (see the class comment). */
+    static List<String> command(
+            String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman, Optional<Path> device) {
         return List.of(
                 "setsid",
                 "/bin/bash",
                 "-c",
                 SCRIPT,
-                "asfc-scheduler-watchdog",
+                NAME,
                 startCommand,
                 Long.toString(Math.max(1, stopTimeout.toMillis() / 100)),
                 childPidFile.toString(),
-                String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0));
+                String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0),
+                device.map(Path::toString).orElse(""),
+                Long.toString(Math.max(1, deadman.toMillis() / 10)));
     }
 }

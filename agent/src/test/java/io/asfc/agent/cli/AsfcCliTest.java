@@ -148,6 +148,27 @@ class AsfcCliTest {
     }
 
     @Test
+    void checkConfigShowsTheWatchdogDeviceAndWarnsWhenItsTimeoutIsUnknown() throws IOException {
+        Path device = Files.createFile(dir.resolve("watchdog-standin"));
+        Path conf = write("asfc { zookeeper.connect = \"zk:2181\", scheduler.watchdog.device = \"" + device + "\" }\n");
+
+        CliRun run = CliRun.of("--conf", conf.toString(), "check-config");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("watchdog        " + device + ", timeout unknown"), run::toString);
+        assertTrue(run.err().contains("cannot read the timeout of watchdog.device"), run::toString);
+
+        CliRun missing = CliRun.of(
+                "--conf",
+                write("asfc { zookeeper.connect = \"zk:2181\", scheduler.watchdog.device = \"" + dir.resolve("none")
+                                + "\" }\n")
+                        .toString(),
+                "check-config");
+        assertEquals(78, missing.exitCode(), missing::toString);
+        assertTrue(missing.err().contains("asfc.scheduler.watchdog.device"), missing::toString);
+    }
+
+    @Test
     void checkConfigMasksSecrets() throws IOException {
         Path conf = write(
                 """

@@ -162,6 +162,35 @@ class ChildRunnerTest {
     }
 
     @Test
+    void theWatchdogDeviceIsFedByAFeederThatIsSupervisedAndDisarmedBeforeTheStopReturns() throws Exception {
+        // the stand-in ignores SIGTERM: the stop SIGKILLs it, but never the feeder (that would leave the device armed)
+        Path device = Files.createFile(dir.resolve("watchdog-standin"));
+        ChildRunner runner = runner("--ignore-term", "1s", "1s", "watchdog.device = \"" + device + "\"");
+        runner.start();
+        ProcessInfo main = awaitMainAndWorker();
+        await("fed").atMost(WAIT).until(() -> Files.size(device) >= 2);
+        long sid = ProcessTable.read(main.pid()).orElseThrow().sid();
+        ProcessTable table = ProcessTable.snapshot();
+        List<ProcessInfo> feeder = table.matching(p -> p.sid() == sid && p.pid() != sid && !p.isZombie()).stream()
+                .filter(p -> p.cmdline().contains("asfc-scheduler-watchdog"))
+                .toList();
+        assertEquals(1, feeder.size(), () -> "one detached feeder: " + table.matching(p -> p.sid() == sid));
+        assertTrue(
+                runner.supervised(table).orElseThrow().processes().contains(feeder.get(0)),
+                "the feeder matches process-pattern (its argv holds the start command) but is never foreign");
+
+        TreeStopper.Result result = runner.stop();
+
+        assertTrue(result.stopped(), result::toString);
+        assertTrue(result.killed() > 0, "the stand-in needed SIGKILL: " + result);
+        byte[] fed = Files.readAllBytes(device);
+        assertEquals('V', fed[fed.length - 1], "disarmed (magic close) before the stop returned");
+        assertTrue(ProcessTable.snapshot()
+                .matching(p -> p.sid() == sid && !p.isZombie())
+                .isEmpty());
+    }
+
+    @Test
     void aProcessForkedWhileTheStopRunsIsStoppedToo() throws Exception {
         // On SIGTERM the scheduler starts a helper that was in no snapshot taken before the stop, then exits.
         // Without the watchdog (stop-with-agent off) nothing but the runner's own stop can end that helper.

@@ -2,15 +2,19 @@ package io.asfc.agent.supervisor;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
 import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -18,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The stop-with-agent watchdog and deadman, driven the way the kernel drives it when the agent dies or freezes. */
 class WatchdogTest {
     @org.junit.jupiter.api.io.TempDir
-    java.nio.file.Path dir;
+    Path dir;
 
     private final List<Process> started = new ArrayList<>();
 
@@ -27,6 +31,7 @@ class WatchdogTest {
         for (Process p : started) {
             ProcessTable.snapshot().tree(p.pid()).forEach(i -> ProcessHandle.of(i.pid())
                     .ifPresent(ProcessHandle::destroyForcibly));
+            session(p).forEach(i -> ProcessHandle.of(i.pid()).ifPresent(ProcessHandle::destroyForcibly));
         }
     }
 
@@ -86,12 +91,142 @@ class WatchdogTest {
         pipe.close();
     }
 
+    @Test
+    void theDeviceIsFedWhileTheSchedulerRunsAndDisarmedAfterACleanStop() throws Exception {
+        Path device = Files.createFile(dir.resolve("watchdog"));
+        Process watchdog = start("sleep 311 & wait", Duration.ofSeconds(2), Duration.ofSeconds(60), device);
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 311"));
+        await("fed at least once a second").atMost(Duration.ofSeconds(5)).until(() -> Files.size(device) >= 3);
+        assertFalse(endsWithV(device), "disarmed while the scheduler runs");
+        assertTrue(
+                commands(watchdog).contains("sleep 311") && !holds(schedulerPid(), device),
+                "the scheduler must not inherit the device");
+
+        // a clean stop: SIGTERM to the whole session, the feeder included (it ignores SIGTERM)
+        TreeStopper.Result r = new TreeStopper(System::nanoTime)
+                .stop(ProcessTable.snapshot().tree(watchdog.pid()), Duration.ofSeconds(2));
+        assertTrue(r.stopped());
+
+        await("the feeder disarms and exits once the session is gone")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> session(watchdog).isEmpty() && endsWithV(device));
+    }
+
+    @Test
+    void theDeviceIsDisarmedWhenTheSchedulerExitsOnItsOwn() throws Exception {
+        Path device = Files.createFile(dir.resolve("watchdog"));
+        Process watchdog = start("sleep 1.5; exit 3", Duration.ofSeconds(1), Duration.ofSeconds(60), device);
+
+        assertEquals(3, watchdog.waitFor());
+        await().atMost(Duration.ofSeconds(5)).until(() -> session(watchdog).isEmpty() && endsWithV(device));
+    }
+
+    @Test
+    void afterTheDeadmanStoppedTheSchedulerOfAFrozenAgentTheDeviceIsDisarmed() throws Exception {
+        Path device = Files.createFile(dir.resolve("watchdog"));
+        Process watchdog = start("sleep 312 & wait", Duration.ofMillis(500), Duration.ofSeconds(2), device);
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 312"));
+        Set<ProcessInfo> scheduler = ProcessTable.snapshot().tree(watchdog.pid());
+        var pipe = watchdog.getOutputStream();
+        for (int i = 0; i < 10; i++) { // renewed every 200 ms for 2 s: one deadman timeout
+            pipe.write('\n');
+            pipe.flush();
+            Thread.sleep(200); // the renewal period, not a wait for a condition
+        }
+        assertTrue(scheduler.stream().allMatch(TreeStopper::isAlive), "stopped although renewed");
+        long fed = Files.size(device);
+
+        // no renewal, pipe open: the agent froze; the deadman did its job, so the host is not reset
+        await().atMost(Duration.ofSeconds(6)).until(() -> scheduler.stream().noneMatch(TreeStopper::isAlive));
+        await().atMost(Duration.ofSeconds(5)).until(() -> session(watchdog).isEmpty() && endsWithV(device));
+        assertTrue(Files.size(device) > fed, "fed while the deadman waited and stopped the scheduler");
+        pipe.close();
+    }
+
+    @Test
+    void afterTheAgentDiedAndItsSchedulerWasStoppedTheDeviceIsDisarmed() throws Exception {
+        Path device = Files.createFile(dir.resolve("watchdog"));
+        Process watchdog = start("sleep 313 & wait", Duration.ofSeconds(1), Duration.ofSeconds(60), device);
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 313"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> Files.size(device) >= 1);
+
+        watchdog.getOutputStream().close(); // the agent died
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> session(watchdog).isEmpty() && endsWithV(device));
+    }
+
+    @Test
+    void aFrozenDeadmanStopsFeedingAndNeverDisarms() throws Exception {
+        Path device = Files.createFile(dir.resolve("watchdog"));
+        Process watchdog = start("sleep 314 & wait", Duration.ofSeconds(1), Duration.ofSeconds(60), device);
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 314"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> Files.size(device) >= 2);
+        ProcessInfo feeder = session(watchdog).stream()
+                .filter(p -> p.pid() != watchdog.pid() && p.cmdline().contains("asfc-scheduler-watchdog"))
+                .findFirst()
+                .orElseThrow();
+
+        new ProcessBuilder("kill", "-STOP", Long.toString(feeder.pid())).start().waitFor();
+        long fed = Files.size(device);
+
+        // what a frozen host looks like to the kernel: no more feeds, and no magic close
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> Files.size(device) == fed);
+        assertFalse(endsWithV(device));
+    }
+
+    @Test
+    void aMissingDeviceLeavesTheDeadmanWorking() throws Exception {
+        Process watchdog =
+                start("sleep 315 & wait", Duration.ofSeconds(1), Duration.ofSeconds(60), dir.resolve("no-such-device"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 315"));
+        Set<ProcessInfo> scheduler = ProcessTable.snapshot().tree(watchdog.pid());
+
+        watchdog.getOutputStream().close();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> scheduler.stream().noneMatch(TreeStopper::isAlive));
+        assertFalse(Files.exists(dir.resolve("no-such-device")), "must never create the device");
+    }
+
+    private long schedulerPid() throws Exception {
+        return Long.parseLong(Files.readString(dir.resolve("child.pid")).trim());
+    }
+
+    private static boolean holds(long pid, Path file) {
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            Path real = file.toRealPath();
+            return fds.anyMatch(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (Exception e) {
+                    return false; // closed meanwhile
+                }
+            });
+        } catch (Exception e) {
+            return false; // gone
+        }
+    }
+
+    private static boolean endsWithV(Path device) throws Exception {
+        byte[] bytes = Files.readAllBytes(device);
+        return bytes.length > 0 && bytes[bytes.length - 1] == 'V';
+    }
+
+    /** Every live process of the watchdog's session, the detached feeder included. */
+    private static List<ProcessInfo> session(Process watchdog) {
+        return ProcessTable.snapshot().matching(p -> p.sid() == watchdog.pid() && !p.isZombie());
+    }
+
     private Process start(String command, Duration stopTimeout) throws Exception {
         return start(command, stopTimeout, Duration.ofSeconds(60));
     }
 
     private Process start(String command, Duration stopTimeout, Duration deadman) throws Exception {
-        Process p = new ProcessBuilder(Watchdog.command(command, stopTimeout, dir.resolve("child.pid"), deadman))
+        return start(command, stopTimeout, deadman, null);
+    }
+
+    private Process start(String command, Duration stopTimeout, Duration deadman, Path device) throws Exception {
+        Process p = new ProcessBuilder(Watchdog.command(
+                        command, stopTimeout, dir.resolve("child.pid"), deadman, Optional.ofNullable(device)))
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(new File("/dev/null"))

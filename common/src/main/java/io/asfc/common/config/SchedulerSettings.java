@@ -15,6 +15,8 @@ import java.util.Optional;
  *     ({@link S4Budget#deadman()})
  * @param foreign what the supervisor does about a scheduler process on its host that asfc did not
  *     start
+ * @param watchdogDevice {@code watchdog.device}: a Linux watchdog device (softdog, a hardware one)
+ *     that the on-host deadman feeds while a scheduler may run, so a whole-host freeze resets the host
  */
 public record SchedulerSettings(
         SchedulerMode mode,
@@ -36,6 +38,7 @@ public record SchedulerSettings(
         int maxRestartsBeforeFailover,
         boolean stopWithAgent,
         ForeignScheduler foreign,
+        Optional<Path> watchdogDevice,
         Health health) {
 
     /** {@code asfc.scheduler.health}. */

@@ -160,6 +160,7 @@ public final class SettingsLoader {
                 r.integer(k("scheduler.max-restarts-before-failover"), 1, 1000),
                 r.bool(k("scheduler.stop-with-agent")),
                 r.enumValue(k("scheduler.foreign"), ForeignScheduler.class),
+                r.optionalPath(k("scheduler.watchdog.device"), home),
                 new SchedulerSettings.Health(
                         r.optionalString(k("scheduler.health.url")),
                         r.enumValue(k("scheduler.health.format"), HealthFormat.class),

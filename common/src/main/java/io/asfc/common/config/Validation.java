@@ -181,6 +181,13 @@ final class Validation {
             }
         }
         sched.helperPattern().ifPresent(helpers -> regex(r, "asfc.scheduler.helper-pattern", helpers));
+        sched.watchdogDevice().ifPresent(device -> {
+            String key = "asfc.scheduler.watchdog.device";
+            if (!sched.stopWithAgent()) {
+                r.problem(key, "needs stop-with-agent = true: the on-host deadman is what feeds it");
+            }
+            WatchdogDevice.problem(device).ifPresent(problem -> r.problem(key, problem));
+        });
         sched.health().caFile().ifPresent(file -> {
             if (!Files.isReadable(file)) {
                 r.problem("asfc.scheduler.health.ca-file", file + " does not exist or is not readable");

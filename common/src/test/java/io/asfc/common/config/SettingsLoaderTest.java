@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -324,6 +325,30 @@ class SettingsLoaderTest {
         ConfigProblem p = single(file);
 
         assertEquals("asfc.ssh.hosts.b.usr", p.key());
+    }
+
+    @Test
+    void watchdogDeviceIsOffByDefaultAndMustBeFeedableByTheDeadman() throws IOException {
+        assertTrue(loader.load(write(MINIMAL)).scheduler().watchdogDevice().isEmpty());
+        Path device = Files.createFile(dir.resolve("watchdog"));
+        String set = MINIMAL + "asfc.scheduler.watchdog.device = \"" + device + "\"\n";
+        assertEquals(Optional.of(device), loader.load(write(set)).scheduler().watchdogDevice());
+
+        ConfigProblem missing =
+                single(write(MINIMAL + "asfc.scheduler.watchdog.device = \"" + dir.resolve("none") + "\"\n"));
+        assertEquals("asfc.scheduler.watchdog.device", missing.key());
+        assertTrue(missing.message().contains("does not exist"), missing.message());
+
+        ConfigProblem withoutDeadman = single(write(set + "asfc.scheduler.stop-with-agent = false\n"));
+        assertEquals("asfc.scheduler.watchdog.device", withoutDeadman.key());
+        assertTrue(withoutDeadman.message().contains("stop-with-agent"), withoutDeadman.message());
+
+        assertEquals(
+                Optional.of(device),
+                loader.load(write(set + "asfc.scheduler.mode = command\n"))
+                        .scheduler()
+                        .watchdogDevice(),
+                "both modes' deadmans feed it");
     }
 
     private ConfigProblem single(Path file) {

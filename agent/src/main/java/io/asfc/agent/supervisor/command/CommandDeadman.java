@@ -23,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * that follows a renewal. When the agent's end of the pipe closes (the agent died, even by SIGKILL)
  * it stops them once more and exits. It never signals itself, its helpers (its own session), the
  * agent or the agent's ancestors.
+ *
+ * <p>With {@code watchdog.device}, it also feeds that Linux watchdog device at least every second
+ * between the agent's {@code arm} (a scheduler starts or runs) and {@code disarm} (it was stopped),
+ * which it does with the magic close ({@code V}, then close). After its own stop (silence,
+ * self-fence, the agent gone) it disarms only when no target is left; when one outlives SIGKILL it
+ * closes the device without the magic close, and the host resets. Neither line is a renewal. A
+ * frozen or killed deadman stops the feed: the host resets after the device's timeout.
  */
 final class CommandDeadman {
     private static final Logger LOG = LoggerFactory.getLogger(CommandDeadman.class);
@@ -31,11 +38,13 @@ final class CommandDeadman {
      * bash; $ASFC_DEADMAN_PATTERN = process-pattern as a POSIX ERE (in the environment, not in argv:
      * its own command line must never match the pattern), $1 = stop timeout in tenths of a second, $2 =
      * deadman timeout in seconds (decimal), $3 = protected pids (space-separated: the agent and its
-     * ancestors), $4 = pid file (may be empty).
+     * ancestors), $4 = pid file (may be empty), $5 = watchdog device (may be empty), $6 = deadman
+     * timeout in hundredths of a second.
      */
     private static final String SCRIPT =
             """
             pattern=$ASFC_DEADMAN_PATTERN; tenths=$1; deadman=$2; protect=" $3 "; pidfile=$4
+            device=$5; centis=$6
             read -r line < /proc/$$/stat; set -- ${line##*) }; mysid=$4
             targets() {
               declare -A parent=() hit=()
@@ -81,23 +90,96 @@ final class CommandDeadman {
               done
               kill -KILL $alive 2>/dev/null
             }
+            now() { read -r up _ < /proc/uptime; up=${up//[!0-9]/}; now=$((10#$up)); }
+            arm() {
+              if [ ! -e "$device" ]; then
+                [ -z "$failed" ] && echo "asfc deadman: ERROR: watchdog.device $device does not exist; the deadman runs without it" >&2
+                failed=1; return
+              fi
+              if { exec 4>"$device"; } 2>/dev/null; then
+                fed=1; failed=
+                echo "asfc deadman: feeding watchdog.device $device (a whole-host freeze now resets this host)" >&2
+              else
+                [ -z "$failed" ] && echo "asfc deadman: ERROR: cannot open watchdog.device $device (busy, or no permission); the deadman runs without it and retries every second" >&2
+                failed=1
+              fi
+            }
+            feed() {
+              [ -n "$fed" ] || return
+              { printf . >&4; } 2>/dev/null && return
+              echo "asfc deadman: ERROR: cannot write to watchdog.device $device; closing it" >&2
+              exec 4>&-; fed=
+            }
+            disarm() {
+              want=
+              [ -n "$fed" ] || return
+              { printf V >&4; } 2>/dev/null; exec 4>&-; fed=
+              echo "asfc deadman: no scheduler runs; watchdog.device $device disarmed (magic close)" >&2
+            }
+            settle() {
+              [ -n "$want" ] || return 0
+              n=0
+              while [ -n "$(targets)" ] && [ "$n" -lt 50 ]; do feed; sleep 0.1; n=$((n + 1)); done
+              if [ -n "$(targets)" ]; then
+                echo "asfc deadman: ERROR: scheduler processes outlived SIGKILL; leaving watchdog.device $device armed and unfed: this host resets" >&2
+                [ -n "$fed" ] && exec 4>&-
+                fed=; want=
+                return 1
+              fi
+              disarm
+            }
             trap '' TERM INT HUP
             armed=1
+            if [ -z "$device" ]; then
+              while :; do
+                line=
+                read -r -t "$deadman" line
+                rc=$?
+                if [ "$rc" -eq 0 ]; then
+                  armed=1
+                  [ "$line" = stop ] && stop_all "the agent is self-fencing"
+                  continue
+                fi
+                if [ "$rc" -gt 128 ]; then
+                  [ -n "$armed" ] && stop_all "no renewal from the agent for ${deadman}s (deadman)"
+                  armed=
+                  continue
+                fi
+                stop_all "the agent is gone"
+                exit 0
+              done
+            fi
+            want=
+            now; deadline=$((now + centis))
             while :; do
+              [ -n "$want" ] && [ -z "$fed" ] && arm
+              feed
+              now; left=$((deadline - now))
+              if [ "$left" -le 0 ]; then
+                if [ -n "$armed" ]; then
+                  stop_all "no renewal from the agent for ${deadman}s (deadman)"
+                  settle
+                fi
+                armed=
+                left=100
+              fi
+              [ "$left" -gt 100 ] && left=100
+              printf -v t '%d.%02d' $((left / 100)) $((left % 100))
               line=
-              read -r -t "$deadman" line
+              read -r -t "$t" line
               rc=$?
               if [ "$rc" -eq 0 ]; then
-                armed=1
-                [ "$line" = stop ] && stop_all "the agent is self-fencing"
+                case "$line" in
+                  "") armed=1; now; deadline=$((now + centis)) ;;
+                  stop) stop_all "the agent is self-fencing"; settle ;;
+                  arm) want=1 ;;
+                  disarm) disarm ;;
+                esac
                 continue
               fi
-              if [ "$rc" -gt 128 ]; then
-                [ -n "$armed" ] && stop_all "no renewal from the agent for ${deadman}s (deadman)"
-                armed=
-                continue
-              fi
+              [ "$rc" -gt 128 ] && continue
               stop_all "the agent is gone"
+              settle
               exit 0
             done
             """;
@@ -107,6 +189,7 @@ final class CommandDeadman {
     private final String ere;
     private final Path output;
     private Process process;
+    private final Path device;
     private volatile Lifeline pipe;
 
     /**
@@ -114,6 +197,12 @@ final class CommandDeadman {
      * @param ere {@code process-pattern} as a POSIX ERE ({@link PosixEre}; checked when the config loads)
      */
     CommandDeadman(String node, String ere, Duration stopTimeout, Duration deadman, Path pidFile, Path output) {
+        this(node, ere, stopTimeout, deadman, pidFile, output, null);
+    }
+
+    /** @param device {@code watchdog.device}, fed while {@link #arm armed}; null without */
+    CommandDeadman(
+            String node, String ere, Duration stopTimeout, Duration deadman, Path pidFile, Path output, Path device) {
         List<Long> protect = new ArrayList<>();
         ProcessTable table = ProcessTable.snapshot();
         long pid = ProcessHandle.current().pid();
@@ -131,7 +220,10 @@ final class CommandDeadman {
                 Long.toString(Math.max(1, stopTimeout.toMillis() / 100)),
                 String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0),
                 protect.stream().map(String::valueOf).collect(Collectors.joining(" ")),
-                pidFile == null ? "" : pidFile.toString());
+                pidFile == null ? "" : pidFile.toString(),
+                device == null ? "" : device.toString(),
+                Long.toString(Math.max(1, deadman.toMillis() / 10)));
+        this.device = device;
         this.node = node;
         this.ere = ere;
         this.output = output;
@@ -175,6 +267,25 @@ final class CommandDeadman {
         Lifeline line = pipe;
         if (line != null) {
             line.stop();
+        }
+    }
+
+    /**
+     * With {@code watchdog.device}: a scheduler may run (it is about to start, or runs): the deadman
+     * opens the device, if not yet open, and feeds it. Not a renewal.
+     */
+    void arm() {
+        Lifeline line = pipe;
+        if (device != null && line != null) {
+            line.send("arm");
+        }
+    }
+
+    /** With {@code watchdog.device}: the scheduler was confirmed stopped: the deadman disarms it (magic close). */
+    void disarm() {
+        Lifeline line = pipe;
+        if (device != null && line != null) {
+            line.send("disarm");
         }
     }
 

@@ -125,7 +125,8 @@ public final class CommandRunner implements SchedulerRunner {
                         settings.selfFenceStopTimeout(),
                         deadman,
                         settings.pidFile().orElse(null),
-                        output.resolveSibling(output.getFileName() + ".deadman"))
+                        output.resolveSibling(output.getFileName() + ".deadman"),
+                        settings.watchdogDevice().orElse(null))
                 : null;
     }
 
@@ -167,6 +168,7 @@ public final class CommandRunner implements SchedulerRunner {
     public void start() throws InterruptedException {
         if (deadman != null) {
             deadman.ensureRunning(); // before anything starts: a freeze during the start is covered too
+            deadman.arm();
         }
         String command = settings.startCommand();
         long began = nanoTime.getAsLong();
@@ -209,6 +211,7 @@ public final class CommandRunner implements SchedulerRunner {
         }
         if (status.running() && deadman != null) {
             deadman.ensureRunning(); // a scheduler this agent did not start (adopted) is covered too
+            deadman.arm();
         }
         return status;
     }
@@ -230,6 +233,7 @@ public final class CommandRunner implements SchedulerRunner {
         processes.targets(table).forEach(left::putIfAbsent);
         if (left.isEmpty()) {
             LOG.info("scheduler stopped after {}ms; no process left", millisSince(began));
+            disarmDeadman();
             return new TreeStopper.Result(0, 0, List.of());
         }
         LOG.info(
@@ -240,10 +244,17 @@ public final class CommandRunner implements SchedulerRunner {
         TreeStopper.Result result = stopper.stop(left.values(), grace);
         if (result.stopped()) {
             LOG.info("scheduler stopped after {}ms: {}", millisSince(began), result);
+            disarmDeadman();
         } else {
             LOG.error("scheduler process(es) survived SIGKILL: {}", result.survivors());
         }
         return result;
+    }
+
+    private void disarmDeadman() {
+        if (deadman != null) {
+            deadman.disarm();
+        }
     }
 
     /**

@@ -180,6 +180,70 @@ class CommandRunnerTest {
     }
 
     @Test
+    void theDeadmanFeedsTheWatchdogDeviceFromTheStartAndDisarmsItAfterAStop() throws Exception {
+        Path device = Files.createFile(tmp.resolve("watchdog-standin"));
+        CommandRunner runner = new CommandRunner(
+                "a",
+                new Config("nohup " + standin + " > /dev/null 2>&1 &")
+                        .stopTimeout(Duration.ofSeconds(1))
+                        .device(device)
+                        .build(),
+                Duration.ofSeconds(60),
+                tmp.resolve("scheduler.out"),
+                stopper);
+        assertTimeoutPreemptively(PATIENCE, runner::start);
+        LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
+        awaitStandInTree(status.pid());
+        await("fed at least once a second").atMost(Duration.ofSeconds(5)).until(() -> Files.size(device) >= 3);
+        assertFalse(endsWithV(device), "disarmed while the scheduler runs");
+
+        assertTrue(runner.stop().stopped());
+
+        await("disarmed (magic close) once stopped")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> endsWithV(device));
+        long disarmed = Files.size(device);
+        await().during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(4))
+                .until(() -> Files.size(device) == disarmed); // no feed while no scheduler runs
+    }
+
+    @Test
+    void afterTheDeadmanStoppedAFrozenAgentsSchedulerTheWatchdogDeviceIsDisarmed() throws Exception {
+        Path device = Files.createFile(tmp.resolve("watchdog-standin"));
+        CommandRunner runner = new CommandRunner(
+                "a",
+                new Config("nohup " + standin + " > /dev/null 2>&1 &")
+                        .stopTimeout(Duration.ofSeconds(1))
+                        .device(device)
+                        .build(),
+                Duration.ofSeconds(2),
+                tmp.resolve("scheduler.out"),
+                stopper);
+        java.util.concurrent.ScheduledExecutorService feeder =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        List<ProcessInfo> tree;
+        try {
+            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertTimeoutPreemptively(PATIENCE, runner::start);
+            LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
+            tree = awaitStandInTree(status.pid());
+            await().atMost(Duration.ofSeconds(5)).until(() -> Files.size(device) >= 2);
+        } finally {
+            feeder.shutdownNow();
+        }
+
+        // renewals stop, the pipe stays open: the agent is frozen; the deadman did its job, no reset
+        await().atMost(Duration.ofSeconds(8)).until(() -> tree.stream().noneMatch(TreeStopper::isAlive));
+        await().atMost(Duration.ofSeconds(8)).until(() -> endsWithV(device));
+    }
+
+    private static boolean endsWithV(Path device) throws IOException {
+        byte[] bytes = Files.readAllBytes(device);
+        return bytes.length > 0 && bytes[bytes.length - 1] == 'V';
+    }
+
+    @Test
     void nohupStartIsFoundByThePatternAndStoppedAsATree() throws Exception {
         CommandRunner runner = runner(new Config("nohup " + standin + " > /dev/null 2>&1 &"));
 
@@ -402,6 +466,7 @@ class CommandRunnerTest {
         private String pattern = "(?:" + DEFAULT_PATTERN + ").*" + Pattern.quote(tmp.toString());
         private String helpers;
         private Path pidFile;
+        private Path device;
         private Path virtualenv;
         private Map<String, String> environment = Map.of();
         private Duration startTimeout = PATIENCE;
@@ -423,6 +488,11 @@ class CommandRunnerTest {
 
         Config helperPattern(String regex) {
             this.helpers = regex;
+            return this;
+        }
+
+        Config device(Path file) {
+            this.device = file;
             return this;
         }
 
@@ -472,6 +542,7 @@ class CommandRunnerTest {
                     3,
                     true,
                     io.asfc.common.config.Modes.ForeignScheduler.STOP,
+                    Optional.ofNullable(device),
                     new SchedulerSettings.Health(
                             Optional.empty(),
                             HealthFormat.AUTO,
