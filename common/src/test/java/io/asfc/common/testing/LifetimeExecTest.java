@@ -58,6 +58,7 @@ class LifetimeExecTest {
         String cmdline = Files.readString(Path.of("/proc/" + sh.pid() + "/cmdline"), StandardCharsets.UTF_8);
         assertTrue(cmdline.startsWith("sh\0-c\0"), "the wrapper exec'd the program in its own process: " + cmdline);
         ProcessHandle child = sh.descendants().findFirst().orElseThrow();
+        assertEquals(java.util.Set.of(sh.pid()), Lifetimes.holders(standIn.lifetimeLock()), "pid " + sh.pid());
         kill(sh); // SIGKILL of the main only: its child lives on, orphaned
         assertTrue(child.isAlive());
         start("b", "sleep", "60");

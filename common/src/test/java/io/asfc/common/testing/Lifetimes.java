@@ -13,8 +13,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -159,6 +161,27 @@ public final class Lifetimes implements Closeable {
             anyBefore = true;
         }
         return overlaps;
+    }
+
+    /**
+     * The processes that hold byte 0 of {@code lock} now, by {@code /proc/locks} (their PIDs as this machine's {@code
+     * /proc} shows them): every scheduler process alive that took the lifetime lock, and nothing else. A check that
+     * the lock outlived an exec into a program that knows nothing of it (which would drop it by closing the file).
+     */
+    public static Set<Long> holders(Path lock) throws IOException {
+        long inode = ((Number) Files.getAttribute(lock, "unix:ino")).longValue();
+        Set<Long> pids = new HashSet<>();
+        for (String line : Files.readAllLines(Path.of("/proc/locks"), StandardCharsets.US_ASCII)) {
+            // "1: POSIX  ADVISORY  READ 1234 fe:00:9986050 0 0"; a blocked request has "->" after the number
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 8 && f[1].equals("POSIX") && f[6].equals("0") && f[7].equals("0")) {
+                String[] dev = f[5].split(":");
+                if (dev.length == 3 && Long.parseLong(dev[2]) == inode) {
+                    pids.add(Long.parseLong(f[4]));
+                }
+            }
+        }
+        return pids;
     }
 
     /** How many scheduler processes started, by the journal (a witness that saw none proves nothing). */
