@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +59,7 @@ class LifetimeExecTest {
         String cmdline = Files.readString(Path.of("/proc/" + sh.pid() + "/cmdline"), StandardCharsets.UTF_8);
         assertTrue(cmdline.startsWith("sh\0-c\0"), "the wrapper exec'd the program in its own process: " + cmdline);
         ProcessHandle child = sh.descendants().findFirst().orElseThrow();
-        assertEquals(java.util.Set.of(sh.pid()), Lifetimes.holders(standIn.lifetimeLock()), "pid " + sh.pid());
+        assertEquals(Set.of(sh.pid()), Lifetimes.holders(standIn.lifetimeLock()), "pid " + sh.pid());
         kill(sh); // SIGKILL of the main only: its child lives on, orphaned
         assertTrue(child.isAlive());
         start("b", "sleep", "60");
@@ -144,15 +145,19 @@ class LifetimeExecTest {
     }
 
     @Test
-    void twoStartsAtOnceAreOneOverlapAtLeast() throws Exception {
-        ProcessHandle a = start("a", "sleep", "60");
-        ProcessHandle b = start("b", "sleep", "60");
-        awaitStarts(2);
-        assertEquals(1, lifetimes.overlaps().size(), lifetimes.describe());
-        kill(a);
-        kill(b);
+    void fiveStartsAtOnceAreOneHolderAndFourOverlaps() throws Exception {
+        List<ProcessHandle> all = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            all.add(start("n" + i, "sleep", "60"));
+        }
+        awaitStarts(5);
+        assertEquals(4, lifetimes.overlaps().size(), lifetimes.describe());
+        assertEquals(
+                all.stream().map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet()),
+                Lifetimes.holders(standIn.lifetimeLock()));
+        all.forEach(LifetimeExecTest::kill);
         awaitOverlapsEnded();
-        assertEquals(1, lifetimes.overlaps().size(), lifetimes.describe());
+        assertEquals(Set.of(), Lifetimes.holders(standIn.lifetimeLock()));
     }
 
     private ProcessHandle start(String node, String... program) throws Exception {

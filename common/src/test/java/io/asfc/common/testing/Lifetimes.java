@@ -138,17 +138,18 @@ public final class Lifetimes implements Closeable {
      */
     private List<Overlap> computeOverlaps() {
         List<Overlap> overlaps = new ArrayList<>();
-        Long othersEnd = null; // the latest death of the processes so far; null while one of them lives, or none
-        boolean anyBefore = false;
+        boolean anyBefore = false; // a process was journaled before this one
+        boolean oneAlive = false; // one of those lives on
+        long lastDeath = 0; // else, the latest of their deaths
         for (Life life : lives) {
             Long own = deaths.get(life.slot());
             if (life.waiting()) {
-                // with nobody before it in the journal (it cannot be: one was alive), it lasts until it dies
-                Long others = anyBefore ? othersEnd : null;
+                // (with nobody before it in the journal, which cannot be as one was alive, it lasts until it dies)
+                boolean othersGone = anyBefore && !oneAlive;
                 long to = -1;
                 String how = "";
-                if (others != null && (own == null || others - own <= 0)) {
-                    to = later(others, life.startNanos());
+                if (othersGone && (own == null || lastDeath - own <= 0)) {
+                    to = later(lastDeath, life.startNanos());
                     how = "the other scheduler processes ended";
                 } else if (own != null) {
                     to = later(own, life.startNanos());
@@ -156,8 +157,11 @@ public final class Lifetimes implements Closeable {
                 }
                 overlaps.add(new Overlap(life.pid(), life.host(), life.startNanos(), to, how));
             }
-            othersEnd =
-                    (anyBefore && othersEnd == null) || own == null ? null : (anyBefore ? later(othersEnd, own) : own);
+            if (own == null) {
+                oneAlive = true;
+            } else {
+                lastDeath = anyBefore ? later(lastDeath, own) : own;
+            }
             anyBefore = true;
         }
         return overlaps;
