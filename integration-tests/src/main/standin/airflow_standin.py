@@ -30,13 +30,11 @@ Options:
                          (SIGUSR1 here, standing in for the LocalExecutor's stop message on SIGTERM)
   --daemon               fork into the background and return at once (like `airflow scheduler -D`)
   --pid-file FILE        write the main pid here (with --daemon, before the parent returns)
-  --lifetime-lock FILE   the test's witness of S1 (see lifetime_lock below): the main process locks
-                         byte 0 of FILE for as long as it lives, and appends to FILE.journal
+  --lifetime-lock FILE   the test's witness of S1 (lifetime_lock.py, next to this file): the main process
+                         holds record locks on FILE for as long as it lives, and appends to FILE.journal
 """
 import argparse
-import fcntl
 import http.server
-import random
 import json
 import os
 import signal
@@ -174,59 +172,10 @@ def daemonize(pid_file):
         os._exit(0)
 
 
-def journal(lock_path, words):
-    """One line appended to the lifetime journal, in one write (O_APPEND: lines never interleave)."""
-    fd = os.open(lock_path + ".journal", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, (" ".join(str(w) for w in words) + "\n").encode())
-    finally:
-        os.close(fd)
-
-
-def lifetime_lock(lock_path, host):
-    """The kernel's account of S1, for the tests: exact where sampling /proc is not.
-
-    Every main process takes, as its first act, a POSIX record lock (fcntl) on byte 0 of one file that
-    the test shares between all its stand-ins (on every host: the file system is shared). The kernel
-    drops the lock exactly when the process ends, however it ends (SIGKILL included); a process that is
-    shutting down still holds it. POSIX locks belong to the process: a fork never inherits them, so
-    the helpers never hold it. If byte 0 is taken, another scheduler process is alive right now: an
-    overlap, which this process journals ("waiting") with the time (CLOCK_MONOTONIC, the clock of
-    Java's System.nanoTime); once it runs as the scheduler it blocks, on a thread of its own, until the
-    lock is free, and journals that ("acquired", see await_lifetime_lock). The process also locks a
-    byte of its own ("slot") for as long as it lives, taken before it journals anything: a test that
-    reads the journal waits on that byte to learn when a waiting process died before it got the lock.
-    Returns the open lock file, which must stay open (closing any descriptor of the file would drop the
-    process's locks), its slot, and whether it must wait."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    slot = random.randint(1, 1 << 40)  # not the pid: PIDs repeat across the proving ground's hosts
-    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, slot)
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
-        journal(lock_path, ["held", os.getpid(), host, slot, time.monotonic_ns()])
-        return fd, slot, False
-    except OSError:
-        journal(lock_path, ["waiting", os.getpid(), host, slot, time.monotonic_ns()])
-        return fd, slot, True
-
-
-def await_lifetime_lock(lock_path, host, fd, slot):
-    """A process that found another scheduler alive waits for the kernel to drop that one's lock."""
-
-    def wait():
-        fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
-        journal(lock_path, ["acquired", os.getpid(), host, slot, time.monotonic_ns()])
-
-    threading.Thread(target=wait, daemon=True).start()
-
-
 def main(opts):
     if opts.lifetime_lock:
-        # taken before the re-exec (see __main__), kept across it; the helpers must not inherit it
-        fd, slot, waiting = (int(w) for w in os.environ.pop(LIFETIME_FD).split(":"))
-        os.set_inheritable(fd, False)
-        if waiting:
-            await_lifetime_lock(opts.lifetime_lock, opts.host or socket.gethostname(), fd, slot)
+        # taken before the re-exec (see __main__), kept across it; the helpers need not inherit the file
+        os.set_inheritable(int(os.environ.pop(LIFETIME_FD)), False)
     if opts.fail_at_start:
         print("stand-in: failing at start as told", file=sys.stderr)
         sys.exit(2)
@@ -294,10 +243,14 @@ if __name__ == "__main__":
         if options.daemon and not options.fail_at_start:
             daemonize(options.pid_file)
         if options.lifetime_lock:
-            # the first act of the process that will be the scheduler (after the daemon's forks)
-            fd, slot, waiting = lifetime_lock(options.lifetime_lock, options.host or socket.gethostname())
+            # the first act of the process that will be the scheduler (after the daemon's forks); imported here
+            # only, so that the stand-in copied without lifetime_lock.py runs as long as it is not asked for the lock
+            sys.path.insert(0, os.path.dirname(SCRIPT))
+            import lifetime_lock
+
+            fd, _ = lifetime_lock.take(options.lifetime_lock, options.host or socket.gethostname())
             os.set_inheritable(fd, True)
-            os.environ[LIFETIME_FD] = "%d:%d:%d" % (fd, slot, waiting)
+            os.environ[LIFETIME_FD] = str(fd)
         # re-exec (same pid) so that the main process is titled like the real scheduler
         os.environ[TITLED] = str(os.getpid())
         os.execv(PYTHON, [TITLE_MAIN, SCRIPT] + sys.argv[1:])

@@ -113,6 +113,7 @@ class SupervisionIT {
         // A copy in this test's directory: its path is in every stand-in process's command line, so it marks them.
         standin = Files.copy(
                 source, Files.createDirectories(tempDir.resolve("standin")).resolve("airflow_standin.py"));
+        Files.copy(source.resolveSibling("lifetime_lock.py"), standin.resolveSibling("lifetime_lock.py"));
         Files.createDirectories(tempDir.resolve("control"));
 
         dist = Distribution.unpack(tempDir);

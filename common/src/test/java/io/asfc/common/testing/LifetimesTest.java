@@ -83,7 +83,10 @@ class LifetimesTest {
 
         awaitOverlapsEnded();
         assertEquals(1, lifetimes.overlaps().size(), lifetimes.describe());
-        assertTrue(lifetimes.overlaps().get(0).end().contains("other scheduler process ended"), lifetimes.describe());
+        assertEquals(
+                "the other scheduler processes ended",
+                lifetimes.overlaps().get(0).end(),
+                lifetimes.describe());
         System.out.println("LifetimesTest: injected " + INJECTED_MILLIS + " ms, measured: " + lifetimes.describe());
         assertTrue(lifetimes.overlapMillis() >= INJECTED_MILLIS, lifetimes.describe());
     }

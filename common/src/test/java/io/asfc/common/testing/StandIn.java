@@ -15,6 +15,9 @@ public final class StandIn {
             .resolve("../integration-tests/src/main/standin/airflow_standin.py")
             .normalize();
 
+    /** The wrapper that makes any program a scheduler holding the lifetime lock ({@code lifetime_exec.py}). */
+    public static final Path LIFETIME_EXEC = SCRIPT.resolveSibling("lifetime_exec.py");
+
     /**
      * The absolute path of a working python3, for commands run where PATH differs (over SSH, or
      * entered into another namespace with nsenter, where a pyenv shim may pick the wrong one).
@@ -63,6 +66,23 @@ public final class StandIn {
     public String byHand(String node, String... args) {
         return "python3 " + SCRIPT + " --host " + node + " --tick-file " + dir.resolve("ticks") + " --lifetime-lock "
                 + lifetimeLock() + (args.length == 0 ? "" : " " + String.join(" ", args));
+    }
+
+    /**
+     * The command that runs {@code program} as {@code node}'s scheduler holding this test's lifetime lock: the wrapper
+     * takes it, then execs the program (the same process).
+     */
+    public List<String> wrapped(String node, String... program) {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                "python3",
+                LIFETIME_EXEC.toString(),
+                "--lifetime-lock",
+                lifetimeLock().toString(),
+                "--host",
+                node,
+                "--"));
+        command.addAll(List.of(program));
+        return command;
     }
 
     /** The lock file every stand-in of this test holds while it lives: the exact witness of S1 ({@link Lifetimes}). */

@@ -3,6 +3,7 @@ package io.asfc.it.pg;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.asfc.common.testing.Lifetimes;
 import io.asfc.it.CommandResult;
 import io.asfc.it.Commands;
 import io.asfc.it.airflow.AirflowVenvs;
@@ -33,10 +34,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The duplicate-run test: real Airflow schedulers (LocalExecutor, PostgreSQL) under asfc agents on the proving
  * ground's three hosts, through induced failovers, while a DAG scheduled every few seconds records every execution of
- * its tasks ({@link AirflowWorkload}). It fails when a (run, task) ever ran twice at the same time, when two hosts
- * ever ran a scheduler at the same time, when a run that was due did not complete, or when {@code airflow jobs check}
- * does not find exactly one live scheduler in steady state. The scheduling gap of each failover is reported, never
- * asserted.
+ * its tasks ({@link AirflowWorkload}). It fails when a (run, task) ever ran twice at the same time, when two
+ * scheduler processes were ever alive at the same time (on two hosts or on one), when a run that was due did not
+ * complete, or when {@code airflow jobs check} does not find exactly one live scheduler in steady state. The scheduling
+ * gap of each failover is reported, never asserted.
+ *
+ * <p>Two witnesses of S1. The exact one is the schedulers' lifetime lock: every scheduler starts as {@code
+ * lifetime_exec.py}, which takes the lock and execs {@code airflow scheduler} in the same process
+ * ({@link io.asfc.common.testing.Lifetimes}); in steady state the test checks in {@code /proc/locks} that Airflow's main
+ * still holds it. The second opinion is the observer's samples of {@code /proc}.
  *
  * <ul>
  *   <li>{@code -Dairflow.lines=2,3} (default): the Airflow lines to run, each on a fresh proving ground.
@@ -69,7 +75,8 @@ class AirflowFailoverIT {
      * One induced failover and what followed it.
      *
      * @param schedulerDownMillis how long no host ran a scheduler main process (the observer's samples)
-     * @param overlapMillis how long two scheduler processes ran at once (on two hosts or on one)
+     * @param overlapMillis how long two scheduler processes ran at once (on two hosts or on one), by the samples
+     * @param lockOverlapMillis the same by the schedulers' lifetime lock (exact)
      * @param newMainMillis from the fault until the scheduler that runs afterwards was first seen
      * @param firstTask from the fault until the first task that started after that scheduler was up
      * @param longestPause the longest time without a task start, from the last start before the fault to that task
@@ -80,6 +87,7 @@ class AirflowFailoverIT {
             String to,
             long schedulerDownMillis,
             long overlapMillis,
+            long lockOverlapMillis,
             long newMainMillis,
             Duration firstTask,
             Duration longestPause) {}
@@ -116,7 +124,7 @@ class AirflowFailoverIT {
                     .append(" s.\n");
             TaskLedger ledger = airflow.ledger();
             awaitExecutionAfter(ledger, Instant.EPOCH, FIRST_TASK_TIMEOUT, pg, airflow);
-            crossCheck(airflow, "steady state, before the faults", problems, notes);
+            crossCheck(pg, airflow, "steady state, before the faults", problems, notes);
 
             for (String fault : faults) {
                 failovers.add(induce(pg, airflow, fault));
@@ -130,7 +138,7 @@ class AirflowFailoverIT {
                     .atMost(AirflowWorkload.LIVENESS_THRESHOLD.multipliedBy(4))
                     .pollInterval(Duration.ofSeconds(2))
                     .until(() -> airflow.jobsCheck().exitCode() == 0);
-            crossCheck(airflow, "steady state, after the faults", problems, notes);
+            crossCheck(pg, airflow, "steady state, after the faults", problems, notes);
 
             List<Execution> executions = ledger.executions();
             List<Overlap> overlaps = TaskLedger.overlaps(executions);
@@ -153,8 +161,20 @@ class AirflowFailoverIT {
                 if (f.overlapMillis() > 0) {
                     problems.add(f.fault() + ": two schedulers for " + f.overlapMillis() + " ms");
                 }
+                if (f.lockOverlapMillis() > 0) {
+                    problems.add(
+                            f.fault() + ": two schedulers for " + f.lockOverlapMillis() + " ms by the lifetime lock");
+                }
             });
+            // over the whole run, from the first scheduler start
+            pg.observer()
+                    .lifetimeOverlaps(built, System.nanoTime())
+                    .forEach(o -> problems.add("S1 by the lifetime lock: " + o));
+            pg.observer().problems().forEach(p -> problems.add("the witness: " + p));
             notes.append(summary(executions, due.size()));
+            notes.append("Exact, by the schedulers' lifetime lock: ")
+                    .append(pg.observer().lifetimesSummary())
+                    .append('\n');
             notes.append("Observer: ").append(pg.observer().samplingSummary()).append('\n');
         } finally {
             String report = report(line, faults, failovers, problems, notes.toString());
@@ -231,6 +251,7 @@ class AirflowFailoverIT {
                 pg.schedulerNode(),
                 window.gapMillis(),
                 window.overlapMillis(),
+                pg.observer().lifetimeOverlapMillis(faultNanos, System.nanoTime()),
                 newMain,
                 Duration.between(faultAt, first.started()),
                 pause);
@@ -305,9 +326,29 @@ class AirflowFailoverIT {
         }
     }
 
-    /** {@code airflow jobs check} must find exactly one live scheduler; Airflow 3's api-server must call it healthy. */
-    private static void crossCheck(AirflowWorkload airflow, String when, List<String> problems, StringBuilder notes)
+    /**
+     * {@code airflow jobs check} must find exactly one live scheduler; Airflow 3's api-server must call it healthy; the
+     * one scheduler main process the observer sees must be the one process that holds the lifetime lock (Airflow did
+     * not drop it by closing the file the wrapper left open).
+     */
+    private static void crossCheck(
+            ProvingGround pg, AirflowWorkload airflow, String when, List<String> problems, StringBuilder notes)
             throws IOException, InterruptedException {
+        Set<Long> mains = pg.observer().latest().map(Observer.Sample::mains).orElse(List.of()).stream()
+                .map(m -> m.id().pid())
+                .collect(Collectors.toSet());
+        Set<Long> holders = Lifetimes.holders(airflow.lifetimeLock().orElseThrow());
+        notes.append("Lifetime lock (")
+                .append(when)
+                .append("): scheduler main pid ")
+                .append(mains)
+                .append(", holders of the lock ")
+                .append(holders)
+                .append('\n');
+        if (mains.size() != 1 || !holders.equals(mains)) {
+            problems.add("the lifetime lock (" + when + "): the scheduler main processes " + mains
+                    + " are not its holders " + holders + " (/proc/locks)");
+        }
         CommandResult jobs = airflow.jobsCheck();
         String said = jobs.stdout().strip() + " "
                 + jobs.stderr().lines().filter(l -> l.contains("Found")).collect(Collectors.joining(" "));
@@ -360,11 +401,12 @@ class AirflowFailoverIT {
                 .append(Tunings.AIRFLOW.describe())
                 .append(".\n\n");
         md.append("| # | fault | scheduler before → after | no scheduler (ms) | two schedulers (ms)"
-                + " | fault → scheduler up (s) | fault → its first task (s) | longest pause in task starts (s) |\n");
-        md.append("|---|---|---|---|---|---|---|---|\n");
+                + " | two schedulers, by the lock (ms) | fault → scheduler up (s) | fault → its first task (s)"
+                + " | longest pause in task starts (s) |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
         for (int i = 0; i < failovers.size(); i++) {
             Failover f = failovers.get(i);
-            md.append("| %d | %s | %s → %s | %d | %d | %.1f | %.1f | %.1f |\n"
+            md.append("| %d | %s | %s → %s | %d | %d | %d | %.1f | %.1f | %.1f |\n"
                     .formatted(
                             i + 1,
                             f.fault(),
@@ -372,13 +414,16 @@ class AirflowFailoverIT {
                             f.to(),
                             f.schedulerDownMillis(),
                             f.overlapMillis(),
+                            f.lockOverlapMillis(),
                             f.newMainMillis() / 1000.0,
                             f.firstTask().toMillis() / 1000.0,
                             f.longestPause().toMillis() / 1000.0));
         }
         md.append("\n\"Scheduler up\" is when the observer first saw the main process of the scheduler that runs after"
                 + " the failover (0 when the old one was never stopped); Airflow then imports for seconds before it"
-                + " schedules. With a run every " + INTERVAL.toSeconds() + " s, the pause between task starts is about "
+                + " schedules. \"Two schedulers\" is by the observer's samples of /proc; \"by the lock\" is exact, by the"
+                + " schedulers' lifetime lock (each started as lifetime_exec.py, which takes it and execs Airflow)."
+                + " With a run every " + INTERVAL.toSeconds() + " s, the pause between task starts is about "
                 + INTERVAL.toSeconds() + " s when nothing happens.\n");
         md.append('\n').append(notes);
         md.append(

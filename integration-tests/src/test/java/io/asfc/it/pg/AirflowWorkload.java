@@ -60,6 +60,7 @@ final class AirflowWorkload implements Workload {
     private Path dags;
     private Instant dagStart;
     private TaskLedger ledger;
+    private Path lifetimeExec;
 
     /**
      * @param line "2" or "3"
@@ -117,6 +118,7 @@ final class AirflowWorkload implements Workload {
         ledger = new TaskLedger(svc, svc.address(), PG_PORT, "airflow", DAG_ID);
         ledger.createTable();
 
+        lifetimeExec = Workload.copyStandin(pg).resolve("lifetime_exec.py");
         Path airflowDir = Files.createDirectories(pg.dir().resolve("airflow"));
         dags = Files.createDirectories(airflowDir.resolve("dags"));
         long step = interval.toSeconds();
@@ -148,9 +150,20 @@ final class AirflowWorkload implements Workload {
         }
     }
 
+    /**
+     * {@code lifetime_exec.py} takes the schedulers' lifetime lock, then execs {@code airflow scheduler}: the same
+     * process, so Airflow's main holds the lock from before its first import to its death (and its children never).
+     */
     @Override
     public String startCommand(String node) {
-        return "exec " + airflow() + " scheduler";
+        return "exec %s %s --lifetime-lock %s --host %s -- %s scheduler"
+                .formatted(Host.PYTHON, lifetimeExec, lifetimeLock().orElseThrow(), node, airflow());
+    }
+
+    /** On the file system every host shares. */
+    @Override
+    public java.util.Optional<Path> lifetimeLock() {
+        return java.util.Optional.of(pg.dir().resolve("lifetime.lock"));
     }
 
     @Override
@@ -179,8 +192,10 @@ final class AirflowWorkload implements Workload {
     /**
      * The scheduler's main process: {@code <venv>/bin/python <venv>/bin/airflow scheduler}. Python's setproctitle
      * (which Airflow loads) rewrites the argument area as one space-separated string, so the NULs are not relied on.
-     * Its health-server child has the same command line (a fork, not a main of its own); its other processes
-     * retitle themselves ({@code airflow worker -- LocalExecutor}, ...).
+     * Before it execs Airflow, the same process is {@code python3 lifetime_exec.py ... -- <venv>/bin/airflow
+     * scheduler}, which ends alike: one process and one start time throughout, as the agent's {@code sh -c exec ...}
+     * before it. Its health-server child has the same command line (a fork, not a main of its own); its other
+     * processes retitle themselves ({@code airflow worker -- LocalExecutor}, ...).
      */
     @Override
     public Predicate<String> isMain() {

@@ -57,6 +57,21 @@ interface Workload extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * Copies {@code src/main/standin} (the stand-in scheduler, {@code lifetime_lock.py} that it and {@code
+     * lifetime_exec.py} import) to {@code <pg>/standin}, once; returns that directory.
+     */
+    static Path copyStandin(ProvingGround pg) throws IOException {
+        Path source = Path.of(System.getProperty("user.dir")).resolve("src/main/standin");
+        Path target = Files.createDirectories(pg.dir().resolve("standin"));
+        for (String file : java.util.List.of("airflow_standin.py", "lifetime_lock.py", "lifetime_exec.py")) {
+            if (!Files.exists(target.resolve(file))) {
+                Files.copy(source.resolve(file), target.resolve(file));
+            }
+        }
+        return target;
+    }
+
     /** Stops what {@link #prepare} started; the proving ground's hosts are closed after it. */
     @Override
     default void close() {}
@@ -68,9 +83,7 @@ interface Workload extends AutoCloseable {
 
         @Override
         public void prepare(ProvingGround pg) throws IOException {
-            Path source = Path.of(System.getProperty("user.dir")).resolve("src/main/standin/airflow_standin.py");
-            script = Files.copy(
-                    source, Files.createDirectories(pg.dir().resolve("standin")).resolve("airflow_standin.py"));
+            script = copyStandin(pg).resolve("airflow_standin.py");
             ticks = pg.dir().resolve("ticks");
         }
 
