@@ -44,7 +44,7 @@ public final class ChildRunner implements SchedulerRunner {
     private final Clock clock;
     private volatile ChildSession current;
     /** The agent's end of the watchdog's pipe: held open for as long as the scheduler should run. */
-    private volatile Lifeline lifeline;
+    private volatile Lifeline lifeline = Lifeline.NONE;
     /** The session being stopped by us: its exit is expected, not a death. */
     private volatile ChildSession stopping;
 
@@ -150,7 +150,7 @@ public final class ChildRunner implements SchedulerRunner {
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
             }
             process = builder.start();
-            lifeline = settings.stopWithAgent() ? new Lifeline(process.getOutputStream()) : null;
+            lifeline = settings.stopWithAgent() ? new Lifeline(process.getOutputStream()) : Lifeline.NONE;
         } catch (IOException e) {
             throw new SchedulerStartException(
                     "cannot run start-command: " + e.getMessage(), e); // the command is in the log, not in events
@@ -282,25 +282,19 @@ public final class ChildRunner implements SchedulerRunner {
     /** Renews the watchdog's deadman: called by {@link DeadmanFeeder} while the agent is connected. */
     @Override
     public void renew() {
-        Lifeline line = lifeline;
-        if (line != null) {
-            line.renew();
-        }
+        lifeline.renew();
     }
 
     /** The watchdog stops the session now too, so an agent killed during its self-fence does not restart the clock. */
     @Override
     public void selfFencing() {
-        Lifeline line = lifeline;
-        if (line != null) {
-            line.stop();
-        }
+        lifeline.stop();
     }
 
     private void closeLifeline() {
         Lifeline line = lifeline;
-        lifeline = null;
-        if (line != null) {
+        lifeline = Lifeline.NONE;
+        if (line != Lifeline.NONE) {
             line.close();
         }
     }

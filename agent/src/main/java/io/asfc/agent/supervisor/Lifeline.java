@@ -15,6 +15,9 @@ import org.slf4j.LoggerFactory;
 public final class Lifeline {
     private static final Logger LOG = LoggerFactory.getLogger(Lifeline.class);
 
+    /** No deadman: renewals and stops go nowhere. */
+    public static final Lifeline NONE = new Lifeline(OutputStream.nullOutputStream());
+
     private final OutputStream out;
 
     public Lifeline(OutputStream out) {

@@ -141,11 +141,11 @@ class ChildRunnerTest {
             tree = session(main);
 
             // renewed for three deadman timeouts: it keeps running
-            long renewUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-            while (System.nanoTime() - renewUntil < 0) { // watching while renewed, not a wait for a condition
-                Thread.sleep(200);
-                assertTrue(TreeStopper.isAlive(main), "stopped although renewed");
-            }
+            ProcessInfo renewed = main;
+            await("stopped although renewed")
+                    .during(Duration.ofSeconds(3))
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> TreeStopper.isAlive(renewed));
         } finally {
             renewer.shutdownNow();
             renewer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);

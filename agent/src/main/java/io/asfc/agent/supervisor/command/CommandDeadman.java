@@ -190,7 +190,7 @@ final class CommandDeadman {
     private final Path output;
     private Process process;
     private final Path device;
-    private volatile Lifeline pipe;
+    private volatile Lifeline pipe = Lifeline.NONE;
 
     /**
      * @param node this node's id, the deadman's mark ({@link io.asfc.common.process.ProcessOrigin})
@@ -253,10 +253,7 @@ final class CommandDeadman {
 
     /** Renews it, if it runs; a write to a deadman that is gone fails quietly. */
     void renew() {
-        Lifeline line = pipe;
-        if (line != null) {
-            line.renew();
-        }
+        pipe.renew();
     }
 
     /**
@@ -264,10 +261,7 @@ final class CommandDeadman {
      * agent killed during its self-fence does not start that clock again.
      */
     void stopNow() {
-        Lifeline line = pipe;
-        if (line != null) {
-            line.stop();
-        }
+        pipe.stop();
     }
 
     /**
@@ -275,17 +269,15 @@ final class CommandDeadman {
      * opens the device, if not yet open, and feeds it. Not a renewal.
      */
     void arm() {
-        Lifeline line = pipe;
-        if (device != null && line != null) {
-            line.send("arm");
+        if (device != null) {
+            pipe.send("arm");
         }
     }
 
     /** With {@code watchdog.device}: the scheduler was confirmed stopped: the deadman disarms it (magic close). */
     void disarm() {
-        Lifeline line = pipe;
-        if (device != null && line != null) {
-            line.send("disarm");
+        if (device != null) {
+            pipe.send("disarm");
         }
     }
 
