@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ch.qos.logback.classic.Level;
+import io.asfc.agent.testing.AgentProcess;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.testing.HungServer;
 import io.asfc.common.testing.StandIn;
@@ -54,15 +55,15 @@ class AlertsDuringFailoverTest {
     @Test
     void hungSmtpServerDoesNotDelayTheFailover() throws Exception {
         try (LogCapture logs = LogCapture.of(Level.DEBUG, EmailAlerter.class.getName())) {
-            agents.start("a", server.getConnectString(), config("a"));
+            AgentProcess a = agents.startProcess("a", server.getConnectString(), config("a"));
             await().atMost(WAIT).until(() -> running("a"));
             agents.start("b", server.getConnectString(), config("b"));
             await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
             // a's leadership alert is stuck on the SMTP server, which accepted and never speaks.
             await().atMost(WAIT).until(() -> smtp.accepted() >= 1);
 
-            // a's agent dies: b becomes ACTIVE (its own alert hangs too) and takes the scheduler over.
-            agents.client("a").close();
+            // a's agent dies (kill -9): b becomes ACTIVE (its own alert hangs too) and takes the scheduler over.
+            a.kill();
             await().atMost(WAIT).until(() -> running("b"));
             await().atMost(WAIT).until(() -> smtp.accepted() >= 2);
 
@@ -79,7 +80,9 @@ class AlertsDuringFailoverTest {
     }
 
     private String config(String node) {
+        // takeover-grace 2s: a runs as a process of its own, whose command line checks the S4 budget
         return StandIn.FAST_TIMINGS + standIn.config(node, "") + "\nasfc.nodes = [a, b]\n"
+                + "asfc.controller.takeover-grace = 2s\n"
                 + """
                 asfc.alerts {
                   on-leadership-change = true

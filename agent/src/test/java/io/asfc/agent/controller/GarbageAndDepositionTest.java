@@ -172,7 +172,7 @@ class GarbageAndDepositionTest {
      * Review finding 10 (and the issue's "a deposed leader's queued operations are dropped"). a leads, agentless c
      * holds the scheduler, and a reaches c over a slow link ({@value #SLOW_LINK_MS} ms a packet). The operator asks
      * for a: a unassigns c and stops c's scheduler over SSH, slowly. {@value #STOP_UNDER_WAY_MS} ms later, long
-     * before that stop lands, a loses ZooKeeper (its client is closed, so its session ends at once): b leads, finds the move it cannot finish (a is gone) and keeps
+     * before that stop lands, a's session expires at the server (a runs on, deposed): b leads, finds the move it cannot finish (a is gone) and keeps
      * the scheduler on c, its first node in order. Whatever b then runs on c must survive a's stop when that lands: a
      * leader that is gone must not act. Today nothing proves a's leadership before its stop.
      */
@@ -206,7 +206,7 @@ class GarbageAndDepositionTest {
         // a now stops c over the slow link: whatever a checks before it sends that stop (its lease, say) it has
         // checked by now; what it sends reaches c only seconds later
         Thread.sleep(STOP_UNDER_WAY_MS); // the fault's timing, not a wait for a condition
-        agents.client("a").close();
+        agents.expireSession("a"); // a's session expires at the server: a is deposed, its threads run on
         long deposed = System.nanoTime();
         assertEquals(1, insideMains(c).size(), "a's stop of c must still be on its way when a is deposed");
 

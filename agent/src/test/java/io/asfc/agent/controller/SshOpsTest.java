@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.GreenMailUtil;
 import com.icegreen.greenmail.util.ServerSetupTest;
+import io.asfc.agent.testing.AgentProcess;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.agent.testing.ZkProxy;
 import io.asfc.common.process.ProcessInfo;
@@ -246,19 +247,22 @@ class SshOpsTest {
         // confirmed stopped over SSH, as an agentless node that cannot be checked may run one.
         String ssh = sshConfig(Map.of("a", a, "c", host("c")));
         // a's scheduler runs inside a's namespace, where its sshd can see (and fence) it.
-        agents.start(
+        // A real agent process, killed with -9 below; without stop-with-agent its scheduler outlives it.
+        AgentProcess agentA = agents.startProcess(
                 "a",
                 server.getConnectString(),
                 config("a", ssh)
+                        + "\nasfc.scheduler.stop-with-agent = false"
+                        + "\nasfc.controller.takeover-grace = 2s" // the command line checks the S4 budget
                         + "\nasfc.scheduler.start-command = \"\"\"exec nsenter --target " + a.namespacePid()
                         + " --pid --mount -- /usr/bin/python3 " + StandIn.SCRIPT + " --host a --tick-file "
                         + dir.resolve("ticks") + "\"\"\"\n");
         await().atMost(WAIT).until(() -> insideMains(a).size() == 1);
-        agents.start("b", server.getConnectString(), config("b", ssh));
+        agents.start("b", server.getConnectString(), config("b", ssh) + "\nasfc.controller.takeover-grace = 2s");
         await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
 
-        // a's agent dies without stopping its scheduler: its session ends, the scheduler runs on.
-        agents.client("a").close();
+        // a's agent dies (kill -9) without stopping its scheduler: its session expires, the scheduler runs on.
+        agentA.kill();
         await().atMost(WAIT)
                 .until(() -> agents.assignment().map(x -> "b".equals(x.node())).orElse(false));
         assertTrue(insideMains(a).isEmpty(), "a's scheduler was stopped before b was assigned");

@@ -23,11 +23,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.utils.CloseableUtils;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
 
 /**
  * Starts real {@link Agent}s against a test ZooKeeper with short timings, remembers each one's
@@ -43,6 +47,8 @@ public final class TestAgents implements Closeable {
     private final Map<String, Agent> agents = new ConcurrentHashMap<>();
     /** Every agent ever started here, so that close() closes each even if a test lost track of one. */
     private final List<Agent> created = new CopyOnWriteArrayList<>();
+
+    private final List<AgentProcess> processes = new CopyOnWriteArrayList<>();
 
     private final Map<String, CuratorFramework> clients = new ConcurrentHashMap<>();
     private final CuratorFramework observer;
@@ -78,8 +84,16 @@ public final class TestAgents implements Closeable {
 
     /** Settings with {@code extra} HOCON appended (it overrides the defaults above it). */
     public AsfcSettings settings(String node, String connectString, String extra) {
-        String conf =
-                """
+        try {
+            return new SettingsLoader(dir, () -> node).load(confFile(node, connectString, extra));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The HOCON of {@link #settings(String, String, String)}. */
+    private String conf(String node, String connectString, String extra) {
+        return """
                 asfc {
                   node.id = %s
                   nodes = [a, b, c, d]
@@ -99,20 +113,16 @@ public final class TestAgents implements Closeable {
                   ssh.enabled = false
                 }
                 """
-                                .formatted(
-                                        node,
-                                        connectString,
-                                        session.toMillis(),
-                                        session.toMillis() / 2,
-                                        HEARTBEAT.toMillis())
-                        + extra;
-        try {
-            Path file = dir.resolve(node + "-" + System.nanoTime() + ".conf");
-            Files.writeString(file, conf);
-            return new SettingsLoader(dir, () -> node).load(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                        .formatted(
+                                node, connectString, session.toMillis(), session.toMillis() / 2, HEARTBEAT.toMillis())
+                + extra;
+    }
+
+    /** Writes the config of {@link #settings(String, String, String)} to a file of its own. */
+    private Path confFile(String node, String connectString, String extra) throws IOException {
+        Path file = dir.resolve(node + "-" + System.nanoTime() + ".conf");
+        Files.writeString(file, conf(node, connectString, extra));
+        return file;
     }
 
     /** Starts an agent connected directly to ZooKeeper. */
@@ -155,6 +165,48 @@ public final class TestAgents implements Closeable {
             throw e;
         }
         return agent;
+    }
+
+    /**
+     * Starts node {@code node} as a real agent process of its own ({@link AgentProcess}), with the same config as
+     * {@link #start(String, String, String)}: for tests whose fault is the agent's death (kill -9) or freeze
+     * (SIGSTOP). {@link #close()} kills it if the test did not.
+     */
+    public AgentProcess startProcess(String node, String connectString, String extra) {
+        try {
+            AgentProcess process = AgentProcess.start(node, confFile(node, connectString, extra), dir);
+            processes.add(process);
+            return process;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Expires node {@code node}'s ZooKeeper session at the server, at once, as the server does when the session
+     * times out: a second handle joins the session with its id and password and closes it. The agent itself runs on
+     * (a deposed leader, a frozen-then-thawed agent): it learns of the expiry only from its client, as in production.
+     */
+    public void expireSession(String node) throws Exception {
+        ZooKeeper victim = client(node).getZookeeperClient().getZooKeeper();
+        CountDownLatch joined = new CountDownLatch(1);
+        ZooKeeper twin = new ZooKeeper(
+                connect,
+                (int) session.toMillis(),
+                event -> {
+                    if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                        joined.countDown();
+                    }
+                },
+                victim.getSessionId(),
+                victim.getSessionPasswd());
+        try {
+            if (!joined.await(30, TimeUnit.SECONDS)) {
+                throw new AssertionError("could not join " + node + "'s session to expire it");
+            }
+        } finally {
+            twin.close(); // closes the session at the server: its ephemeral nodes go at once
+        }
     }
 
     public String connect() {
@@ -257,6 +309,7 @@ public final class TestAgents implements Closeable {
     @Override
     public void close() {
         created.forEach(CloseableUtils::closeQuietly); // Agent.close() is idempotent
+        processes.forEach(CloseableUtils::closeQuietly);
         agents.clear();
         CloseableUtils.closeQuietly(observer);
     }
