@@ -44,7 +44,11 @@ public final class Distribution {
         assertTrue(
                 property != null && !property.isBlank(),
                 "system property " + TARBALL_PROPERTY + " is not set; run the ITs with Maven (failsafe sets it)");
-        Path tarball = Path.of(property).toAbsolutePath();
+        return unpack(dir, Path.of(property).toAbsolutePath());
+    }
+
+    /** Unpacks the distribution {@code tarball} (e.g. one of an earlier commit) into {@code dir}. */
+    public static Distribution unpack(Path dir, Path tarball) throws IOException, InterruptedException {
         assertTrue(Files.isRegularFile(tarball), "no distribution at " + tarball + "; build the agent module first");
         String name = tarball.getFileName().toString();
         assertTrue(

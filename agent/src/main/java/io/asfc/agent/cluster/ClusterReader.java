@@ -108,7 +108,7 @@ public final class ClusterReader {
         }
     }
 
-    private static List<String> children(CuratorFramework client, String path) {
+    static List<String> children(CuratorFramework client, String path) {
         return ZkException.call(path, () -> {
             try {
                 List<String> names = new ArrayList<>(client.getChildren().forPath(path));

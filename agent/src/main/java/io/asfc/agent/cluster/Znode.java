@@ -1,5 +1,6 @@
 package io.asfc.agent.cluster;
 
+import io.asfc.common.zk.Decoded;
 import io.asfc.common.zk.Json;
 import io.asfc.common.zk.ZkException;
 import org.apache.curator.framework.CuratorFramework;
@@ -7,13 +8,16 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
 /**
- * A znode read fresh from ZooKeeper: absent, malformed (logged once, then to be ignored: S5), or
- * present with its decoded value and stat.
+ * A znode read fresh from ZooKeeper: absent, malformed (logged once, then to be ignored: S5), of a
+ * newer major schema (logged once, never acted on: docs/UPGRADE.md), or present with its decoded
+ * value and stat.
  */
 public record Znode<T>(State state, T value, Stat stat) {
     public enum State {
         ABSENT,
         MALFORMED,
+        /** Written by an agent of a newer major schema: not acted on, like garbage, but not garbage. */
+        NEWER,
         PRESENT
     }
 
@@ -30,9 +34,12 @@ public record Znode<T>(State state, T value, Stat stat) {
         } catch (Exception e) {
             throw new ZkException(path, e);
         }
-        return Json.decode(path, data, type)
-                .map(v -> new Znode<>(State.PRESENT, v, stat))
-                .orElseGet(() -> new Znode<>(State.MALFORMED, null, stat));
+        Decoded<T> decoded = Json.read(path, data, type);
+        return switch (decoded.outcome()) {
+            case READ -> new Znode<>(State.PRESENT, decoded.value(), stat);
+            case NEWER -> new Znode<>(State.NEWER, null, stat);
+            case MALFORMED -> new Znode<>(State.MALFORMED, null, stat);
+        };
     }
 
     public boolean present() {
@@ -41,5 +48,10 @@ public record Znode<T>(State state, T value, Stat stat) {
 
     public boolean absent() {
         return state == State.ABSENT;
+    }
+
+    /** There, but not to be acted on: malformed, or of a newer major schema. */
+    public boolean unreadable() {
+        return state == State.MALFORMED || state == State.NEWER;
     }
 }

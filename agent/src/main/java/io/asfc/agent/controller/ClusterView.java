@@ -26,7 +26,10 @@ record ClusterView(
         Map<String, String> unreachable) {
 
     static ClusterView read(CuratorFramework client, ZkPaths paths) {
-        ClusterZnodes z = ClusterReader.znodes(client, paths);
+        return of(ClusterReader.znodes(client, paths));
+    }
+
+    static ClusterView of(ClusterZnodes z) {
         Map<String, NodeRecord> nodes = new LinkedHashMap<>();
         z.nodes().forEach((node, record) -> {
             if (record.present()) {

@@ -3,6 +3,8 @@ package io.asfc.agent.controller;
 import io.asfc.agent.alerts.Alert;
 import io.asfc.agent.alerts.AlertKind;
 import io.asfc.agent.alerts.Alerter;
+import io.asfc.agent.cluster.ClusterReader;
+import io.asfc.agent.cluster.ClusterZnodes;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.LeadershipLostException;
 import io.asfc.agent.election.Lease;
@@ -241,7 +243,14 @@ public final class Controller implements Closeable {
             return;
         }
         try {
-            ClusterView view = ClusterView.read(client, paths).withUnreachable(memory.unreachable());
+            ClusterZnodes znodes = ClusterReader.znodes(client, paths);
+            if (znodes.anyNewer()) {
+                // Written by an agent of a newer major schema: this agent leaves the election
+                // (Election, docs/UPGRADE.md); until then it decides nothing on what it cannot read.
+                LOG.warn("not deciding: the cluster holds records of a newer major schema");
+                return;
+            }
+            ClusterView view = ClusterView.of(znodes).withUnreachable(memory.unreachable());
             long now = nanoTime.getAsLong();
             if (!view.paused()) { // while paused only an operator's node request is answered
                 memory.observe(view, policy, now);

@@ -3,6 +3,8 @@ package io.asfc.agent.controller;
 import io.asfc.agent.alerts.Alert;
 import io.asfc.agent.alerts.AlertKind;
 import io.asfc.agent.alerts.Alerter;
+import io.asfc.agent.cluster.ClusterReader;
+import io.asfc.agent.cluster.ClusterZnodes;
 import io.asfc.agent.election.Lease;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.metrics.Metrics;
@@ -91,7 +93,11 @@ final class StraySweeper {
      */
     void sweep(Lease l) {
         try {
-            ClusterView view = ClusterView.read(client, paths);
+            ClusterZnodes znodes = ClusterReader.znodes(client, paths);
+            if (znodes.anyNewer()) {
+                return; // a newer major's records: this agent leaves the election (docs/UPGRADE.md)
+            }
+            ClusterView view = ClusterView.of(znodes);
             String assigned =
                     view.assignment().present() ? view.assignment().value().node() : null;
             String leaving =

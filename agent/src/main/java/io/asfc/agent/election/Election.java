@@ -1,5 +1,6 @@
 package io.asfc.agent.election;
 
+import io.asfc.agent.cluster.NewerSchemas;
 import io.asfc.agent.events.EventLog;
 import io.asfc.agent.metrics.Loop;
 import io.asfc.agent.metrics.Metrics;
@@ -9,6 +10,7 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.zk.ActiveRecord;
 import io.asfc.common.zk.EpochRecord;
 import io.asfc.common.zk.Json;
+import io.asfc.common.zk.SchemaVersion;
 import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
@@ -39,12 +41,19 @@ import org.slf4j.LoggerFactory;
  * ephemeral {@code active} znode and records an event. A leader whose session survived a short
  * blip resumes its epoch instead of taking a new one. The lease is revoked at once on SUSPENDED.
  *
+ * <p>An agent that finds a record of a newer major schema in the cluster ({@link NewerSchemas}) does
+ * not become ACTIVE: it leaves the election (closes its latch, handing leadership over if it held
+ * it), says so (an ERROR, a {@code newer-schema} event, the {@code asfc_newer_schema} gauge) and
+ * rejoins with a new latch once no such record is left (docs/UPGRADE.md).
+ *
  * <p>Every callback runs on this component's own single thread, never on Curator's event thread.
  */
 public final class Election implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Election.class);
     private static final long RETRY_MS = 1000;
     private static final long PULSE_MS = 1000;
+    /** How often the cluster is searched for records of a newer major schema. */
+    private static final long SCHEMA_CHECK_MS = 2000;
 
     private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final AtomicReference<Lease> current = new AtomicReference<>();
@@ -57,11 +66,16 @@ public final class Election implements Closeable {
     private final Metrics metrics;
     private final Clock clock;
     private final ScheduledExecutorService executor;
-    private final LeaderLatch latch;
+    /** Replaced by a new one when this agent rejoins the election after a refusal. */
+    private volatile LeaderLatch latch;
+
     private final ConnectionStateListener connectionListener = this::connectionChanged;
 
     /** The last lease held, to resume it after a blip that the session survived. */
     private volatile Lease last;
+
+    /** While this agent refuses to become ACTIVE: the records of a newer major schema it found. */
+    private volatile String refusal;
 
     public Election(
             CuratorFramework client,
@@ -79,20 +93,12 @@ public final class Election implements Closeable {
         this.metrics = metrics;
         this.clock = clock;
         this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-election-%d", nodeId));
-        this.latch = new LeaderLatch(client, paths.leader(), nodeId, LeaderLatch.CloseMode.NOTIFY_LEADER);
+        this.latch = newLatch();
     }
 
-    /** Called on the election thread with the new lease (ACTIVE) or empty (STANDBY). */
-    public void addRoleListener(Consumer<Optional<Lease>> listener) {
-        roleListeners.add(listener);
-    }
-
-    /** @throws ZkException when the leader latch cannot start */
-    public void start() {
-        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
-            throw new IllegalStateException("election can be started only once");
-        }
-        latch.addListener(
+    private LeaderLatch newLatch() {
+        LeaderLatch created = new LeaderLatch(client, paths.leader(), nodeId, LeaderLatch.CloseMode.NOTIFY_LEADER);
+        created.addListener(
                 new LeaderLatchListener() {
                     @Override
                     public void isLeader() {
@@ -105,9 +111,23 @@ public final class Election implements Closeable {
                     }
                 },
                 executor);
+        return created;
+    }
+
+    /** Called on the election thread with the new lease (ACTIVE) or empty (STANDBY). */
+    public void addRoleListener(Consumer<Optional<Lease>> listener) {
+        roleListeners.add(listener);
+    }
+
+    /** @throws ZkException when the leader latch cannot start */
+    public void start() {
+        if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
+            throw new IllegalStateException("election can be started only once");
+        }
         client.getConnectionStateListenable().addListener(connectionListener);
         // the thread only runs callbacks: a pulse shows that it is free to run them
         executor.scheduleWithFixedDelay(() -> metrics.progress(Loop.ELECTION), 0, PULSE_MS, TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(this::checkSchemas, SCHEMA_CHECK_MS, SCHEMA_CHECK_MS, TimeUnit.MILLISECONDS);
         ZkException.call(paths.leader(), () -> {
             latch.start();
             return null;
@@ -151,11 +171,17 @@ public final class Election implements Closeable {
     }
 
     private void becomeLeader() {
+        LeaderLatch latch = this.latch;
         String latchPath = latch.getLastPathIsLeader();
-        if (state.get() != Lifecycle.STARTED || latchPath == null || !latch.hasLeadership()) {
+        if (state.get() != Lifecycle.STARTED || refusal != null || latchPath == null || !latch.hasLeadership()) {
             return;
         }
         try {
+            List<String> newer = NewerSchemas.find(client, paths);
+            if (!newer.isEmpty()) {
+                refuse(newer);
+                return;
+            }
             Lease lease = resumeOrTakeEpoch(latchPath);
             boolean resumed = lease == last;
             writeActive(lease, resumed);
@@ -173,6 +199,79 @@ public final class Election implements Closeable {
             Threads.checkInterrupted(e);
             LOG.warn("could not take leadership; retrying in {}ms", RETRY_MS, e);
             executor.schedule(this::becomeLeader, RETRY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** On the election thread: leaves or rejoins the election as records of a newer major come and go. */
+    private void checkSchemas() {
+        if (state.get() != Lifecycle.STARTED || !client.getZookeeperClient().isConnected()) {
+            return;
+        }
+        try {
+            List<String> newer = NewerSchemas.find(client, paths);
+            if (!newer.isEmpty() && refusal == null) {
+                refuse(newer);
+            } else if (newer.isEmpty() && refusal != null) {
+                rejoin();
+            }
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.debug("could not look for records of a newer schema; retrying in {}ms", SCHEMA_CHECK_MS, e);
+        }
+    }
+
+    /**
+     * Leaves the election: an agent must not lead a cluster whose records it cannot read. If ACTIVE,
+     * it hands leadership over as on close (removes {@code active}, closes the latch); the scheduler
+     * is not touched: the supervisor holds an assignment of a newer major as it is.
+     */
+    private void refuse(List<String> newer) throws IOException {
+        refusal = String.join(", ", newer);
+        LOG.error(
+                "refusing to become ACTIVE: {} written by a newer asfc (this agent writes schema {} and reads up to {}.x);"
+                        + " upgrade this agent (docs/UPGRADE.md)",
+                refusal,
+                SchemaVersion.CURRENT,
+                SchemaVersion.CURRENT.major());
+        metrics.newerSchema(true);
+        events.record(
+                "newer-schema",
+                nodeId + " refuses to become ACTIVE (schema " + SchemaVersion.CURRENT + "): " + refusal);
+        Lease lease = current.getAndSet(null);
+        if (lease != null) {
+            removeActive(lease);
+            last = null;
+            LOG.warn("STANDBY: left the election at epoch {} (a newer major schema)", lease.epoch());
+            notifyRole(Optional.empty());
+        }
+        closeLatch(latch);
+    }
+
+    private void rejoin() {
+        LOG.info("no record of a newer major schema is left ({} was): {} rejoins the election", refusal, nodeId);
+        events.record("newer-schema-gone", nodeId + " rejoins the election");
+        metrics.newerSchema(false);
+        refusal = null;
+        if (state.get() != Lifecycle.STARTED) {
+            return;
+        }
+        LeaderLatch fresh = newLatch();
+        latch = fresh;
+        ZkException.call(paths.leader(), () -> {
+            fresh.start();
+            return null;
+        });
+    }
+
+    private void removeActive(Lease lease) {
+        if (!client.getZookeeperClient().isConnected()) {
+            return;
+        }
+        try {
+            writer.commit(lease, List.of(writer.ops().delete().forPath(paths.active())));
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            LOG.debug("could not remove {}; it goes with the session", paths.active(), e);
         }
     }
 
@@ -271,20 +370,22 @@ public final class Election implements Closeable {
         }
         client.getConnectionStateListenable().removeListener(connectionListener);
         Lease lease = current.get();
-        if (lease != null && client.getZookeeperClient().isConnected()) {
-            try {
-                writer.commit(lease, List.of(writer.ops().delete().forPath(paths.active())));
-            } catch (Exception e) {
-                Threads.checkInterrupted(e);
-                LOG.debug("could not remove {} on close; it goes with the session", paths.active(), e);
-            }
+        if (lease != null) {
+            removeActive(lease);
         }
-        latch.close();
+        closeLatch(latch);
         executor.shutdown();
         try {
             executor.awaitTermination(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        closeLatch(latch); // a rejoin that raced with this close
+    }
+
+    private static void closeLatch(LeaderLatch l) throws IOException {
+        if (l.getState() == LeaderLatch.State.STARTED) {
+            l.close(); // not twice: a refusing agent closed it already
         }
     }
 }

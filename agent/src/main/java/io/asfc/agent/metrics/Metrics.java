@@ -80,6 +80,7 @@ public final class Metrics {
 
     private final Gauge roleGauge;
     private final Gauge zkGauge;
+    private final Gauge newerSchemaGauge;
     private final Counter leadershipChanges;
     private final Counter starts;
     private final Counter restarts;
@@ -140,6 +141,11 @@ public final class Metrics {
                 .name("asfc_zookeeper_connection_state")
                 .help("1 for the current state of this agent's ZooKeeper connection, 0 for the others")
                 .labelNames("state")
+                .register(registry);
+        newerSchemaGauge = Gauge.builder()
+                .name("asfc_newer_schema")
+                .help("1 while this agent refuses to become ACTIVE because the cluster holds records of a newer"
+                        + " major schema (docs/UPGRADE.md), else 0")
                 .register(registry);
         leadershipChanges =
                 counter("asfc_leadership_changes", "Times this agent became ACTIVE or stopped being ACTIVE");
@@ -290,6 +296,11 @@ public final class Metrics {
         if (began != NONE) {
             failoverSeconds.observe(secondsSince(began));
         }
+    }
+
+    /** This agent refuses (true) or no longer refuses to become ACTIVE over records of a newer major schema. */
+    public void newerSchema(boolean refusing) {
+        newerSchemaGauge.set(refusing ? 1 : 0);
     }
 
     /** This agent stopped its local scheduler because ZooKeeper was unreachable for self-fence-after (S4). */

@@ -126,10 +126,14 @@ final class Reconciler {
             Znode<Assignment> assignment = read.assignment();
             LocalStatus status = runner.status();
             boolean mine = read.names(nodeId);
-            Step step = Step.decide(read.paused(), assignment.state() == Znode.State.MALFORMED, mine, status.running());
+            // A newer major's assignment or control is held like garbage: never started on (S3),
+            // never stopped for (no restart; the leave-rule gets no proof from this agent either).
+            boolean unreadable = assignment.unreadable() || read.control().state() == Znode.State.NEWER;
+            Step step = Step.decide(read.paused(), unreadable, mine, status.running());
             if (step == Step.HOLD) {
                 report(status);
-                return; // paused: no agent starts or stops anything; S5: unreadable data is never acted on
+                return; // paused: no agent starts or stops anything; S5: unreadable data is never acted on,
+                // nor is a record of a newer major schema (docs/UPGRADE.md)
             }
             if (!status.running() && state.expectRunning() && !state.stopping()) {
                 // Seen here, in order, whatever woke us: counted once, before any restart.

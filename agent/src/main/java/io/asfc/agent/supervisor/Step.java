@@ -2,7 +2,7 @@ package io.asfc.agent.supervisor;
 
 /** What the reconciler does about the local scheduler, decided from a fresh read without effects. */
 enum Step {
-    /** Paused, or the assignment is unreadable (S5): neither start nor stop. */
+    /** Paused, or the assignment is unreadable (S5) or of a newer major schema: neither start nor stop. */
     HOLD,
     /** Running here, but assigned elsewhere or to nobody: stopping is always allowed. */
     STOP,
@@ -15,7 +15,7 @@ enum Step {
 
     /**
      * @param paused the control record pauses the cluster
-     * @param malformed the assignment could not be read
+     * @param malformed the assignment (or control) could not be read, or is of a newer major schema
      * @param mine the assignment names this node
      * @param running the scheduler runs on this host
      */

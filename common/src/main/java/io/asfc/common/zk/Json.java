@@ -2,9 +2,11 @@ package io.asfc.common.zk;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,8 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The UTF-8 JSON of every znode. Decoding never throws: malformed or invalid data (for example
- * written by hand with zkCli) is logged with its path and read as absent (S5).
+ * The UTF-8 JSON of every znode. Every record is written with its {@link SchemaVersion} first.
+ * Decoding never throws: malformed or invalid data (for example written by hand with zkCli) is
+ * logged with its path and read as absent (S5); so is a record of a newer major schema, which
+ * {@link #read} tells apart from garbage.
  */
 public final class Json {
     private static final Logger LOG = LoggerFactory.getLogger(Json.class);
@@ -44,10 +48,18 @@ public final class Json {
         return MAPPER;
     }
 
+    /** The record as JSON, with {@code "schemaVersion": "}{@link SchemaVersion#CURRENT}{@code "} first. */
     public static byte[] encode(Object value) {
         try {
-            return MAPPER.writeValueAsBytes(value);
-        } catch (JsonProcessingException e) {
+            JsonNode tree = MAPPER.valueToTree(value);
+            if (!tree.isObject()) {
+                return MAPPER.writeValueAsBytes(tree);
+            }
+            ObjectNode versioned = MAPPER.createObjectNode();
+            versioned.put(SchemaVersion.FIELD, SchemaVersion.CURRENT.toString());
+            versioned.setAll((ObjectNode) tree);
+            return MAPPER.writeValueAsBytes(versioned);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
             throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName() + " as JSON", e);
         }
     }
@@ -60,17 +72,54 @@ public final class Json {
         }
     }
 
-    /** The decoded value, or empty (with a WARN naming the path) when the data is missing or malformed. */
+    /**
+     * The decoded value, or empty (with a WARN naming the path) when the data is missing, malformed,
+     * or of a newer major schema.
+     */
     public static <T> Optional<T> decode(String path, byte[] data, Class<T> type) {
+        return Optional.ofNullable(read(path, data, type).value());
+    }
+
+    /**
+     * The record in {@code data}, of this major schema or an older one, with its version; or why there
+     * is none: malformed (logged once), or of a newer major (logged once, not to be acted on).
+     * Unknown fields, e.g. those of a newer minor, are ignored. Never throws.
+     */
+    public static <T> Decoded<T> read(String path, byte[] data, Class<T> type) {
         if (data == null || data.length == 0) {
             warnOnce(path, data, "ignoring empty data in {} (expected {} JSON){}", type, "");
-            return Optional.empty();
+            return Decoded.malformed();
         }
         try {
-            return Optional.of(MAPPER.readValue(data, type));
+            JsonNode tree = MAPPER.readTree(data);
+            if (tree == null || !tree.isObject()) {
+                warnOnce(path, data, "ignoring malformed data in {} (expected {} JSON): {}", type, "not an object");
+                return Decoded.malformed();
+            }
+            Optional<SchemaVersion> schema = SchemaVersion.of(tree);
+            if (schema.isEmpty()) {
+                warnOnce(
+                        path,
+                        data,
+                        "ignoring malformed data in {} (expected {} JSON): {}",
+                        type,
+                        "invalid " + SchemaVersion.FIELD + " " + tree.get(SchemaVersion.FIELD));
+                return Decoded.malformed();
+            }
+            if (schema.get().refusedBy(SchemaVersion.CURRENT)) {
+                warnOnce(
+                        path,
+                        data,
+                        "not acting on {}: a {} of schema " + schema.get() + ", written by a newer asfc; this agent"
+                                + " reads up to schema " + SchemaVersion.CURRENT.major() + ".x{}",
+                        type,
+                        " (docs/UPGRADE.md)");
+                return Decoded.newer(schema.get());
+            }
+            return Decoded.read(MAPPER.treeToValue(tree, type), schema.get());
         } catch (IOException | IllegalArgumentException e) {
             warnOnce(path, data, "ignoring malformed data in {} (expected {} JSON): {}", type, reason(e));
-            return Optional.empty();
+            return Decoded.malformed();
         }
     }
 
