@@ -11,12 +11,15 @@ import io.asfc.agent.metrics.Loop;
 import io.asfc.agent.metrics.Metrics;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
+import io.asfc.common.config.FencingEntry;
+import io.asfc.common.process.TreeStopper;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshTarget;
 import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -103,6 +106,7 @@ public final class Controller implements Closeable {
             Alerter alerter,
             Optional<RemoteScheduler> remote,
             Function<String, SshTarget> targets,
+            FencingSite fencingSite,
             Metrics metrics,
             Clock clock,
             LongSupplier nanoTime,
@@ -138,8 +142,9 @@ public final class Controller implements Closeable {
                 memory);
         this.agentless = new AgentlessSupervisor(
                 policy, tuning, sshOps, nodeOps, sweeper, streak, events, metrics, nanoTime, () -> lease, this::wake);
+        Fencing fencing = fencing(tuning, fencingSite, writer, paths, nanoTime);
         this.hostStops = new HostStopper(
-                policy, tuning, sshOps, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
+                policy, tuning, fencing, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
         this.effects = new Effects(
                 client,
                 paths,
@@ -155,7 +160,7 @@ public final class Controller implements Closeable {
                 policy,
                 new LeaveRule.Terms(
                         policy::isAgentless,
-                        sshOps != null,
+                        fencing.available(),
                         tuning.onUnfenceable(),
                         tuning.takeoverGrace().toNanos()),
                 tuning.sweep().toNanos(),
@@ -165,6 +170,25 @@ public final class Controller implements Closeable {
                 CuratorCache.build(client, paths.agents()),
                 CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
                 CuratorCache.build(client, paths.control(), CuratorCache.Options.SINGLE_NODE_CACHE));
+    }
+
+    /** The methods of {@code controller.fencing} in order; {@code ssh} only while SSH is on. */
+    private Fencing fencing(
+            Tuning tuning, FencingSite site, FencedWriter writer, ZkPaths paths, LongSupplier nanoTime) {
+        List<FencingMethod> methods = new ArrayList<>();
+        TreeStopper stopper = new TreeStopper(nanoTime);
+        // a fenced transaction that writes nothing: it commits only while this leadership holds
+        ShellFencing.LeaseProof proof =
+                l -> writer.commit(l, List.of(writer.ops().check().forPath(paths.epoch())));
+        for (int i = 0; i < tuning.fencing().size(); i++) {
+            FencingEntry entry = tuning.fencing().get(i);
+            if (entry.kind() == FencingEntry.Kind.SHELL) {
+                methods.add(new ShellFencing(i + 1, entry.command(), site, proof, stopper));
+            } else if (sshOps != null) {
+                methods.add(new SshFencing(sshOps));
+            }
+        }
+        return new Fencing(methods);
     }
 
     public void start() {

@@ -1,8 +1,10 @@
 package io.asfc.agent.controller;
 
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.FencingEntry;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The controller's timings and thresholds, from config.
@@ -14,6 +16,7 @@ import java.time.Duration;
  * @param alertAfter failed starts in a row before an alert ({@code retry-count-before-alerting})
  * @param quarantineBackoff a node's first quarantine; doubled at each one in a row
  * @param maxQuarantineBackoff the longest quarantine
+ * @param fencing {@code controller.fencing}: how a node's scheduler is confirmed stopped, in order
  */
 public record Tuning(
         Duration step,
@@ -26,7 +29,8 @@ public record Tuning(
         Duration startTimeout,
         int alertAfter,
         Duration quarantineBackoff,
-        Duration maxQuarantineBackoff) {
+        Duration maxQuarantineBackoff,
+        List<FencingEntry> fencing) {
 
     public static Tuning from(AsfcSettings s) {
         return new Tuning(
@@ -40,6 +44,7 @@ public record Tuning(
                 s.scheduler().startTimeout(),
                 s.alerts().retryCountBeforeAlerting(),
                 s.controller().quarantineBackoff(),
-                s.controller().maxQuarantineBackoff());
+                s.controller().maxQuarantineBackoff(),
+                s.controller().fencing());
     }
 }
