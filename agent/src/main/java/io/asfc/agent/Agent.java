@@ -332,7 +332,8 @@ public final class Agent implements Closeable {
     private Optional<RemoteScheduler> remoteScheduler() {
         if (!settings.ssh().enabled()) {
             LOG.warn("ssh.enabled = false: stray schedulers are not swept, and a host whose agent died is not fenced "
-                    + "over SSH (takeover waits takeover-grace and relies on that host's self-fencing)");
+                    + "over SSH (unless a shell: fencing method confirms it stopped, takeover waits takeover-grace"
+                    + " and relies on that host's self-fencing)");
             return Optional.empty();
         }
         sshClient = new SshClient(settings.ssh());

@@ -12,6 +12,7 @@ import io.asfc.agent.metrics.Metrics;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.FencingEntry;
+import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.process.TreeStopper;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshTarget;
@@ -165,7 +166,10 @@ public final class Controller implements Closeable {
                         tuning.takeoverGrace().toNanos()),
                 tuning.sweep().toNanos(),
                 tuning.quarantineBackoff(),
-                tuning.maxQuarantineBackoff());
+                tuning.maxQuarantineBackoff(),
+                tuning.failback() == Failback.TO_PREFERRED
+                        ? FailbackTerms.to(tuning.failbackAfter().toNanos())
+                        : FailbackTerms.OFF);
         this.caches = List.of(
                 CuratorCache.build(client, paths.agents()),
                 CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
@@ -183,7 +187,7 @@ public final class Controller implements Closeable {
         for (int i = 0; i < tuning.fencing().size(); i++) {
             FencingEntry entry = tuning.fencing().get(i);
             if (entry.kind() == FencingEntry.Kind.SHELL) {
-                methods.add(new ShellFencing(i + 1, entry.command(), site, proof, stopper));
+                methods.add(new ShellFencing(entry.label(i + 1), entry.command(), site, proof, stopper));
             } else if (sshOps != null) {
                 methods.add(new SshFencing(sshOps));
             }
@@ -268,7 +272,7 @@ public final class Controller implements Closeable {
             ClusterView view = ClusterView.read(client, paths).withUnreachable(memory.unreachable());
             long now = nanoTime.getAsLong();
             if (!view.paused()) { // while paused only an operator's node request is answered
-                memory.observe(view, policy, now);
+                memory.observe(view, policy, now, agentless.running());
                 streak.countFailures(view);
             }
             List<Action> actions = placement.decide(new Placement.Situation(

@@ -43,9 +43,9 @@ final class ShellFencing implements FencingMethod {
     private final LeaseProof proof;
     private final TreeStopper stopper;
 
-    /** @param position its place in {@code controller.fencing}, from 1: it names the method in logs */
-    ShellFencing(int position, String command, FencingSite site, LeaseProof proof, TreeStopper stopper) {
-        this.name = "shell #" + position + " (" + program(command) + ")";
+    /** @param name how logs and events name it ({@link io.asfc.common.config.FencingEntry#label}) */
+    ShellFencing(String name, String command, FencingSite site, LeaseProof proof, TreeStopper stopper) {
+        this.name = name;
         this.command = command;
         this.site = site;
         this.proof = proof;
@@ -122,11 +122,5 @@ final class ShellFencing implements FencingMethod {
             Thread.currentThread().interrupt();
         }
         process.destroyForcibly();
-    }
-
-    /** The command's first word, unless it sets a variable (which could be a secret): then "sh". */
-    static String program(String command) {
-        String first = command.trim().split("\\s+", 2)[0];
-        return first.contains("=") || first.isEmpty() ? "sh" : first;
     }
 }

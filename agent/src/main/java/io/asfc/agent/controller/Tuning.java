@@ -2,6 +2,7 @@ package io.asfc.agent.controller;
 
 import io.asfc.common.config.AsfcSettings;
 import io.asfc.common.config.FencingEntry;
+import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +18,8 @@ import java.util.List;
  * @param quarantineBackoff a node's first quarantine; doubled at each one in a row
  * @param maxQuarantineBackoff the longest quarantine
  * @param fencing {@code controller.fencing}: how a node's scheduler is confirmed stopped, in order
+ * @param failback whether the scheduler returns to the first node of {@code nodes}
+ * @param failbackAfter how long it runs healthy (and that node is eligible) before it does
  */
 public record Tuning(
         Duration step,
@@ -30,7 +33,9 @@ public record Tuning(
         int alertAfter,
         Duration quarantineBackoff,
         Duration maxQuarantineBackoff,
-        List<FencingEntry> fencing) {
+        List<FencingEntry> fencing,
+        Failback failback,
+        Duration failbackAfter) {
 
     public static Tuning from(AsfcSettings s) {
         return new Tuning(
@@ -45,6 +50,8 @@ public record Tuning(
                 s.alerts().retryCountBeforeAlerting(),
                 s.controller().quarantineBackoff(),
                 s.controller().maxQuarantineBackoff(),
-                s.controller().fencing());
+                s.controller().fencing(),
+                s.controller().failback(),
+                s.controller().failbackAfter());
     }
 }

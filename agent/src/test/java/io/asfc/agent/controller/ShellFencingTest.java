@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.election.Lease;
+import io.asfc.common.config.FencingEntry;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
 import java.nio.file.Files;
@@ -29,7 +30,12 @@ class ShellFencingTest {
 
     private ShellFencing method(String command) {
         FencingSite site = new FencingSite("prod", Map.of("c", "host-c.example")::get, TIMEOUT, dir.resolve("logs"));
-        return new ShellFencing(2, command, site, l -> proofs.incrementAndGet(), new TreeStopper(System::nanoTime));
+        return new ShellFencing(
+                FencingEntry.shell(command).label(2),
+                command,
+                site,
+                l -> proofs.incrementAndGet(),
+                new TreeStopper(System::nanoTime));
     }
 
     @Test
@@ -84,7 +90,7 @@ class ShellFencingTest {
         Path ran = dir.resolve("ran");
         FencingSite site = new FencingSite("prod", n -> n, TIMEOUT, dir);
         ShellFencing method = new ShellFencing(
-                1,
+                "shell #1 (touch)",
                 "touch " + ran,
                 site,
                 l -> {

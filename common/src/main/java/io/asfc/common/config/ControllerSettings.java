@@ -1,5 +1,6 @@
 package io.asfc.common.config;
 
+import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import java.time.Duration;
 import java.util.List;
@@ -16,6 +17,8 @@ import java.util.List;
  *     a config that only raised heartbeat-interval keeps working.
  * @param fencing how the controller confirms a node's scheduler stopped, tried in order until one does
  * @param fencingTimeout how long one {@code shell:} fencing method may run before it is killed (not confirmed)
+ * @param failback whether the scheduler returns to the first node of {@code nodes}
+ * @param failbackAfter how long the scheduler must have run healthy where it is before it fails back
  */
 public record ControllerSettings(
         Duration pollInterval,
@@ -28,7 +31,9 @@ public record ControllerSettings(
         Duration maxQuarantineBackoff,
         Duration heartbeatRefresh,
         List<FencingEntry> fencing,
-        Duration fencingTimeout) {
+        Duration fencingTimeout,
+        Failback failback,
+        Duration failbackAfter) {
     public ControllerSettings {
         fencing = List.copyOf(fencing);
         if (heartbeatRefresh.compareTo(heartbeatInterval) < 0) {

@@ -55,6 +55,19 @@ public record FencingEntry(Kind kind, String command) {
         return Optional.empty();
     }
 
+    /**
+     * How logs, events and {@code check-config} name the method at {@code position} (from 1) of the
+     * list: {@code ssh}, or {@code shell #2 (/usr/local/bin/fence-ipmi)}; never a command's
+     * arguments (they may hold a secret), nor a first word that sets a variable.
+     */
+    public String label(int position) {
+        if (kind == Kind.SSH) {
+            return "ssh";
+        }
+        String first = command.split("\\s+", 2)[0];
+        return "shell #" + position + " (" + (first.contains("=") ? "sh" : first) + ")";
+    }
+
     @Override
     public String toString() {
         return kind == Kind.SSH ? "ssh" : SHELL_PREFIX + command;

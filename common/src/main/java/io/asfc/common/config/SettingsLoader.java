@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.config.Modes.ForeignScheduler;
 import io.asfc.common.config.Modes.HealthFormat;
 import io.asfc.common.config.Modes.HostKeyChecking;
@@ -92,7 +93,9 @@ public final class SettingsLoader {
                         r.positiveDuration(k("controller.max-quarantine-backoff")),
                         r.positiveDuration(k("controller.heartbeat-refresh")),
                         fencing(r),
-                        r.positiveDuration(k("controller.fencing-timeout"))),
+                        r.positiveDuration(k("controller.fencing-timeout")),
+                        r.enumValue(k("controller.failback"), Failback.class),
+                        r.positiveDuration(k("controller.failback-after"))),
                 ssh(r),
                 alerts(r),
                 new HttpSettings(

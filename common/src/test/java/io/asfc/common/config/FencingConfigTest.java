@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.asfc.common.config.Modes.Failback;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code asfc.controller.fencing} and {@code fencing-timeout}. */
+/** {@code asfc.controller.fencing}, {@code fencing-timeout}, {@code failback} and {@code failback-after}. */
 class FencingConfigTest {
     private static final String MINIMAL =
             """
@@ -27,11 +28,13 @@ class FencingConfigTest {
     private final SettingsLoader loader = new SettingsLoader(Path.of("/opt/asfc"), () -> "host-a");
 
     @Test
-    void defaultsKeepTodaysBehaviourSshOnly() throws IOException {
+    void defaultsKeepTodaysBehaviourSshOnlyAndNoFailback() throws IOException {
         ControllerSettings c = loader.load(write(MINIMAL)).controller();
 
         assertEquals(List.of(FencingEntry.SSH), c.fencing());
         assertEquals(Duration.ofSeconds(30), c.fencingTimeout());
+        assertEquals(Failback.OFF, c.failback());
+        assertEquals(Duration.ofMinutes(10), c.failbackAfter());
     }
 
     @Test
@@ -43,6 +46,8 @@ class FencingConfigTest {
                         asfc.controller {
                           fencing = [ssh, "shell:/usr/local/bin/fence-ipmi $ASFC_HOST", "shell: /bin/true "]
                           fencing-timeout = 7s
+                          failback = to-preferred
+                          failback-after = 3s
                         }
                         """))
                 .controller();
@@ -54,6 +59,8 @@ class FencingConfigTest {
                         FencingEntry.shell("/bin/true")),
                 c.fencing());
         assertEquals(Duration.ofSeconds(7), c.fencingTimeout());
+        assertEquals(Failback.TO_PREFERRED, c.failback());
+        assertEquals(Duration.ofSeconds(3), c.failbackAfter());
     }
 
     @Test
@@ -76,6 +83,14 @@ class FencingConfigTest {
         assertTrue(single(write(MINIMAL + "asfc.controller.fencing = []\n"))
                 .message()
                 .contains("at least one"));
+    }
+
+    @Test
+    void badFailbackValueListsTheAllowedOnes() throws IOException {
+        ConfigProblem p = single(write(MINIMAL + "asfc.controller.failback = always\n"));
+
+        assertEquals("asfc.controller.failback", p.key());
+        assertTrue(p.message().contains("off | to-preferred"), p.message());
     }
 
     private ConfigProblem single(Path file) {
