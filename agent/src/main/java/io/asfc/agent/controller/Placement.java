@@ -54,6 +54,10 @@ final class Placement {
             Map<String, Integer> agentlessFailures,
             Set<String> agentlessRunning) {
 
+        Situation withMemory(ControllerMemory other) {
+            return new Situation(view, other, epoch, nowNanos, nowMillis, busy, agentlessFailures, agentlessRunning);
+        }
+
         Situation withView(ClusterView changed) {
             return new Situation(
                     changed, memory, epoch, nowNanos, nowMillis, busy, agentlessFailures, agentlessRunning);

@@ -94,6 +94,16 @@ class FailbackTest {
                                 .unreachable("x"),
                         AFTER * 9,
                         "Supervise(x)"),
+                row(
+                        "a node lifted for one attempt (not quarantined, not cordoned) does not hold it back",
+                        onB().trial("c", 3, 1),
+                        AFTER,
+                        "Supervise(-) MoveCompleted BeginMove(b->a FAILBACK)"),
+                row(
+                        "a record of a node that is neither quarantined nor cordoned does not hold it back",
+                        onB().record(new io.asfc.common.zk.NodeRecord("c", false, 0, null, null)),
+                        AFTER,
+                        "Supervise(-) MoveCompleted BeginMove(b->a FAILBACK)"),
                 row("never while the cluster is paused", onB().paused(), AFTER * 9, ""));
     }
 
@@ -165,6 +175,37 @@ class FailbackTest {
                 BACKOFF,
                 MAX_BACKOFF,
                 FailbackTerms.to(AFTER));
+        assertEquals("Supervise(-) MoveCompleted", PlacementTest.render(placement.decide(PlacementTest.situation(w))));
+    }
+
+    @Test
+    void theViewOfNowDecidesNotTheClocks() {
+        World before = onB();
+        World now = onB().cordoned("a");
+        before.memory().observe(before.view(), POLICY, NOW - AFTER * 9, Set.of());
+
+        assertEquals(
+                "Supervise(-) MoveCompleted",
+                PlacementTest.render(placement(FailbackTerms.to(AFTER))
+                        .decide(PlacementTest.situation(now).withMemory(before.memory()))),
+                "a was cordoned after the last look: no failback to it");
+    }
+
+    @Test
+    void neverToAnAgentlessPreferredNode() {
+        Policy agentlessFirst = new Policy(List.of("x", "b"), Set.of("x"), 3);
+        World w = new World().assigned("b", EPOCH).agent("b", running(0));
+        w.memory().observe(w.view(), agentlessFirst, NOW - AFTER * 9, Set.of());
+        w.memory().observe(w.view(), agentlessFirst, NOW, Set.of());
+        Placement placement = new Placement(
+                agentlessFirst,
+                new LeaveRule.Terms(
+                        agentlessFirst::isAgentless, true, io.asfc.common.config.Modes.OnUnfenceable.PROCEED, GRACE),
+                POLL,
+                BACKOFF,
+                MAX_BACKOFF,
+                FailbackTerms.to(AFTER));
+
         assertEquals("Supervise(-) MoveCompleted", PlacementTest.render(placement.decide(PlacementTest.situation(w))));
     }
 

@@ -55,11 +55,35 @@ class FencingChainTest {
     }
 
     @Test
+    void anInterruptedChainStopsAtOnce() {
+        FencingMethod interrupted = new FencingMethod() {
+            @Override
+            public String name() {
+                return "ipmi";
+            }
+
+            @Override
+            public Outcome fence(Lease lease, String node, long generation) {
+                Thread.currentThread().interrupt(); // the controller is closing
+                return new Outcome(false, "interrupted");
+            }
+        };
+        Fencing fencing = new Fencing(List.of(interrupted, method("pdu", true)));
+
+        FencingMethod.Outcome outcome = fencing.fence(LEASE, "c", 42);
+
+        assertTrue(Thread.interrupted(), "the interrupt is kept");
+        assertFalse(outcome.confirmed());
+        assertEquals("ipmi: interrupted", outcome.detail());
+        assertEquals(List.of(), tried, "pdu is not tried");
+    }
+
+    @Test
     void withoutMethodsNothingIsAvailableOrConfirmed() {
         Fencing none = new Fencing(List.of());
 
         assertFalse(none.available());
-        assertFalse(none.fence(LEASE, "c", 1).confirmed());
+        assertEquals(new FencingMethod.Outcome(false, "no fencing method is configured"), none.fence(LEASE, "c", 1));
         assertTrue(new Fencing(List.of(method("ssh", true))).available());
     }
 }
