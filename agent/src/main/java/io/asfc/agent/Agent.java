@@ -4,6 +4,7 @@ import io.asfc.agent.alerts.Alerter;
 import io.asfc.agent.alerts.EmailAlerter;
 import io.asfc.agent.cluster.ClusterReader;
 import io.asfc.agent.controller.Controller;
+import io.asfc.agent.controller.FencingSite;
 import io.asfc.agent.controller.Policy;
 import io.asfc.agent.controller.Tuning;
 import io.asfc.agent.election.Election;
@@ -204,6 +205,11 @@ public final class Agent implements Closeable {
                 alerter,
                 remoteScheduler(),
                 node -> SshTarget.of(settings, node),
+                new FencingSite(
+                        settings.cluster(),
+                        settings::hostOf,
+                        settings.controller().fencingTimeout(),
+                        dirs.logDir()),
                 metrics,
                 clock,
                 System::nanoTime,
@@ -326,7 +332,8 @@ public final class Agent implements Closeable {
     private Optional<RemoteScheduler> remoteScheduler() {
         if (!settings.ssh().enabled()) {
             LOG.warn("ssh.enabled = false: stray schedulers are not swept, and a host whose agent died is not fenced "
-                    + "over SSH (takeover waits takeover-grace and relies on that host's self-fencing)");
+                    + "over SSH (unless a shell: fencing method confirms it stopped, takeover waits takeover-grace"
+                    + " and relies on that host's self-fencing)");
             return Optional.empty();
         }
         sshClient = new SshClient(settings.ssh());

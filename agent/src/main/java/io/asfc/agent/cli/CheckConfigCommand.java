@@ -2,14 +2,19 @@ package io.asfc.agent.cli;
 
 import io.asfc.common.config.AlertSettings;
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.FencingEntry;
+import io.asfc.common.config.Modes;
 import io.asfc.common.config.SecretFiles;
 import io.asfc.common.config.WatchdogDevice;
 import io.asfc.common.config.ZkSettings;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -72,6 +77,25 @@ final class CheckConfigCommand implements Callable<Integer> {
                         + (s.ssh().passphrase().isEmpty()
                                 ? ""
                                 : ", passphrase " + s.ssh().passphrase()));
+        List<FencingEntry> fencing = s.controller().fencing();
+        row(
+                out,
+                "fencing",
+                IntStream.range(0, fencing.size())
+                                .mapToObj(i -> fencing.get(i).label(i + 1))
+                                .collect(Collectors.joining(", "))
+                        + "; a shell method may run " + human(s.controller().fencingTimeout())
+                        + (s.ssh().enabled() ? "" : " (ssh is skipped: ssh.enabled = false)"));
+        row(
+                out,
+                "failback",
+                s.controller().failback() == Modes.Failback.OFF
+                        ? "off"
+                        : "to "
+                                + (s.nodes().isEmpty()
+                                        ? "(none: nodes is empty)"
+                                        : s.nodes().get(0)) + " after "
+                                + human(s.controller().failbackAfter()) + " healthy");
         AlertSettings.Email mail = s.alerts().email();
         row(
                 out,

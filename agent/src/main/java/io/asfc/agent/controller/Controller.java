@@ -13,12 +13,16 @@ import io.asfc.agent.metrics.Loop;
 import io.asfc.agent.metrics.Metrics;
 import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
+import io.asfc.common.config.FencingEntry;
+import io.asfc.common.config.Modes.Failback;
+import io.asfc.common.process.TreeStopper;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshTarget;
 import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -105,6 +109,7 @@ public final class Controller implements Closeable {
             Alerter alerter,
             Optional<RemoteScheduler> remote,
             Function<String, SshTarget> targets,
+            FencingSite fencingSite,
             Metrics metrics,
             Clock clock,
             LongSupplier nanoTime,
@@ -140,8 +145,9 @@ public final class Controller implements Closeable {
                 memory);
         this.agentless = new AgentlessSupervisor(
                 policy, tuning, sshOps, nodeOps, sweeper, streak, events, metrics, nanoTime, () -> lease, this::wake);
+        Fencing fencing = fencing(tuning, fencingSite, writer, paths, nanoTime);
         this.hostStops = new HostStopper(
-                policy, tuning, sshOps, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
+                policy, tuning, fencing, nodeOps, events, alerter, nanoTime, () -> lease, this::wake, memory);
         this.effects = new Effects(
                 client,
                 paths,
@@ -157,16 +163,38 @@ public final class Controller implements Closeable {
                 policy,
                 new LeaveRule.Terms(
                         policy::isAgentless,
-                        sshOps != null,
+                        fencing.available(),
                         tuning.onUnfenceable(),
                         tuning.takeoverGrace().toNanos()),
                 tuning.sweep().toNanos(),
                 tuning.quarantineBackoff(),
-                tuning.maxQuarantineBackoff());
+                tuning.maxQuarantineBackoff(),
+                tuning.failback() == Failback.TO_PREFERRED
+                        ? FailbackTerms.to(tuning.failbackAfter().toNanos())
+                        : FailbackTerms.OFF);
         this.caches = List.of(
                 CuratorCache.build(client, paths.agents()),
                 CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
                 CuratorCache.build(client, paths.control(), CuratorCache.Options.SINGLE_NODE_CACHE));
+    }
+
+    /** The methods of {@code controller.fencing} in order; {@code ssh} only while SSH is on. */
+    private Fencing fencing(
+            Tuning tuning, FencingSite site, FencedWriter writer, ZkPaths paths, LongSupplier nanoTime) {
+        List<FencingMethod> methods = new ArrayList<>();
+        TreeStopper stopper = new TreeStopper(nanoTime);
+        // a fenced transaction that writes nothing: it commits only while this leadership holds
+        ShellFencing.LeaseProof proof =
+                l -> writer.commit(l, List.of(writer.ops().check().forPath(paths.epoch())));
+        for (int i = 0; i < tuning.fencing().size(); i++) {
+            FencingEntry entry = tuning.fencing().get(i);
+            if (entry.kind() == FencingEntry.Kind.SHELL) {
+                methods.add(new ShellFencing(entry.label(i + 1), entry.command(), site, proof, stopper));
+            } else if (sshOps != null) {
+                methods.add(new SshFencing(sshOps));
+            }
+        }
+        return new Fencing(methods);
     }
 
     public void start() {
@@ -253,7 +281,7 @@ public final class Controller implements Closeable {
             ClusterView view = ClusterView.of(znodes).withUnreachable(memory.unreachable());
             long now = nanoTime.getAsLong();
             if (!view.paused()) { // while paused only an operator's node request is answered
-                memory.observe(view, policy, now);
+                memory.observe(view, policy, now, agentless.running());
                 streak.countFailures(view);
             }
             List<Action> actions = placement.decide(new Placement.Situation(

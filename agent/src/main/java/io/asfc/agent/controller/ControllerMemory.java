@@ -1,11 +1,13 @@
 package io.asfc.agent.controller;
 
 import io.asfc.agent.metrics.Metrics.FailoverReason;
+import io.asfc.common.zk.AgentRecord;
 import io.asfc.common.zk.Assignment;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one leader saw and did during its term, and only during it: a new term starts empty, so
@@ -31,13 +33,48 @@ final class ControllerMemory {
     private final Map<String, Long> missingSince = new HashMap<>();
     private final Map<String, HostStop> hostStops = new HashMap<>();
     private final Map<String, String> unreachable = new LinkedHashMap<>();
+    /** For failback: since when each node has been eligible, without a break this leader saw. */
+    private final Map<String, Long> eligibleSince = new HashMap<>();
+    /** For failback: the node this leader has seen run the scheduler healthy without a break, and since when. */
+    private String healthyNode;
+
+    private long healthySince;
     /** Why this leader began the move under way, for the failover metric; null when another leader did. */
     private FailoverReason moveReason;
     /** Whether the no-eligible-node alert went out and no assignment has followed it. */
     private boolean noEligibleReported;
 
-    /** When {@code agents/<node>} is absent, for (c): from when this leader first saw it so. */
+    /** {@link #observe(ClusterView, Policy, long, Set)} with no agentless scheduler seen running. */
     void observe(ClusterView view, Policy policy, long now) {
+        observe(view, policy, now, Set.of());
+    }
+
+    /**
+     * When {@code agents/<node>} is absent, for (c): from when this leader first saw it so. And for
+     * failback: since when each node is eligible, and since when the assigned node runs the scheduler
+     * healthy (its agent says so; an agentless node, while the leader last saw it running).
+     *
+     * @param agentlessRunning agentless nodes whose scheduler the leader last saw running
+     */
+    void observe(ClusterView view, Policy policy, long now, Set<String> agentlessRunning) {
+        for (String node : policy.order(view)) {
+            if (policy.eligible(view, node)) {
+                eligibleSince.putIfAbsent(node, now);
+            } else {
+                eligibleSince.remove(node);
+            }
+        }
+        String holder = view.assignment().present() ? view.assignment().value().node() : null;
+        AgentRecord agent = holder == null ? null : view.agent(holder);
+        boolean healthy = agent != null
+                ? agent.scheduler().running() && agent.scheduler().healthy()
+                : holder != null && policy.isAgentless(holder) && agentlessRunning.contains(holder);
+        if (!healthy) {
+            healthyNode = null;
+        } else if (!holder.equals(healthyNode)) {
+            healthyNode = holder;
+            healthySince = now;
+        }
         for (String node : policy.order(view)) {
             if (view.agents().containsKey(node)) {
                 seenPresent(node);
@@ -53,6 +90,16 @@ final class ControllerMemory {
                 }
             }
         }
+    }
+
+    /** Since when this leader has seen {@code node} run the scheduler healthy without a break, or null. */
+    Long healthySince(String node) {
+        return node.equals(healthyNode) ? healthySince : null;
+    }
+
+    /** Since when this leader has seen {@code node} eligible without a break, or null. */
+    Long eligibleSince(String node) {
+        return eligibleSince.get(node);
     }
 
     /** When this leader first saw {@code agents/<node>} absent (monotonic nanos), or null. */

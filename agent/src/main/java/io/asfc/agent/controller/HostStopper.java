@@ -14,9 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Host stops, clause (b) of the leave-rule: stops a node's scheduler over SSH ({@link
- * SshOps#hostStop}) under this leader's lease, on the node's serial queue, and records the
- * result in the term's {@link ControllerMemory}, where {@link LeaveRule} reads it. It also reports,
+ * Host stops, clause (b) of the leave-rule: confirms a node's scheduler stopped with the configured
+ * fencing methods ({@link Fencing}: {@code ssh}, {@code shell:<command>}, in order until one
+ * confirms) under this leader's lease, on the node's serial queue, and records the result in the
+ * term's {@link ControllerMemory}, where {@link LeaveRule} reads it. It also reports,
  * once per episode, a node that cannot be stopped (alert {@code unfenceable}) and a node the
  * scheduler cannot leave (event {@code move-blocked}). The {@link Controller} decides when to stop
  * a host; this class does it.
@@ -30,8 +31,8 @@ final class HostStopper {
 
     private final Policy policy;
     private final Tuning tuning;
-    /** Null when {@code ssh.enabled = false}: then no host is stopped, and the leave-rule never asks. */
-    private final SshOps sshOps;
+    /** With no method available (only {@code ssh}, and SSH off) the leave-rule never asks for a stop. */
+    private final Fencing fencing;
 
     private final NodeOps nodeOps;
     private final EventLog events;
@@ -52,7 +53,7 @@ final class HostStopper {
     HostStopper(
             Policy policy,
             Tuning tuning,
-            SshOps sshOps,
+            Fencing fencing,
             NodeOps nodeOps,
             EventLog events,
             Alerter alerter,
@@ -62,7 +63,7 @@ final class HostStopper {
             ControllerMemory memory) {
         this.policy = policy;
         this.tuning = tuning;
-        this.sshOps = sshOps;
+        this.fencing = fencing;
         this.nodeOps = nodeOps;
         this.events = events;
         this.alerter = alerter;
@@ -80,18 +81,18 @@ final class HostStopper {
     }
 
     /**
-     * HostStop: stops the node's scheduler over SSH, under this lease, on the node's serial queue,
-     * for the unassignment of {@code generation}.
+     * HostStop: confirms the node's scheduler stopped with the fencing methods, under this lease, on
+     * the node's serial queue, for the unassignment of {@code generation}.
      */
     void stop(Lease l, String node, long generation) {
         memory.hostStopQueued(node, generation, nanoTime.getAsLong());
-        LOG.info("stopping the scheduler on {} over SSH (host stop)", node);
+        LOG.info("fencing {}: stopping its scheduler (host stop)", node);
         nodeOps.submit(
                 node,
                 "host stop",
-                () -> sshOps.hostStop(l, node),
-                e -> new SshOps.HostStopped(node, null, e),
-                result -> hostStopped(l, result));
+                () -> fencing.fence(l, node, generation),
+                e -> new FencingMethod.Outcome(false, "failed: " + e.getMessage()),
+                result -> hostStopped(l, node, result));
     }
 
     /** The scheduler cannot leave {@code node}, for {@code why}: logged and recorded once per episode. */
@@ -102,25 +103,24 @@ final class HostStopper {
         }
     }
 
-    private void hostStopped(Lease l, SshOps.HostStopped result) {
-        String node = result.node();
+    private void hostStopped(Lease l, String node, FencingMethod.Outcome result) {
         if (currentLease.get() != l) {
             return; // a deposed leader's stop proves nothing to its successor
         }
-        memory.hostStopDone(node, result.ok(), result.describe(), nanoTime.getAsLong());
-        if (result.ok()) {
-            events.record("host-stopped", node + ": " + result.describe());
+        memory.hostStopDone(node, result.confirmed(), result.detail(), nanoTime.getAsLong());
+        if (result.confirmed()) {
+            events.record("host-stopped", node + ": " + result.detail());
             if (unfenceableLogged.remove(node)) {
-                alerter.recovered(AlertKind.UNFENCEABLE, node, node + " could be stopped over SSH again");
+                alerter.recovered(AlertKind.UNFENCEABLE, node, node + " could be fenced again");
             }
             blockedReported.remove(node);
         } else if (unfenceableLogged.add(node)) { // once per episode
-            LOG.error("cannot stop the scheduler on {} over SSH: {}", node, result.describe());
-            events.record("unfenceable", node + ": " + result.describe());
+            LOG.error("no fencing method confirmed the scheduler on {} stopped: {}", node, result.detail());
+            events.record("unfenceable", node + ": " + result.detail());
             alerter.raise(new Alert(
                     AlertKind.UNFENCEABLE,
                     node,
-                    "cannot stop the scheduler on " + node + " over SSH: " + result.describe(),
+                    "no fencing method confirmed the scheduler on " + node + " stopped: " + result.detail(),
                     policy.isAgentless(node)
                             ? node + " is agentless: it keeps the assignment until it can be stopped"
                             : tuning.onUnfenceable() == OnUnfenceable.WAIT

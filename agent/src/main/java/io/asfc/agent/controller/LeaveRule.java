@@ -19,17 +19,21 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>(a) X's agent reports {@code running = false, starting = false, observed >= G}: it has
  *       seen the unassignment and acted on it; or
- *   <li>(b) this leader, under its lease, stopped X's scheduler over SSH after G was written; or
- *   <li>(c) X is a node with an agent, {@code agents/X} is absent, stopping it over SSH failed (or
- *       SSH is disabled), {@code on-unfenceable = proceed}, and {@code takeover-grace} has passed
- *       since this leader first saw {@code agents/X} absent. Never for an agentless node.
+ *   <li>(b) this leader, under its lease, confirmed X's scheduler stopped by fencing after G was
+ *       written: one of the methods of {@code controller.fencing} ({@code ssh}, {@code shell:<cmd>})
+ *       confirmed it ({@link HostStopper}); or
+ *   <li>(c) X is a node with an agent, {@code agents/X} is absent, no fencing method confirmed it
+ *       (or none is available: only {@code ssh}, and SSH is disabled), {@code on-unfenceable =
+ *       proceed}, and {@code takeover-grace} has passed since this leader first saw {@code agents/X}
+ *       absent. Never for an agentless node.
  * </ul>
  */
 final class LeaveRule {
     /**
      * What the rule needs to know of the configuration.
      *
-     * @param canHostStop whether SSH can stop a scheduler on another host ({@code ssh.enabled})
+     * @param canHostStop whether any fencing method can run ({@code controller.fencing}; {@code ssh}
+     *     counts only while {@code ssh.enabled})
      */
     record Terms(Predicate<String> agentless, boolean canHostStop, OnUnfenceable onUnfenceable, long graceNanos) {}
 
@@ -46,7 +50,7 @@ final class LeaveRule {
     /** Wait for the node's live agent to report what it did (its report wakes the leader). */
     record AwaitReport(String node, String why) implements Verdict {}
 
-    /** Stop the node's scheduler over SSH (unless a stop is in flight), then ask again. */
+    /** Fence the node: stop its scheduler (unless a stop is in flight), then ask again. */
     record NeedHostStop(String node, String why) implements Verdict {}
 
     /** (c) will hold at {@code atNanos}, unless something else does first. */
@@ -80,7 +84,7 @@ final class LeaveRule {
         Znode<AgentRecord> agent = view.agents().get(node);
         ControllerMemory.HostStop stop = memory.hostStop(node);
         if (stop != null && stop.provesStoppedSince(generation)) {
-            return new Left(node, "(b) stopped over SSH by this leader: " + stop.detail());
+            return new Left(node, "(b) this leader confirmed it stopped by fencing: " + stop.detail());
         }
         if (agent != null) {
             if (agent.present() && agent.value().scheduler().provesStoppedSince(generation)) {
@@ -92,9 +96,11 @@ final class LeaveRule {
                             + (agent.present() ? "" : " (its record is unreadable)"));
         }
         if (terms.canHostStop() && (stop == null || stop.inFlight() || stop.generation() < generation)) {
-            return new NeedHostStop(node, node + " has no live agent: stopping its scheduler over SSH");
+            return new NeedHostStop(node, node + " has no live agent: fencing it");
         }
-        String failed = terms.canHostStop() ? "could not stop it over SSH (" + stop.detail() + ")" : "SSH is disabled";
+        String failed = terms.canHostStop()
+                ? "no fencing method confirmed it stopped (" + stop.detail() + ")"
+                : "no fencing method is available (SSH is disabled)";
         if (terms.agentless().test(node)) {
             return new Blocked(
                     node,

@@ -31,6 +31,10 @@ final class MoveReports {
         if (move.from() != null) {
             metrics.failoverBegan();
         }
+        if (move.why() == Metrics.FailoverReason.FAILBACK) {
+            LOG.info("failing back from {} to {}", move.from(), move.to());
+            events.record("failback", "from " + move.from() + " to " + move.to() + ": " + move.reason());
+        }
     }
 
     /** The scheduler was assigned to {@code node}. */

@@ -54,6 +54,10 @@ final class Placement {
             Map<String, Integer> agentlessFailures,
             Set<String> agentlessRunning) {
 
+        Situation withMemory(ControllerMemory other) {
+            return new Situation(view, other, epoch, nowNanos, nowMillis, busy, agentlessFailures, agentlessRunning);
+        }
+
         Situation withView(ClusterView changed) {
             return new Situation(
                     changed, memory, epoch, nowNanos, nowMillis, busy, agentlessFailures, agentlessRunning);
@@ -68,13 +72,26 @@ final class Placement {
 
     private final Quarantines quarantines;
     private final NodeRequests requests;
+    private final FailbackTerms failback;
+
+    /** Without failback ({@code controller.failback = off}). */
+    Placement(Policy policy, LeaveRule.Terms terms, long retryStopNanos, Duration backoff, Duration maxBackoff) {
+        this(policy, terms, retryStopNanos, backoff, maxBackoff, FailbackTerms.OFF);
+    }
 
     /**
      * @param backoff the first quarantine of a node ({@code quarantine-backoff}), doubled at each
      *     one in a row up to {@code maxBackoff}
      */
-    Placement(Policy policy, LeaveRule.Terms terms, long retryStopNanos, Duration backoff, Duration maxBackoff) {
+    Placement(
+            Policy policy,
+            LeaveRule.Terms terms,
+            long retryStopNanos,
+            Duration backoff,
+            Duration maxBackoff,
+            FailbackTerms failback) {
         this.policy = policy;
+        this.failback = failback;
         this.terms = terms;
         this.retryStopNanos = retryStopNanos;
         this.quarantines = new Quarantines(policy, backoff, maxBackoff);
@@ -192,6 +209,7 @@ final class Placement {
             out.add(new Assign(node, kept));
         } else if (agent != null && agent.scheduler().running()) {
             out.add(new MoveCompleted());
+            failback(s, node, out);
         }
     }
 
@@ -208,7 +226,48 @@ final class Placement {
             out.add(quarantines.quarantine(s, node, failures, "failed again after its quarantine was lifted"));
             out.add(move(
                     s.view(), node, node + " failed " + failures + " times in a row", FailoverReason.SCHEDULER_FAILED));
+        } else {
+            failback(s, node, out);
         }
+    }
+
+    /**
+     * {@code failback = to-preferred}: a move back to the first node of {@code nodes} once the
+     * scheduler has run healthy on {@code holder}, and that node has been eligible (a live agent), both
+     * for {@code failback-after} as this leader saw it, while no node at all is quarantined or
+     * cordoned. The move is a {@link BeginMove} like an operator's: the leave-rule decides when the
+     * preferred node is assigned.
+     */
+    private void failback(Situation s, String holder, List<Action> out) {
+        if (!failback.on() || policy.nodes().isEmpty()) {
+            return;
+        }
+        String preferred = policy.nodes().get(0);
+        ClusterView view = s.view();
+        if (holder.equals(preferred)
+                || policy.isAgentless(preferred)
+                || !policy.eligible(view, preferred)
+                || view.nodes().values().stream().anyMatch(r -> r.quarantined() || r.hasCordon())) {
+            return;
+        }
+        Long healthy = s.memory().healthySince(holder);
+        Long eligible = s.memory().eligibleSince(preferred);
+        if (healthy == null || eligible == null) {
+            return;
+        }
+        long due = Math.max(healthy, eligible) + failback.afterNanos();
+        if (s.nowNanos() < due) {
+            out.add(new WakeAt(due));
+            return;
+        }
+        out.add(new BeginMove(
+                holder,
+                preferred,
+                "failback to " + preferred + ", the first node of nodes: the scheduler ran healthy on " + holder
+                        + " and " + preferred + " was eligible for failback-after "
+                        + failback.afterNanos() / 1_000_000 + "ms",
+                null,
+                FailoverReason.FAILBACK));
     }
 
     private BeginMove move(ClusterView view, String from, String reason, FailoverReason why) {

@@ -1,8 +1,11 @@
 package io.asfc.agent.controller;
 
 import io.asfc.common.config.AsfcSettings;
+import io.asfc.common.config.FencingEntry;
+import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The controller's timings and thresholds, from config.
@@ -14,6 +17,9 @@ import java.time.Duration;
  * @param alertAfter failed starts in a row before an alert ({@code retry-count-before-alerting})
  * @param quarantineBackoff a node's first quarantine; doubled at each one in a row
  * @param maxQuarantineBackoff the longest quarantine
+ * @param fencing {@code controller.fencing}: how a node's scheduler is confirmed stopped, in order
+ * @param failback whether the scheduler returns to the first node of {@code nodes}
+ * @param failbackAfter how long it runs healthy (and that node is eligible) before it does
  */
 public record Tuning(
         Duration step,
@@ -26,7 +32,10 @@ public record Tuning(
         Duration startTimeout,
         int alertAfter,
         Duration quarantineBackoff,
-        Duration maxQuarantineBackoff) {
+        Duration maxQuarantineBackoff,
+        List<FencingEntry> fencing,
+        Failback failback,
+        Duration failbackAfter) {
 
     public static Tuning from(AsfcSettings s) {
         return new Tuning(
@@ -40,6 +49,9 @@ public record Tuning(
                 s.scheduler().startTimeout(),
                 s.alerts().retryCountBeforeAlerting(),
                 s.controller().quarantineBackoff(),
-                s.controller().maxQuarantineBackoff());
+                s.controller().maxQuarantineBackoff(),
+                s.controller().fencing(),
+                s.controller().failback(),
+                s.controller().failbackAfter());
     }
 }

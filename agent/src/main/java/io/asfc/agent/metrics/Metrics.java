@@ -58,6 +58,8 @@ public final class Metrics {
         SCHEDULER_FAILED,
         /** An operator asked for it: {@code failover}, {@code drain}. */
         OPERATOR,
+        /** {@code controller.failback = to-preferred}: back to the first node of {@code nodes}. */
+        FAILBACK,
         /** Anything else, e.g. an unreadable assignment, or a move a previous leader began. */
         OTHER;
 

@@ -56,6 +56,10 @@ class LeaveRuleTest {
         ControllerMemory.HostStop stoppedBefore =
                 new ControllerMemory.HostStop(G - 1, NOW, true, "1 process(es) stopped");
         ControllerMemory.HostStop failed = new ControllerMemory.HostStop(G, NOW, false, "connection refused");
+        ControllerMemory.HostStop shellConfirmed =
+                new ControllerMemory.HostStop(G, NOW, true, "shell #2 (/usr/local/bin/fence-ipmi): exit 0");
+        ControllerMemory.HostStop shellFailed =
+                new ControllerMemory.HostStop(G, NOW, false, "shell #1 (/usr/local/bin/fence-ipmi): exit 1");
         Facts f = facts();
         return Stream.of(
                 row("(a) agent saw the unassignment and stopped", with(f, report(false, false, G)), "Left"),
@@ -124,6 +128,14 @@ class LeaveRuleTest {
                         "(b) agentless X stopped over SSH after G",
                         new Facts(null, false, true, true, OnUnfenceable.PROCEED, stoppedAfter, null),
                         "Left"),
+                row(
+                        "(b) agentless X unreachable over SSH, but a shell: method confirmed it stopped after G",
+                        new Facts(null, false, true, true, OnUnfenceable.PROCEED, shellConfirmed, null),
+                        "Left"),
+                row(
+                        "SSH disabled, a shell: method is the only one and it failed: on-unfenceable = wait holds",
+                        new Facts(null, false, false, true, OnUnfenceable.WAIT, shellFailed, GRACE * 10),
+                        "Blocked"),
                 row(
                         "SSH disabled, agent gone: grace from when this leader saw it gone (silent cut)",
                         new Facts(null, false, false, false, OnUnfenceable.PROCEED, null, GRACE - 1),
@@ -297,15 +309,16 @@ class LeaveRuleTest {
                 "waiting for a's agent to report its scheduler stopped after generation 100",
                 verdict(stale, true, OnUnfenceable.PROCEED, GRACE).why());
         assertEquals(
-                "(c) its agent is gone, could not stop it over SSH (connection refused), and takeover-grace 5000ms"
-                        + " has passed (its self-fencing covers it)",
+                "(c) its agent is gone, no fencing method confirmed it stopped (connection refused), and"
+                        + " takeover-grace 5000ms has passed (its self-fencing covers it)",
                 verdict(goneStopFailed, true, OnUnfenceable.PROCEED, GRACE).why());
         assertEquals(
-                "(c) its agent is gone, SSH is disabled, and takeover-grace 5000ms has passed (its self-fencing"
-                        + " covers it)",
+                "(c) its agent is gone, no fencing method is available (SSH is disabled), and takeover-grace"
+                        + " 5000ms has passed (its self-fencing covers it)",
                 verdict(goneNoSsh, false, OnUnfenceable.PROCEED, GRACE).why());
         assertEquals(
-                "a's agent is gone and could not stop it over SSH (connection refused); on-unfenceable = wait",
+                "a's agent is gone and no fencing method confirmed it stopped (connection refused);"
+                        + " on-unfenceable = wait",
                 verdict(goneStopFailed, true, OnUnfenceable.WAIT, GRACE).why());
     }
 

@@ -953,5 +953,13 @@ class PlacementTest {
         ClusterView view() {
             return new ClusterView(assignment, agents, control, quarantined, unreachable);
         }
+
+        ControllerMemory memory() {
+            return memory;
+        }
+
+        Set<String> agentlessRunningNodes() {
+            return agentlessRunning;
+        }
     }
 }

@@ -1,7 +1,9 @@
 package io.asfc.common.config;
 
+import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.config.Modes.OnUnfenceable;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * {@code asfc.controller} and {@code asfc.events}.
@@ -13,6 +15,10 @@ import java.time.Duration;
  *     a change is written at once, and liveness is the ephemeral node's session, not the write.
  *     The refresh happens on a heartbeat tick, so one shorter than the interval is the interval:
  *     a config that only raised heartbeat-interval keeps working.
+ * @param fencing how the controller confirms a node's scheduler stopped, tried in order until one does
+ * @param fencingTimeout how long one {@code shell:} fencing method may run before it is killed (not confirmed)
+ * @param failback whether the scheduler returns to the first node of {@code nodes}
+ * @param failbackAfter how long the scheduler must have run healthy where it is before it fails back
  */
 public record ControllerSettings(
         Duration pollInterval,
@@ -23,8 +29,13 @@ public record ControllerSettings(
         int eventsRetain,
         Duration quarantineBackoff,
         Duration maxQuarantineBackoff,
-        Duration heartbeatRefresh) {
+        Duration heartbeatRefresh,
+        List<FencingEntry> fencing,
+        Duration fencingTimeout,
+        Failback failback,
+        Duration failbackAfter) {
     public ControllerSettings {
+        fencing = List.copyOf(fencing);
         if (heartbeatRefresh.compareTo(heartbeatInterval) < 0) {
             heartbeatRefresh = heartbeatInterval;
         }

@@ -32,6 +32,12 @@ public final class Modes {
         WAIT
     }
 
+    /** {@code asfc.controller.failback}: whether the scheduler returns to the first node of {@code nodes}. */
+    public enum Failback {
+        OFF,
+        TO_PREFERRED
+    }
+
     /** {@code asfc.ssh.strict-host-key-checking}. */
     public enum HostKeyChecking {
         YES,

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.config.Modes.ForeignScheduler;
 import io.asfc.common.config.Modes.HealthFormat;
 import io.asfc.common.config.Modes.HostKeyChecking;
@@ -90,11 +91,37 @@ public final class SettingsLoader {
                         r.integer(k("events.retain"), 1, 1_000_000),
                         r.positiveDuration(k("controller.quarantine-backoff")),
                         r.positiveDuration(k("controller.max-quarantine-backoff")),
-                        r.positiveDuration(k("controller.heartbeat-refresh"))),
+                        r.positiveDuration(k("controller.heartbeat-refresh")),
+                        fencing(r),
+                        r.positiveDuration(k("controller.fencing-timeout")),
+                        r.enumValue(k("controller.failback"), Failback.class),
+                        r.positiveDuration(k("controller.failback-after"))),
                 ssh(r),
                 alerts(r),
                 new HttpSettings(
                         r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 0, 65535)));
+    }
+
+    /** {@code controller.fencing}: known methods only; an unknown name is a problem (exit 78). */
+    private List<FencingEntry> fencing(ConfigReader r) {
+        String key = k("controller.fencing");
+        List<FencingEntry> methods = new ArrayList<>();
+        for (String text : r.stringList(key)) {
+            try {
+                FencingEntry.parse(text)
+                        .ifPresentOrElse(
+                                methods::add,
+                                () -> r.problem(
+                                        key,
+                                        "unknown fencing method \"" + text + "\"; expected " + FencingEntry.SPELLINGS));
+            } catch (IllegalArgumentException e) {
+                r.problem(key, e.getMessage());
+            }
+        }
+        if (methods.isEmpty() && !r.hasProblem(key)) {
+            r.problem(key, "must name at least one method (" + FencingEntry.SPELLINGS + "); the default is [ssh]");
+        }
+        return methods;
     }
 
     private ZkSettings zookeeper(ConfigReader r) {
