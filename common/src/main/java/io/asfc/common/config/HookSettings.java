@@ -39,5 +39,13 @@ public record HookSettings(Optional<String> onEvent, Duration timeout, int queue
             return url.map(u -> u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort()))
                     .orElse("");
         }
+
+        /** Without the URL's path and query, which may be a secret. */
+        @Override
+        public String toString() {
+            return "Webhook[url=" + loggable() + ", headers=" + headers.keySet() + ", timeout=" + timeout
+                    + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff + ", maxRetryBackoff="
+                    + maxRetryBackoff + ", queueSize=" + queueSize + "]";
+        }
     }
 }
