@@ -43,6 +43,7 @@ final class SinkQueue {
                 executor.execute(task);
                 return;
             } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the queue is full (or the sink closed): make room by dropping the oldest, then try again
                 if (executor.isShutdown()) {
                     break;
                 }
