@@ -1,5 +1,6 @@
 package io.asfc.agent.hooks;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,6 +22,7 @@ public record HookEvent(
         String type, String cluster, String node, String reason, OptionalLong epoch, Instant at, AlertPart alert) {
 
     /** The alert an event is about: its kind (e.g. {@code scheduler-moved}) and the node concerned (may be null). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record AlertPart(String kind, String node) {}
 
     public HookEvent {
