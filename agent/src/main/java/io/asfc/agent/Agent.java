@@ -10,6 +10,8 @@ import io.asfc.agent.controller.Tuning;
 import io.asfc.agent.election.Election;
 import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.hooks.Hooks;
+import io.asfc.agent.hooks.KnownEpoch;
 import io.asfc.agent.http.HttpEndpoint;
 import io.asfc.agent.http.StatusView;
 import io.asfc.agent.membership.Membership;
@@ -59,7 +61,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of the daemon: the only class that constructs components, in the order
- * config → metrics → (HTTP endpoint) → (embedded ZooKeeper) → Curator client → events → membership
+ * config → metrics → (HTTP endpoint) → (embedded ZooKeeper) → Curator client → hooks → events → membership
  * → cluster watch (gauges only) → election → supervisor → controller, and closes them in exact reverse. The HTTP endpoint comes
  * first so that a port conflict fails before the agent joins its cluster.
  */
@@ -83,6 +85,7 @@ public final class Agent implements Closeable {
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
     private ConnectionLog connectionLog;
+    private Hooks hooks;
     private EventLog events;
     private Membership membership;
     private ClusterWatch clusterWatch;
@@ -152,8 +155,23 @@ public final class Agent implements Closeable {
             return false;
         }
         ZkPaths paths = new ZkPaths(settings.zookeeper().root(), settings.cluster());
+        KnownEpoch epoch = new KnownEpoch();
+        hooks = Hooks.create(
+                settings.cluster(),
+                settings.nodeId(),
+                settings.hooks(),
+                dirs.hookOutput(settings.nodeId()),
+                epoch::current,
+                metrics,
+                clock);
         events = new EventLog(
-                client, paths, settings.nodeId(), settings.controller().eventsRetain(), clock);
+                client,
+                paths,
+                settings.nodeId(),
+                settings.controller().eventsRetain(),
+                clock,
+                EventLog.DEFAULT_CAPACITY,
+                hooks::onEvent);
         events.start();
         ClusterReader reader = new ClusterReader(client, paths, settings.cluster(), clock);
         membership = new Membership(
@@ -166,7 +184,7 @@ public final class Agent implements Closeable {
                 metrics,
                 clock,
                 System::nanoTime);
-        clusterWatch = new ClusterWatch(client, paths, metrics);
+        clusterWatch = new ClusterWatch(client, paths, metrics, epoch::seen);
         FencedWriter writer = new FencedWriter(client, paths);
         election = new Election(client, paths, settings.nodeId(), writer, events, metrics, clock);
         SchedulerRunner runner = runner(settings.scheduler());
@@ -176,7 +194,10 @@ public final class Agent implements Closeable {
                 client,
                 paths.cluster(),
                 S4Budget.of(settings).deadman());
-        alerter = EmailAlerter.create(settings.cluster(), settings.nodeId(), settings.alerts());
+        alerter = Alerter.forwarding(
+                EmailAlerter.create(settings.cluster(), settings.nodeId(), settings.alerts()),
+                hooks,
+                settings.alerts().onLeadershipChange());
         supervisor = new Supervisor(
                 client,
                 paths,
@@ -214,6 +235,7 @@ public final class Agent implements Closeable {
                 clock,
                 System::nanoTime,
                 election::leadershipLost);
+        election.addRoleListener(lease -> lease.ifPresent(l -> epoch.seen(l.epoch())));
         election.addRoleListener(lease -> membership.setRole(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
         election.addRoleListener(lease -> metrics.role(lease.isPresent() ? Role.ACTIVE : Role.STANDBY));
         election.addRoleListener(controller::onRole);
@@ -364,6 +386,7 @@ public final class Agent implements Closeable {
         CloseableUtils.closeQuietly(clusterWatch);
         CloseableUtils.closeQuietly(membership);
         CloseableUtils.closeQuietly(events); // after every component that records events: flushes them
+        CloseableUtils.closeQuietly(hooks); // after the event log, which hands it events
         CloseableUtils.closeQuietly(connectionLog);
         CloseableUtils.closeQuietly(client);
         CloseableUtils.closeQuietly(embedded);

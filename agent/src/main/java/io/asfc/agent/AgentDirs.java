@@ -20,6 +20,11 @@ public record AgentDirs(Path logDir, Path runDir) {
         return runDir.resolve("scheduler-" + node + ".session");
     }
 
+    /** Where the output of {@code hooks.on-event} on {@code node} goes. */
+    public Path hookOutput(String node) {
+        return logDir.resolve("hooks-" + node + ".out");
+    }
+
     /** Where the scheduler's (and its commands') output of {@code node} goes. */
     public Path schedulerOutput(String node) {
         return logDir.resolve("scheduler-" + node + ".out");

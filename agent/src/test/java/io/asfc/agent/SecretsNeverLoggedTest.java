@@ -74,6 +74,8 @@ class SecretsNeverLoggedTest {
         secrets.put("ssh.passphrase", "ssh-passphrase-" + UUID.randomUUID());
         secrets.put("alerts.email.smtp.password", "smtp-" + UUID.randomUUID());
         secrets.put("zookeeper.client.*store.password", pki.password());
+        secrets.put("hooks.webhook.url (its path)", "webhook-path-" + UUID.randomUUID());
+        secrets.put("hooks.webhook.headers", "webhook-token-" + UUID.randomUUID());
     }
 
     @AfterEach
@@ -114,10 +116,13 @@ class SecretsNeverLoggedTest {
                 .append(settings.zookeeper())
                 .append(settings.zookeeper().client())
                 .append(settings.ssh())
-                .append(settings.alerts().email().smtp());
+                .append(settings.alerts().email().smtp())
+                .append(settings.hooks())
+                .append(settings.hooks().webhook());
         assertTrue(logs.contains("asfc agent started: node a"), "the capture saw the start");
         assertTrue(logs.contains("connected to ZooKeeper at " + zk.tlsConnect() + " over TLS"), logs);
         assertTrue(logs.contains("password file " + dir.resolve("zk.password")), "the permission warning");
+        assertTrue(logs.contains("not reached for event"), "the webhook was tried (nothing listens on its port)");
         assertTrue(checkConfig.startsWith("exit 0"), checkConfig);
         assertTrue(checkConfig.contains("password file " + dir.resolve("zk.password")), checkConfig);
         assertTrue(metadata.startsWith("exit 0"), metadata);
@@ -161,6 +166,11 @@ class SecretsNeverLoggedTest {
                     timeout = 2s
                     smtp { host = "127.0.0.1", port = %d, user = mailer, password = "%s" }
                   }
+                  hooks.webhook {
+                    url = "http://127.0.0.1:%d/services/%s"
+                    headers { Authorization = "Bearer %s" }
+                    max-attempts = 2, retry-backoff = 100ms
+                  }
                 }
                 """
                         .formatted(
@@ -174,7 +184,10 @@ class SecretsNeverLoggedTest {
                                 secrets.get("ssh.passphrase"),
                                 dir.resolve("known_hosts"),
                                 closedPort(),
-                                secrets.get("alerts.email.smtp.password")));
+                                secrets.get("alerts.email.smtp.password"),
+                                closedPort(),
+                                secrets.get("hooks.webhook.url (its path)"),
+                                secrets.get("hooks.webhook.headers")));
         return config;
     }
 

@@ -22,6 +22,14 @@ public interface Alerter extends Closeable {
     @Override
     void close();
 
+    /**
+     * {@code delegate}, also telling {@code listener} of each alert it would send (deduplicated the
+     * same way); leadership changes only when {@code onLeadershipChange}.
+     */
+    static Alerter forwarding(Alerter delegate, AlertListener listener, boolean onLeadershipChange) {
+        return new ForwardingAlerter(delegate, listener, onLeadershipChange);
+    }
+
     /** Logs at INFO what would be sent; used when {@code alerts.email.enabled = false}. */
     static Alerter disabled() {
         return new LoggingAlerter();

@@ -19,6 +19,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * caller (a start, a stop, the self-fence) ever waits on ZooKeeper to record what it did. When the
  * queue is full the oldest event is dropped, with one WARN per burst. Recording is best effort: a
  * write that fails is logged and the event dropped. {@link #close()} writes what it can within
- * {@link #FLUSH_BOUND}. Events recorded before {@link #start()} wait in the queue.
+ * {@link #FLUSH_BOUND}. Events recorded before {@link #start()} wait in the queue. Every event,
+ * written or not, is also handed to a listener (the hooks) as it is recorded: this is the one
+ * place every event passes.
  */
 public final class EventLog implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
@@ -54,6 +57,8 @@ public final class EventLog implements Closeable {
     private final int retain;
     private final Clock clock;
     private final BlockingQueue<EventRecord> queue;
+    /** Told of every event as it is recorded (the hooks); must not block. */
+    private final Consumer<EventRecord> listener;
     /** Events dropped since the queue last had room: the WARN is logged at the first of a burst. */
     private final AtomicLong dropped = new AtomicLong();
 
@@ -64,7 +69,23 @@ public final class EventLog implements Closeable {
     }
 
     public EventLog(CuratorFramework client, ZkPaths paths, String nodeId, int retain, Clock clock, int capacity) {
+        this(client, paths, nodeId, retain, clock, capacity, event -> {});
+    }
+
+    /**
+     * @param listener told of every event as it is recorded, before it is written, on the recording
+     *     thread: it must return at once (the hooks queue it)
+     */
+    public EventLog(
+            CuratorFramework client,
+            ZkPaths paths,
+            String nodeId,
+            int retain,
+            Clock clock,
+            int capacity,
+            Consumer<EventRecord> listener) {
         this.client = client;
+        this.listener = listener;
         this.paths = paths;
         this.nodeId = nodeId;
         this.retain = retain;
@@ -88,6 +109,7 @@ public final class EventLog implements Closeable {
     public void record(String type, String detail) {
         EventRecord event = new EventRecord(clock.instant(), nodeId, type, detail);
         LOG.info("event {}: {}", type, detail);
+        tell(event);
         if (state.get() == Lifecycle.CLOSED) {
             LOG.warn("event {} not written to {}: the event log is closed", type, paths.events());
             return;
@@ -99,6 +121,14 @@ public final class EventLog implements Closeable {
                         queue.size() + 1,
                         paths.events());
             }
+        }
+    }
+
+    private void tell(EventRecord event) {
+        try {
+            listener.accept(event);
+        } catch (RuntimeException e) {
+            LOG.warn("the listener of event {} failed; the event is recorded all the same", event.type(), e);
         }
     }
 

@@ -9,6 +9,7 @@ import java.io.Closeable;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -19,7 +20,8 @@ import org.apache.curator.utils.ZKPaths;
 /**
  * Keeps {@link Metrics#assignment} and {@link Metrics#quarantined} in step with the
  * {@code scheduler} znode and the {@code nodes/<node>} records, through two caches (persistent
- * watches: no reads unless something changes). Only gauges follow from it, never a decision: the
+ * watches: no reads unless something changes), and tells the hooks the epoch of each assignment.
+ * Nothing but gauges and that hint follows from it, never a decision: the
  * supervisor and the controller read ZooKeeper themselves.
  */
 public final class ClusterWatch implements Closeable {
@@ -28,8 +30,15 @@ public final class ClusterWatch implements Closeable {
     private final Metrics metrics;
     private final CuratorCache scheduler;
     private final CuratorCache nodes;
+    private final LongConsumer epochs;
 
     public ClusterWatch(CuratorFramework client, ZkPaths paths, Metrics metrics) {
+        this(client, paths, metrics, epoch -> {});
+    }
+
+    /** @param epochs told the epoch of each assignment read (for hooks; never a decision) */
+    public ClusterWatch(CuratorFramework client, ZkPaths paths, Metrics metrics, LongConsumer epochs) {
+        this.epochs = epochs;
         this.paths = paths;
         this.metrics = metrics;
         this.scheduler = CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE);
@@ -55,11 +64,11 @@ public final class ClusterWatch implements Closeable {
 
     /** Runs on Curator's event thread: decodes one small znode, sets gauges. */
     private void showAssignment() {
-        Optional<String> node = scheduler
+        Optional<Assignment> assignment = scheduler
                 .get(paths.scheduler())
-                .flatMap(d -> Json.decode(paths.scheduler(), d.getData(), Assignment.class))
-                .map(Assignment::node);
-        metrics.assignment(node);
+                .flatMap(d -> Json.decode(paths.scheduler(), d.getData(), Assignment.class));
+        assignment.ifPresent(a -> epochs.accept(a.epoch()));
+        metrics.assignment(assignment.map(Assignment::node));
     }
 
     private void showQuarantines() {

@@ -68,6 +68,30 @@ public final class Metrics {
         }
     }
 
+    /** How one run of {@code hooks.on-event} ended, as {@code asfc_hook_runs_total{result}} shows it. */
+    public enum HookResult {
+        /** Exit status 0. */
+        OK,
+        /** A non-zero exit status, or it could not be started. */
+        FAILED,
+        /** It outlasted {@code hooks.timeout} and its process tree was stopped. */
+        TIMEOUT;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Where hooks send events, as {@code asfc_hook_events_dropped_total{sink}} shows it. */
+    public enum HookSink {
+        COMMAND,
+        WEBHOOK;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final LongSupplier nanoTime;
     private final Liveness liveness;
@@ -94,6 +118,10 @@ public final class Metrics {
     private final Counter sshOperations;
     private final Counter selfFences;
     private final Counter sessionExpirations;
+    private final Counter hookRuns;
+    private final Counter hookDrops;
+    private final Counter webhookDeliveries;
+    private final Counter webhookRetries;
     private final LocalSchedulerGauges scheduler;
     private final ClusterGauges clusterGauges;
 
@@ -201,6 +229,24 @@ public final class Metrics {
             sshOperations.initLabelValues(op.label(), "ok");
             sshOperations.initLabelValues(op.label(), "failed");
         }
+        hookRuns = labelled("asfc_hook_runs", "Runs of hooks.on-event, by result (ok, failed, timeout)", "result");
+        for (HookResult result : HookResult.values()) {
+            hookRuns.initLabelValues(result.label());
+        }
+        hookDrops = labelled(
+                "asfc_hook_events_dropped",
+                "Events not handed to a hook because its queue was full, by sink (command, webhook)",
+                "sink");
+        for (HookSink sink : HookSink.values()) {
+            hookDrops.initLabelValues(sink.label());
+        }
+        webhookDeliveries = labelled(
+                "asfc_webhook_deliveries",
+                "Events posted to hooks.webhook, by result: ok, or failed (every attempt failed, or a final answer)",
+                "result");
+        webhookDeliveries.initLabelValues("ok");
+        webhookDeliveries.initLabelValues("failed");
+        webhookRetries = counter("asfc_webhook_retries", "Attempts to post an event to hooks.webhook after the first");
         scheduler = new LocalSchedulerGauges(registry);
         clusterGauges = new ClusterGauges(registry, nodes);
         GaugeWithCallback.builder()
@@ -224,6 +270,10 @@ public final class Metrics {
         showRole(Role.STANDBY);
         showZk(ZkState.CONNECTING);
         JvmProcessMetrics.register(registry);
+    }
+
+    private Counter labelled(String name, String help, String label) {
+        return Counter.builder().name(name).help(help).labelNames(label).register(registry);
     }
 
     private Counter counter(String name, String help) {
@@ -336,6 +386,26 @@ public final class Metrics {
 
     public void sshFailed(SshException.Reason reason) {
         sshFailures.labelValues(label(reason)).inc();
+    }
+
+    /** One run of {@code hooks.on-event} ended. */
+    public void hookRun(HookResult result) {
+        hookRuns.labelValues(result.label()).inc();
+    }
+
+    /** An event was dropped because the queue of a hook was full. */
+    public void hookEventDropped(HookSink sink) {
+        hookDrops.labelValues(sink.label()).inc();
+    }
+
+    /** The webhook took an event ({@code ok}), or did not and will not be asked again. */
+    public void webhookDelivered(boolean ok) {
+        webhookDeliveries.labelValues(ok ? "ok" : "failed").inc();
+    }
+
+    /** The webhook is asked again for an event after a failed attempt. */
+    public void webhookRetried() {
+        webhookRetries.inc();
     }
 
     /** This agent wrote its {@code agents/<node>} heartbeat. */

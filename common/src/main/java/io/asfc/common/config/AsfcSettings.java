@@ -22,7 +22,8 @@ public record AsfcSettings(
         ControllerSettings controller,
         SshSettings ssh,
         AlertSettings alerts,
-        HttpSettings http) {
+        HttpSettings http,
+        HookSettings hooks) {
 
     /** Whether the ACTIVE controller runs this node's scheduler over SSH, for want of an agent there. */
     public boolean isAgentless(String node) {

@@ -14,11 +14,15 @@ import io.asfc.common.config.Modes.SchedulerMode;
 import io.asfc.common.config.Modes.SmtpTransport;
 import io.asfc.common.config.Modes.StoreType;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -99,7 +103,35 @@ public final class SettingsLoader {
                 ssh(r),
                 alerts(r),
                 new HttpSettings(
-                        r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 0, 65535)));
+                        r.bool(k("http.enabled")), r.string(k("http.bind")), r.integer(k("http.port"), 0, 65535)),
+                hooks(r));
+    }
+
+    private HookSettings hooks(ConfigReader r) {
+        Map<String, Secret> headers = new LinkedHashMap<>();
+        r.stringMap(k("hooks.webhook.headers")).forEach((name, value) -> headers.put(name, Secret.of(value)));
+        return new HookSettings(
+                r.optionalString(k("hooks.on-event")),
+                r.positiveDuration(k("hooks.timeout")),
+                r.integer(k("hooks.queue-size"), 1, 100_000),
+                new HookSettings.Webhook(
+                        r.optionalString(k("hooks.webhook.url")).flatMap(url -> uri(r, k("hooks.webhook.url"), url)),
+                        java.util.Collections.unmodifiableMap(headers),
+                        r.positiveDuration(k("hooks.webhook.timeout")),
+                        r.integer(k("hooks.webhook.max-attempts"), 1, 100),
+                        r.positiveDuration(k("hooks.webhook.retry-backoff")),
+                        r.positiveDuration(k("hooks.webhook.max-retry-backoff")),
+                        r.integer(k("hooks.webhook.queue-size"), 1, 100_000)));
+    }
+
+    /** The URI, or a problem that shows only its scheme (the rest may be a secret, e.g. a Slack webhook's path). */
+    private static Optional<URI> uri(ConfigReader r, String key, String text) {
+        try {
+            return Optional.of(new URI(text.trim()));
+        } catch (URISyntaxException e) {
+            r.problem(key, "is not a valid URL (value not shown: it may hold a secret)");
+            return Optional.empty();
+        }
     }
 
     /** {@code controller.fencing}: known methods only; an unknown name is a problem (exit 78). */

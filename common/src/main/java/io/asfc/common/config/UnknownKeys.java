@@ -13,7 +13,7 @@ import java.util.Set;
 final class UnknownKeys {
     /** Objects whose keys are chosen by the user. */
     private static final Set<String> FREE_MAPS =
-            Set.of("asfc.scheduler.environment", "asfc.node-hosts", "asfc.ssh.hosts");
+            Set.of("asfc.scheduler.environment", "asfc.node-hosts", "asfc.ssh.hosts", "asfc.hooks.webhook.headers");
 
     private static final Set<String> SSH_HOST_KEYS = Set.of("user", "port");
 

@@ -24,6 +24,13 @@ final class Validation {
     /** An address with a display name: {@code Airflow <ops@example.com>}; group 1 is the address. */
     private static final Pattern NAMED = Pattern.compile("[^<>\"]*<([^<>]+)>\\s*");
 
+    /** An HTTP header name: an RFC 9110 token. */
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    /** Headers the JDK's HTTP client sets itself and refuses from callers (lower case). */
+    private static final Set<String> RESERVED_HEADERS =
+            Set.of("connection", "content-length", "expect", "host", "upgrade");
+
     private Validation() {}
 
     static AsfcSettings check(ConfigReader r, AsfcSettings s) {
@@ -34,6 +41,7 @@ final class Validation {
         scheduler(r, s.scheduler());
         quarantine(r, s.controller());
         email(r, s.alerts().email());
+        hooks(r, s.hooks());
         return s;
     }
 
@@ -203,6 +211,33 @@ final class Validation {
                 r.problem("asfc.scheduler.health.url", "is not a valid URL: " + e.getReason());
             }
         });
+    }
+
+    private static void hooks(ConfigReader r, HookSettings hooks) {
+        HookSettings.Webhook webhook = hooks.webhook();
+        webhook.url().ifPresent(url -> {
+            boolean http = "http".equalsIgnoreCase(url.getScheme()) || "https".equalsIgnoreCase(url.getScheme());
+            if (!http || url.getHost() == null) {
+                r.problem(
+                        "asfc.hooks.webhook.url",
+                        "must be an http:// or https:// URL with a host (value not shown: it may hold a secret)");
+            }
+        });
+        for (String header : webhook.headers().keySet()) {
+            String key = "asfc.hooks.webhook.headers." + header;
+            if (!HEADER_NAME.matcher(header).matches()) {
+                r.problem(key, "is not a valid HTTP header name");
+            } else if (RESERVED_HEADERS.contains(header.toLowerCase(java.util.Locale.ROOT))) {
+                r.problem(key, "is set by the HTTP client itself; it cannot be configured");
+            }
+        }
+        if (!r.hasProblem("asfc.hooks.webhook.retry-backoff", "asfc.hooks.webhook.max-retry-backoff")
+                && webhook.maxRetryBackoff().compareTo(webhook.retryBackoff()) < 0) {
+            r.problem(
+                    "asfc.hooks.webhook.max-retry-backoff",
+                    "(" + webhook.maxRetryBackoff() + ") must not be shorter than retry-backoff ("
+                            + webhook.retryBackoff() + ")");
+        }
     }
 
     private static void name(ConfigReader r, String key, String value) {
