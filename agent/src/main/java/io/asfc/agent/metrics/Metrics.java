@@ -87,6 +87,7 @@ public final class Metrics {
     private final Counter failovers;
     private final Histogram failoverSeconds;
     private final Counter strays;
+    private final Counter foreignSchedulers;
     private final Counter sshFailures;
     private final Counter sshOperations;
     private final Counter selfFences;
@@ -176,6 +177,14 @@ public final class Metrics {
                 "asfc_zk_session_expirations",
                 "Times this agent's ZooKeeper session expired (or was presumed expired: connection state LOST)");
         strays = counter("asfc_strays_stopped", "Stray schedulers stopped over SSH while this agent was ACTIVE");
+        foreignSchedulers = Counter.builder()
+                .name("asfc_foreign_schedulers")
+                .help("Schedulers on this host that asfc did not start (scheduler.foreign), by what this agent did:"
+                        + " stopped, or alerted (left running, reported once)")
+                .labelNames("action")
+                .register(registry);
+        foreignSchedulers.initLabelValues("stopped");
+        foreignSchedulers.initLabelValues("alerted");
         sshFailures = Counter.builder()
                 .name("asfc_ssh_failures")
                 .help("Failed SSH calls to other nodes, by reason")
@@ -319,6 +328,14 @@ public final class Metrics {
 
     public void strayStopped() {
         strays.inc();
+    }
+
+    /**
+     * The local supervisor found a scheduler on this host that asfc did not start: it stopped it
+     * ({@code action="stopped"}), or only reported it ({@code action="alerted"}). Once per process.
+     */
+    public void foreignScheduler(boolean stopped) {
+        foreignSchedulers.labelValues(stopped ? "stopped" : "alerted").inc();
     }
 
     public void sshFailed(SshException.Reason reason) {

@@ -98,7 +98,7 @@ public final class Supervisor implements Closeable {
                 shared,
                 executor,
                 () -> state.get() == Lifecycle.STARTED,
-                new ForeignSweep(nodeId, settings, runner, new TreeStopper(nanoTime), events, alerter));
+                new ForeignSweep(nodeId, settings, runner, new TreeStopper(nanoTime), events, alerter, metrics));
         this.selfFence = new SelfFence(
                 client,
                 nodeId,
