@@ -34,6 +34,7 @@ import io.asfc.common.config.Modes.SchedulerMode;
 import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SchedulerSettings;
 import io.asfc.common.config.SecretFiles;
+import io.asfc.common.config.WatchdogDevice;
 import io.asfc.common.config.ZkSettings;
 import io.asfc.common.net.Hostnames;
 import io.asfc.common.process.TreeStopper;
@@ -139,6 +140,10 @@ public final class Agent implements Closeable {
                 settings.cluster(),
                 settings.source());
         SecretFiles.permissionWarnings(settings).forEach(warning -> LOG.warn("{}", warning));
+        settings.scheduler()
+                .watchdogDevice()
+                .flatMap(WatchdogDevice::nowayoutWarning)
+                .ifPresent(warning -> LOG.warn("{}", warning));
         if (settings.http().enabled()) {
             http = new HttpEndpoint(settings.http(), settings.nodeId(), metrics);
             http.start();

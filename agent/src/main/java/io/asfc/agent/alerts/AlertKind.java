@@ -28,7 +28,12 @@ public enum AlertKind {
      * A scheduler process that asfc did not start ran on the node (by hand, a cron job, an older
      * install): stopped, or only reported ({@code scheduler.foreign}).
      */
-    FOREIGN_SCHEDULER;
+    FOREIGN_SCHEDULER,
+    /**
+     * The on-host deadman on the node cannot open or write to {@code scheduler.watchdog.device}: it
+     * runs without it (a freeze of the whole host no longer resets it) until it can feed it again.
+     */
+    WATCHDOG_DEVICE;
 
     /** Whether this is a one-off event rather than a condition that lasts until recovered. */
     public boolean oneOff() {

@@ -80,6 +80,7 @@ final class AlertMail {
                 case LEADERSHIP_CHANGE -> "active controller changed";
                 case QUARANTINE -> "a node's quarantine changed";
                 case FOREIGN_SCHEDULER -> "a scheduler asfc did not start";
+                case WATCHDOG_DEVICE -> "a deadman cannot feed its watchdog device";
             };
         }
         return switch (kind) {
@@ -92,6 +93,7 @@ final class AlertMail {
             case LEADERSHIP_CHANGE -> node + " is now the active controller";
             case QUARANTINE -> "quarantine of " + node + " changed";
             case FOREIGN_SCHEDULER -> "a scheduler asfc did not start, on " + node;
+            case WATCHDOG_DEVICE -> "the deadman on " + node + " cannot feed its watchdog device";
         };
     }
 

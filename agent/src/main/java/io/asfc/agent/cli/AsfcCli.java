@@ -76,9 +76,21 @@ public final class AsfcCli implements Callable<Integer> {
 
     static final int USAGE_WIDTH = 110;
 
+    /** Where the kernel's sysfs is mounted: the watchdog device's driver entries are read there. */
+    static final Path SYSFS = Path.of("/sys");
+
+    private Path sysfs = SYSFS;
+
     /** Runs one command line and returns its exit code; the seam for tests. */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new AsfcCli());
+        return execute(out, err, SYSFS, args);
+    }
+
+    /** As {@link #execute(PrintWriter, PrintWriter, String...)}, reading {@code sysfs} in place of {@code /sys}. */
+    static int execute(PrintWriter out, PrintWriter err, Path sysfs, String... args) {
+        AsfcCli root = new AsfcCli();
+        root.sysfs = sysfs;
+        CommandLine cli = new CommandLine(root);
         // Descriptions are written a line per array element, up to ~100 characters; at picocli's
         // default width (80) each was wrapped mid-sentence and left a stub line behind.
         cli.setUsageHelpWidth(USAGE_WIDTH);
@@ -123,13 +135,18 @@ public final class AsfcCli implements Callable<Integer> {
             throw new InvalidConfigException(
                     List.of(new ConfigProblem(s.source().toString(), "asfc.zookeeper.self-fence-after", problem)));
         });
-        s.scheduler().watchdogDevice().ifPresent(device -> WatchdogDevice.timeout(device)
+        s.scheduler().watchdogDevice().ifPresent(device -> WatchdogDevice.timeout(device, sysfs)
                 .flatMap(timeout -> WatchdogDevice.budgetProblem(S4Budget.of(s), device, timeout))
                 .ifPresent(problem -> {
                     throw new InvalidConfigException(List.of(
                             new ConfigProblem(s.source().toString(), "asfc.scheduler.watchdog.device", problem)));
                 }));
         return s;
+    }
+
+    /** Where sysfs is read ({@code /sys}; a temporary directory in tests). */
+    Path sysfs() {
+        return sysfs;
     }
 
     /** The installation directory ({@code -Dasfc.home} from bin/asfc-agent, else the working directory). */

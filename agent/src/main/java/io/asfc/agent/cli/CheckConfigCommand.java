@@ -124,13 +124,18 @@ final class CheckConfigCommand implements Callable<Integer> {
                 .watchdogDevice()
                 .ifPresentOrElse(
                         device -> {
-                            Optional<Duration> timeout = WatchdogDevice.timeout(device);
+                            Optional<Duration> timeout = WatchdogDevice.timeout(device, cli.sysfs());
+                            boolean nowayout =
+                                    WatchdogDevice.nowayout(device, cli.sysfs()).orElse(false);
                             row(
                                     out,
                                     "watchdog",
                                     device + ", timeout "
                                             + timeout.map(CheckConfigCommand::human)
-                                                    .orElse("unknown"));
+                                                    .orElse("unknown")
+                                            + (nowayout ? ", nowayout" : ""));
+                            WatchdogDevice.nowayoutWarning(device, cli.sysfs())
+                                    .ifPresent(warning -> err.println("asfc-agent: warning: " + warning));
                             if (timeout.isEmpty()) {
                                 err.println("asfc-agent: warning: cannot read the timeout of watchdog.device " + device
                                         + " (no /sys/class/watchdog entry): make sure deadman-timeout + its timeout < "

@@ -114,6 +114,9 @@ public final class Metrics {
     private final Counter failovers;
     private final Histogram failoverSeconds;
     private final Counter strays;
+    private final Counter foreignSchedulers;
+    private final Counter watchdogDeviceFailures;
+    private final Gauge watchdogDeviceFailing;
     private final Counter sshFailures;
     private final Counter sshOperations;
     private final Counter selfFences;
@@ -212,6 +215,24 @@ public final class Metrics {
                 "asfc_zk_session_expirations",
                 "Times this agent's ZooKeeper session expired (or was presumed expired: connection state LOST)");
         strays = counter("asfc_strays_stopped", "Stray schedulers stopped over SSH while this agent was ACTIVE");
+        foreignSchedulers = Counter.builder()
+                .name("asfc_foreign_schedulers")
+                .help("Schedulers on this host that asfc did not start (scheduler.foreign), by what this agent did:"
+                        + " stopped, or alerted (left running, reported once)")
+                .labelNames("action")
+                .register(registry);
+        foreignSchedulers.initLabelValues("stopped");
+        foreignSchedulers.initLabelValues("alerted");
+        watchdogDeviceFailures = counter(
+                "asfc_watchdog_device_failures",
+                "Times the on-host deadman could not open or write to scheduler.watchdog.device (it then runs"
+                        + " without it and retries every second)");
+        watchdogDeviceFailing = Gauge.builder()
+                .name("asfc_watchdog_device_failing")
+                .help("1 while the on-host deadman's last report on scheduler.watchdog.device is a failure (it runs"
+                        + " without the device), 0 otherwise")
+                .register(registry);
+        watchdogDeviceFailing.set(0);
         sshFailures = Counter.builder()
                 .name("asfc_ssh_failures")
                 .help("Failed SSH calls to other nodes, by reason")
@@ -382,6 +403,25 @@ public final class Metrics {
 
     public void strayStopped() {
         strays.inc();
+    }
+
+    /**
+     * The local supervisor found a scheduler on this host that asfc did not start: it stopped it
+     * ({@code action="stopped"}), or only reported it ({@code action="alerted"}). Once per process.
+     */
+    public void foreignScheduler(boolean stopped) {
+        foreignSchedulers.labelValues(stopped ? "stopped" : "alerted").inc();
+    }
+
+    /**
+     * The on-host deadman reported {@code failures} new failures to open or write to {@code
+     * watchdog.device}; {@code failing}: its last report is a failure.
+     */
+    public void watchdogDevice(int failures, boolean failing) {
+        if (failures > 0) {
+            watchdogDeviceFailures.inc(failures);
+        }
+        watchdogDeviceFailing.set(failing ? 1 : 0);
     }
 
     public void sshFailed(SshException.Reason reason) {

@@ -104,6 +104,20 @@ public final class ChildRunner implements SchedulerRunner {
         return Optional.of(new ForeignSchedulers.Supervised(t.members(table), Set.of(), false, true));
     }
 
+    /** With {@code watchdog.device}: where the watchdog reports whether it feeds the device. */
+    private Path deviceStatus() {
+        return DeviceReport.statusFile(stateFile);
+    }
+
+    private boolean feedsDevice() {
+        return settings.stopWithAgent() && settings.watchdogDevice().isPresent();
+    }
+
+    @Override
+    public Optional<DeviceReport> watchdogDevice() {
+        return feedsDevice() ? DeviceReport.read(deviceStatus()) : Optional.empty();
+    }
+
     private Path childPidFile() {
         return stateFile.resolveSibling(stateFile.getFileName() + ".child");
     }
@@ -141,12 +155,14 @@ public final class ChildRunner implements SchedulerRunner {
             if (settings.stopWithAgent()) {
                 Files.createDirectories(childPidFile().toAbsolutePath().getParent()); // the watchdog writes it
                 Files.deleteIfExists(childPidFile());
+                DeviceReport.delete(deviceStatus()); // the previous session's
                 builder.command(Watchdog.command(
                                 settings.startCommand(),
                                 settings.selfFenceStopTimeout(),
                                 childPidFile(),
                                 deadman,
-                                settings.watchdogDevice()))
+                                settings.watchdogDevice(),
+                                feedsDevice() ? Optional.of(deviceStatus()) : Optional.empty()))
                         .redirectInput(ProcessBuilder.Redirect.PIPE);
             }
             process = builder.start();

@@ -4,6 +4,7 @@ import io.asfc.agent.alerts.Alert;
 import io.asfc.agent.alerts.AlertKind;
 import io.asfc.agent.alerts.Alerter;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.supervisor.ForeignSchedulers.Foreign;
 import io.asfc.agent.supervisor.ForeignSchedulers.Supervised;
 import io.asfc.common.config.Modes.ForeignScheduler;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * this host that asfc did not start ({@link ForeignSchedulers}) and stops them (SIGTERM, SIGKILL
  * after {@code self-fence-stop-timeout}: two schedulers break S1, so {@code check-interval +
  * self-fence-stop-timeout} bounds it, 6 s with the defaults; each process checked by pid and start time) or, with {@code alert},
- * only reports them, once per process. Runs on the supervisor thread, so never during this agent's
+ * only reports them, once per process; each is counted in {@code
+ * asfc_foreign_schedulers_total{action="stopped|alerted"}}. Runs on the supervisor thread, so never during this agent's
  * own start or stop there; the caller skips it while the self-fence stops.
  */
 final class ForeignSweep {
@@ -39,6 +41,7 @@ final class ForeignSweep {
     private final TreeStopper stopper;
     private final EventLog events;
     private final Alerter alerter;
+    private final Metrics metrics;
     private final ProcessMatcher matcher;
     /** Pid and start time of those reported (left running, or not stopped at once): reported once. */
     private final Set<String> reported = new HashSet<>();
@@ -49,13 +52,15 @@ final class ForeignSweep {
             SchedulerRunner runner,
             TreeStopper stopper,
             EventLog events,
-            Alerter alerter) {
+            Alerter alerter,
+            Metrics metrics) {
         this.nodeId = nodeId;
         this.settings = settings;
         this.runner = runner;
         this.stopper = stopper;
         this.events = events;
         this.alerter = alerter;
+        this.metrics = metrics;
         this.matcher = new ProcessMatcher(Pattern.compile(settings.processPattern()));
     }
 
@@ -96,6 +101,7 @@ final class ForeignSweep {
                 + result.terminated() + " process(es) ended on SIGTERM, " + result.killed() + " killed"
                 + (result.stopped() ? "" : "; still alive: " + result.survivors());
         events.record(EVENT, detail);
+        metrics.foreignScheduler(true);
         alerter.raise(new Alert(
                 AlertKind.FOREIGN_SCHEDULER,
                 nodeId,
@@ -111,6 +117,7 @@ final class ForeignSweep {
                         + " runner cannot tell its own scheduler from it)";
         LOG.warn("a scheduler this agent did not start runs on this host: {}; {}", f.describe(), why);
         events.record(EVENT, nodeId + ": found a scheduler that asfc did not start, " + f.describe() + "; " + why);
+        metrics.foreignScheduler(false);
         alerter.raise(new Alert(
                 AlertKind.FOREIGN_SCHEDULER,
                 nodeId,

@@ -53,6 +53,14 @@ public interface SchedulerRunner {
     default void selfFencing() {}
 
     /**
+     * With {@code watchdog.device}: what the on-host deadman last reported about the device (it feeds
+     * it, or cannot open or write to it); empty without a device, or before the first report.
+     */
+    default Optional<DeviceReport> watchdogDevice() {
+        return Optional.empty();
+    }
+
+    /**
      * The scheduler this runner supervises, as seen in {@code table}, for the sweep of schedulers
      * asfc did not start ({@code scheduler.foreign}). Empty when the runner cannot tell now (then
      * nothing is swept).

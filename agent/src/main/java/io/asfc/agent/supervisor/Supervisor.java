@@ -25,6 +25,8 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.utils.CloseableUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this host matching the assignment. It composes three parts around one supervisor thread:
@@ -37,13 +39,16 @@ import org.apache.curator.utils.CloseableUtils;
  *       stays away for {@code self-fence-after}, waiting on no lock and no start;
  *   <li>the {@link HealthWatch} probes the scheduler's health and tracks since when it is unhealthy;
  *   <li>the {@link ForeignSweep}, after each reconciliation that is not held (paused, unreadable),
- *       stops or reports schedulers on this host that asfc did not start ({@code scheduler.foreign}).
+ *       stops or reports schedulers on this host that asfc did not start ({@code scheduler.foreign});
+ *   <li>with {@code watchdog.device}, the {@link DeviceAlarm} turns the deadman's reports on the
+ *       device into events, alerts and metrics, every {@code check-interval}.
  * </ul>
  *
  * They share only a {@link SupervisionState}. Events go through the asynchronous {@link EventLog}:
  * no part waits on an event write.
  */
 public final class Supervisor implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
     private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CuratorFramework client;
     private final String nodeId;
@@ -56,6 +61,8 @@ public final class Supervisor implements Closeable {
     private final Reconciler reconciler;
     private final SelfFence selfFence;
     private final List<CuratorCache> caches;
+    /** With {@code watchdog.device}: the deadman's reports on it, looked at every check-interval. */
+    private final Optional<DeviceAlarm> deviceAlarm;
 
     public Supervisor(
             CuratorFramework client,
@@ -98,7 +105,7 @@ public final class Supervisor implements Closeable {
                 shared,
                 executor,
                 () -> state.get() == Lifecycle.STARTED,
-                new ForeignSweep(nodeId, settings, runner, new TreeStopper(nanoTime), events, alerter));
+                new ForeignSweep(nodeId, settings, runner, new TreeStopper(nanoTime), events, alerter, metrics));
         this.selfFence = new SelfFence(
                 client,
                 nodeId,
@@ -110,6 +117,11 @@ public final class Supervisor implements Closeable {
                 metrics,
                 nanoTime,
                 () -> executor.execute(this::afterReconnect));
+        this.deviceAlarm = settings.stopWithAgent()
+                ? settings.watchdogDevice()
+                        .map(device ->
+                                new DeviceAlarm(nodeId, device, runner::watchdogDevice, events, alerter, metrics))
+                : Optional.empty();
         this.caches = List.of(
                 CuratorCache.build(client, paths.scheduler(), CuratorCache.Options.SINGLE_NODE_CACHE),
                 CuratorCache.build(client, paths.control(), CuratorCache.Options.SINGLE_NODE_CACHE));
@@ -130,7 +142,18 @@ public final class Supervisor implements Closeable {
         }
         long check = settings.checkInterval().toMillis();
         executor.scheduleWithFixedDelay(reconciler::reconcile, 0, check, TimeUnit.MILLISECONDS);
+        deviceAlarm.ifPresent(alarm ->
+                executor.scheduleWithFixedDelay(() -> checkDevice(alarm), check, check, TimeUnit.MILLISECONDS));
         health.start(result -> executor.execute(() -> reconciler.onHealth(result)));
+    }
+
+    private static void checkDevice(DeviceAlarm alarm) {
+        try {
+            alarm.check();
+        } catch (RuntimeException e) {
+            // a periodic task that throws is never run again: log, and look again next time
+            LOG.warn("could not look at the deadman's watchdog.device report", e);
+        }
     }
 
     /** Re-evaluates soon, on the supervisor thread. */

@@ -32,14 +32,17 @@ import java.util.Optional;
  * the watcher, {@link #isShell}), or after its own stop when the agent froze, self-fenced or died.
  * When the session outlives SIGKILL it exits without disarming, so the host resets. The shell
  * then no longer kills the watcher when the scheduler exits: the watcher sees the session empty
- * and ends. A device that cannot be opened is logged and retried every second; the deadman works
- * without it.
+ * and ends. A device that cannot be opened or written to is logged and retried every second; the
+ * deadman works without it, stopping the scheduler when renewals stop as it does without a device.
+ * Each change between feeding and failing is written to a status file that the agent reads
+ * ({@link DeviceReport}, {@link DeviceAlarm}).
  */
 final class Watchdog {
     /**
      * bash (for {@code read -t}); $1 = start command, $2 = stop timeout in tenths of a second, $3 =
      * child pid file, $4 = deadman timeout in seconds (decimal), $5 = watchdog device (may be
-     * empty), $6 = deadman timeout in hundredths of a second.
+     * empty), $6 = deadman timeout in hundredths of a second, $7 = the device's status file (may be
+     * empty; {@link DeviceReport}).
      */
     private static final String NAME = "asfc-scheduler-watchdog";
 
@@ -48,6 +51,10 @@ final class Watchdog {
             sid=$$
             device=$5
             centis=$6
+            status=$7
+            errfile=${status:+$status.err}
+            errfile=${errfile:-/dev/null}
+            failures=0
             signal_session() {
               for d in /proc/[0-9]*; do
                 pid=${d#/proc/}
@@ -73,24 +80,37 @@ final class Watchdog {
               [ "$1" != Z ]
             }
             now() { read -r up _ < /proc/uptime; up=${up//[!0-9]/}; now=$((10#$up)); }
+            report() {
+              [ "$1" = "$reported" ] && return
+              reported=$1
+              if [ "$1" = failed ]; then
+                failures=$((failures + 1))
+                echo "asfc watchdog: ERROR: $2; the deadman runs without it (it still stops the scheduler when renewals stop) and retries every second" >&2
+              else
+                echo "asfc watchdog: $2 (a whole-host freeze now resets this host)" >&2
+              fi
+              [ -n "$status" ] && echo "$1 $sid $failures $2" > "$status" 2>/dev/null
+            }
+            why_failed() { err=; read -r err 2>/dev/null < "$errfile"; [ -n "$err" ] && echo ": ${err##*: }"; }
             arm() {
               if [ ! -e "$device" ]; then
-                [ -z "$failed" ] && echo "asfc watchdog: ERROR: watchdog.device $device does not exist; the deadman runs without it" >&2
-                failed=1; return
+                report failed "watchdog.device $device does not exist"
+                return
               fi
-              if { exec 4>"$device"; } 2>/dev/null; then
-                fed=1; failed=
-                echo "asfc watchdog: feeding watchdog.device $device (a whole-host freeze now resets this host)" >&2
+              if { exec 4>"$device"; } 2>"$errfile"; then
+                fed=1
               else
-                [ -z "$failed" ] && echo "asfc watchdog: ERROR: cannot open watchdog.device $device (busy, or no permission); the deadman runs without it and retries every second" >&2
-                failed=1
+                report failed "cannot open watchdog.device $device$(why_failed)"
               fi
             }
             feed() {
               [ -n "$fed" ] || return
-              { printf . >&4; } 2>/dev/null && return
-              echo "asfc watchdog: ERROR: cannot write to watchdog.device $device; closing it" >&2
+              if { printf . >&4; } 2>/dev/null || { printf . >&4; } 2>"$errfile"; then
+                report ok "feeding watchdog.device $device"
+                return
+              fi
               exec 4>&-; fed=
+              report failed "cannot write to watchdog.device $device$(why_failed)"
             }
             disarm() {
               [ -n "$fed" ] || return
@@ -193,6 +213,17 @@ final class Watchdog {
     /** With {@code device} ({@code watchdog.device}): the watcher feeds it too (see the class comment). */
     static List<String> command(
             String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman, Optional<Path> device) {
+        return command(startCommand, stopTimeout, childPidFile, deadman, device, Optional.empty());
+    }
+
+    /** With {@code status}: the watcher reports there whether it feeds the device ({@link DeviceReport}). */
+    static List<String> command(
+            String startCommand,
+            Duration stopTimeout,
+            Path childPidFile,
+            Duration deadman,
+            Optional<Path> device,
+            Optional<Path> status) {
         return List.of(
                 "setsid",
                 "/bin/bash",
@@ -204,6 +235,7 @@ final class Watchdog {
                 childPidFile.toString(),
                 String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0),
                 device.map(Path::toString).orElse(""),
-                Long.toString(Math.max(1, deadman.toMillis() / 10)));
+                Long.toString(Math.max(1, deadman.toMillis() / 10)),
+                status.map(Path::toString).orElse(""));
     }
 }

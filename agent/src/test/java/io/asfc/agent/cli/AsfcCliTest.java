@@ -169,6 +169,29 @@ class AsfcCliTest {
     }
 
     @Test
+    void checkConfigWarnsThatANowayoutDeviceResetsTheHostAfterEveryStop() throws IOException {
+        Path device = Files.createFile(dir.resolve("watchdog0"));
+        Path sys = dir.resolve("sys");
+        Path entry = Files.createDirectories(sys.resolve("class/watchdog/watchdog0"));
+        Files.writeString(entry.resolve("timeout"), "5\n");
+        Files.writeString(entry.resolve("nowayout"), "1\n");
+        Path conf = write("asfc { zookeeper.connect = \"zk:2181\", scheduler.watchdog.device = \"" + device + "\" }\n");
+
+        CliRun run = CliRun.withSysfs(sys, "--conf", conf.toString(), "check-config");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("watchdog        " + device + ", timeout 5s, nowayout"), run::toString);
+        assertTrue(run.err().contains("warning: watchdog.device " + device + " has nowayout set"), run::toString);
+        assertTrue(run.err().contains("resets this host"), run::toString);
+
+        Files.writeString(entry.resolve("nowayout"), "0\n");
+        CliRun off = CliRun.withSysfs(sys, "--conf", conf.toString(), "check-config");
+        assertEquals(0, off.exitCode(), off::toString);
+        assertTrue(off.out().contains("watchdog        " + device + ", timeout 5s\n"), off::toString);
+        assertFalse(off.err().contains("nowayout"), off::toString);
+    }
+
+    @Test
     void checkConfigMasksSecrets() throws IOException {
         Path conf = write(
                 """

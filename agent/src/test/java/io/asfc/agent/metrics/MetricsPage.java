@@ -12,14 +12,14 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** One scrape of an agent's {@code /metrics} in the Prometheus text format, and its samples. */
-record MetricsPage(String text) {
+public record MetricsPage(String text) {
     /** Appended to a test agent's config: the HTTP endpoint on a free port. */
-    static final String HTTP = "\nasfc.http { enabled = true, bind = \"127.0.0.1\", port = 0 }\n";
+    public static final String HTTP = "\nasfc.http { enabled = true, bind = \"127.0.0.1\", port = 0 }\n";
 
     private static final HttpClient HTTP_CLIENT =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    static MetricsPage scrape(Agent agent) throws Exception {
+    public static MetricsPage scrape(Agent agent) throws Exception {
         int port = agent.httpAddress().orElseThrow().getPort();
         HttpResponse<String> response = HTTP_CLIENT.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
@@ -64,7 +64,7 @@ record MetricsPage(String text) {
     }
 
     /** The one sample of this series, e.g. {@code asfc_role{role="active"}}. */
-    double value(String series) {
+    public double value(String series) {
         Double value = samples().get(series);
         if (value == null) {
             throw new AssertionError(series + " is not in:\n" + text);

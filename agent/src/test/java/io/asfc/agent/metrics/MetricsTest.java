@@ -160,6 +160,21 @@ class MetricsTest {
     }
 
     @Test
+    void foreignSchedulersAreCountedByActionAndBothActionsAreShown() throws IOException {
+        String before = page();
+        assertEquals(0, sample(before, "asfc_foreign_schedulers_total{action=\"stopped\"}"));
+        assertEquals(0, sample(before, "asfc_foreign_schedulers_total{action=\"alerted\"}"));
+
+        metrics.foreignScheduler(true);
+        metrics.foreignScheduler(true);
+        metrics.foreignScheduler(false);
+
+        String page = page();
+        assertEquals(2, sample(page, "asfc_foreign_schedulers_total{action=\"stopped\"}"));
+        assertEquals(1, sample(page, "asfc_foreign_schedulers_total{action=\"alerted\"}"));
+    }
+
+    @Test
     void failoverIsTimedFromItsFirstBeginToCompletion() throws IOException {
         metrics.role(Role.ACTIVE);
         metrics.failoverCompleted(); // nothing began: nothing to time

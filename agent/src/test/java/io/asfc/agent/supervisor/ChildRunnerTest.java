@@ -191,6 +191,27 @@ class ChildRunnerTest {
     }
 
     @Test
+    void aWatchdogDeviceThatCannotBeFedIsReportedAndTheSchedulerStillRunsAndStops() throws Exception {
+        ChildRunner runner = runner("", "1s", "1s", "watchdog.device = \"/dev/full\""); // every write fails
+        runner.start();
+        awaitMainAndWorker();
+
+        DeviceReport report = await().atMost(WAIT)
+                .until(runner::watchdogDevice, java.util.Optional::isPresent)
+                .orElseThrow();
+
+        assertFalse(report.fed(), report::toString);
+        assertEquals("cannot write to watchdog.device /dev/full: No space left on device", report.text());
+        assertTrue(runner.status().running(), "runs without the device (docs/SAFETY.md)");
+        assertTrue(runner.stop().stopped());
+        runner.start(); // a new session: the previous one's report is gone until the new watchdog writes its own
+        assertTrue(runner.watchdogDevice()
+                .map(r -> !r.deadman().equals(report.deadman()))
+                .orElse(true));
+        assertTrue(runner.stop().stopped());
+    }
+
+    @Test
     void aProcessForkedWhileTheStopRunsIsStoppedToo() throws Exception {
         // On SIGTERM the scheduler starts a helper that was in no snapshot taken before the stop, then exits.
         // Without the watchdog (stop-with-agent off) nothing but the runner's own stop can end that helper.

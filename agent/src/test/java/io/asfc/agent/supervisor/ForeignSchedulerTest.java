@@ -4,7 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.asfc.agent.Agent;
 import io.asfc.agent.events.EventLog;
+import io.asfc.agent.metrics.MetricsPage;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.common.config.S4Budget;
 import io.asfc.common.config.SchedulerSettings;
@@ -76,7 +78,7 @@ class ForeignSchedulerTest {
 
     @Test
     void aSchedulerStartedByHandIsStoppedAndTheSupervisedOneKeepsItsPid() throws Exception {
-        agents.start("a", server.getConnectString(), config("stop", ""));
+        Agent agent = agents.start("a", server.getConnectString(), config("stop", MetricsPage.HTTP));
         ProcessInfo supervised = awaitSupervised();
 
         ProcessInfo hand = startByHand("hand");
@@ -88,6 +90,9 @@ class ForeignSchedulerTest {
                 supervised.pid(),
                 agents.agentRecord("a").orElseThrow().scheduler().pid());
         assertEquals(List.of(supervised.pid()), mainPids());
+        MetricsPage page = MetricsPage.scrape(agent);
+        assertEquals(1, page.value("asfc_foreign_schedulers_total{action=\"stopped\"}"), page::text);
+        assertEquals(0, page.value("asfc_foreign_schedulers_total{action=\"alerted\"}"), page::text);
     }
 
     @Test
@@ -110,7 +115,7 @@ class ForeignSchedulerTest {
 
     @Test
     void withAlertItIsOnlyReported() throws Exception {
-        agents.start("a", server.getConnectString(), config("alert", ""));
+        Agent agent = agents.start("a", server.getConnectString(), config("alert", MetricsPage.HTTP));
         ProcessInfo supervised = awaitSupervised();
 
         ProcessInfo hand = startByHand("hand");
@@ -119,6 +124,9 @@ class ForeignSchedulerTest {
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> TreeStopper.isAlive(hand));
         assertTrue(TreeStopper.isAlive(supervised));
         assertEquals(1, events("foreign-scheduler"), "reported once");
+        MetricsPage page = MetricsPage.scrape(agent);
+        assertEquals(1, page.value("asfc_foreign_schedulers_total{action=\"alerted\"}"), page::text);
+        assertEquals(0, page.value("asfc_foreign_schedulers_total{action=\"stopped\"}"), page::text);
     }
 
     @Test

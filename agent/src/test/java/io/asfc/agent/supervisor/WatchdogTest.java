@@ -187,6 +187,70 @@ class WatchdogTest {
         assertFalse(Files.exists(dir.resolve("no-such-device")), "must never create the device");
     }
 
+    @Test
+    void aDeviceThatCannotBeOpenedIsReportedAndTheDeadmanStillStopsTheSchedulerWhenRenewalsStop() throws Exception {
+        Path device = Files.createDirectory(dir.resolve("not-a-device")); // opening it for writing fails, even as root
+        Process watchdog = start("sleep 316 & wait", Duration.ofMillis(500), Duration.ofSeconds(2), device);
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 316"));
+        Set<ProcessInfo> scheduler = ProcessTable.snapshot().tree(watchdog.pid());
+
+        DeviceReport report = await().atMost(Duration.ofSeconds(5))
+                .until(() -> DeviceReport.read(status()), Optional::isPresent)
+                .orElseThrow();
+        assertFalse(report.fed(), report::toString);
+        assertEquals(Long.toString(watchdog.pid()), report.deadman(), "the session names the deadman");
+        assertEquals(1, report.failures());
+        assertEquals("cannot open watchdog.device " + device + ": Is a directory", report.text());
+
+        // no renewal at all: the deadman without its device still stops the scheduler (S1)
+        await().atMost(Duration.ofSeconds(6)).until(() -> scheduler.stream().noneMatch(TreeStopper::isAlive));
+        assertEquals(Optional.of(report), DeviceReport.read(status()), "retried every second, reported once");
+        watchdog.getOutputStream().close();
+    }
+
+    @Test
+    void aDeviceThatRefusesWritesIsReportedWithItsError() throws Exception {
+        Path full = Path.of("/dev/full"); // opens, but every write fails with ENOSPC
+        Process watchdog = start("sleep 317 & wait", Duration.ofSeconds(1), Duration.ofSeconds(60), full);
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 317"));
+
+        DeviceReport report = await().atMost(Duration.ofSeconds(5))
+                .until(() -> DeviceReport.read(status()), Optional::isPresent)
+                .orElseThrow();
+        assertFalse(report.fed(), report::toString);
+        assertEquals("cannot write to watchdog.device /dev/full: No space left on device", report.text());
+        await().during(Duration.ofMillis(2500))
+                .atMost(Duration.ofSeconds(4))
+                .until(() -> DeviceReport.read(status()).orElseThrow().failures() == 1); // opened again, fails again
+        watchdog.getOutputStream().close();
+    }
+
+    @Test
+    void aDeviceThatAppearsLaterIsFedAndReportedSo() throws Exception {
+        Path device = dir.resolve("late-device");
+        Process watchdog = start("sleep 318 & wait", Duration.ofSeconds(1), Duration.ofSeconds(60), device);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> DeviceReport.read(status()).filter(r -> !r.fed()).isPresent());
+        assertEquals(
+                "watchdog.device " + device + " does not exist",
+                DeviceReport.read(status()).orElseThrow().text());
+
+        Files.createFile(device);
+
+        DeviceReport fed = await().atMost(Duration.ofSeconds(5))
+                .until(() -> DeviceReport.read(status()), r -> r.filter(DeviceReport::fed)
+                        .isPresent())
+                .orElseThrow();
+        assertEquals(1, fed.failures(), "the failure before stays counted");
+        assertEquals("feeding watchdog.device " + device, fed.text());
+        watchdog.getOutputStream().close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> session(watchdog).isEmpty() && endsWithV(device));
+    }
+
+    private Path status() {
+        return dir.resolve("device.status");
+    }
+
     private long schedulerPid() throws Exception {
         return Long.parseLong(Files.readString(dir.resolve("child.pid")).trim());
     }
@@ -226,7 +290,12 @@ class WatchdogTest {
 
     private Process start(String command, Duration stopTimeout, Duration deadman, Path device) throws Exception {
         Process p = new ProcessBuilder(Watchdog.command(
-                        command, stopTimeout, dir.resolve("child.pid"), deadman, Optional.ofNullable(device)))
+                        command,
+                        stopTimeout,
+                        dir.resolve("child.pid"),
+                        deadman,
+                        Optional.ofNullable(device),
+                        Optional.of(status())))
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(new File("/dev/null"))

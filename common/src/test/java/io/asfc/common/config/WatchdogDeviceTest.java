@@ -18,8 +18,8 @@ class WatchdogDeviceTest {
     @Test
     void theTimeoutIsTheDriversAsSysfsReportsItAndDevWatchdogIsWatchdog0() throws IOException {
         Path sys = dir.resolve("sys");
-        Files.createDirectories(sys.resolve("watchdog0"));
-        Files.writeString(sys.resolve("watchdog0").resolve("timeout"), "5\n");
+        Files.createDirectories(sys.resolve("class/watchdog/watchdog0"));
+        Files.writeString(sys.resolve("class/watchdog/watchdog0/timeout"), "5\n");
         Path device = Files.createFile(dir.resolve("watchdog"));
 
         assertEquals(Optional.of(Duration.ofSeconds(5)), WatchdogDevice.timeout(device, sys));
@@ -28,6 +28,32 @@ class WatchdogDeviceTest {
                 WatchdogDevice.timeout(Files.createFile(dir.resolve("watchdog1")), sys),
                 "no sysfs entry: unknown");
         assertEquals(Optional.empty(), WatchdogDevice.timeout(dir.resolve("missing"), sys));
+    }
+
+    @Test
+    void nowayoutIsReadFromTheDriversSysfsEntryElseFromSoftdogsModuleParameter() throws IOException {
+        Path sys = dir.resolve("sys");
+        Path entry = Files.createDirectories(sys.resolve("class/watchdog/watchdog0"));
+        Path device = Files.createFile(dir.resolve("watchdog"));
+
+        assertEquals(Optional.empty(), WatchdogDevice.nowayout(device, sys), "nothing in sysfs: unknown");
+
+        Path param = Files.createDirectories(sys.resolve("module/softdog/parameters"))
+                .resolve("nowayout");
+        Files.writeString(param, "Y\n");
+        assertEquals(Optional.of(true), WatchdogDevice.nowayout(device, sys), "softdog's parameter, a bool");
+        Files.writeString(entry.resolve("identity"), "iTCO_wdt\n");
+        assertEquals(
+                Optional.empty(), WatchdogDevice.nowayout(device, sys), "softdog's parameter says nothing of iTCO_wdt");
+        Files.writeString(entry.resolve("identity"), "Software Watchdog\n");
+        Files.writeString(param, "N\n");
+        assertEquals(Optional.of(false), WatchdogDevice.nowayout(device, sys));
+
+        Files.writeString(entry.resolve("nowayout"), "1\n");
+        assertEquals(Optional.of(true), WatchdogDevice.nowayout(device, sys), "the driver's own entry wins");
+        Files.writeString(entry.resolve("nowayout"), "0\n");
+        assertEquals(Optional.of(false), WatchdogDevice.nowayout(device, sys));
+        assertEquals(Optional.empty(), WatchdogDevice.nowayout(dir.resolve("missing"), sys));
     }
 
     @Test

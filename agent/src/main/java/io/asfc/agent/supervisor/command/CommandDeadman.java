@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor.command;
 
+import io.asfc.agent.supervisor.DeviceReport;
 import io.asfc.agent.supervisor.Lifeline;
 import io.asfc.common.process.PosixEre;
 import io.asfc.common.process.ProcessTable;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * which it does with the magic close ({@code V}, then close). After its own stop (silence,
  * self-fence, the agent gone) it disarms only when no target is left; when one outlives SIGKILL it
  * closes the device without the magic close, and the host resets. Neither line is a renewal. A
- * frozen or killed deadman stops the feed: the host resets after the device's timeout.
+ * frozen or killed deadman stops the feed: the host resets after the device's timeout. A device that
+ * cannot be opened or written to is retried every second; meanwhile the deadman works without it.
+ * Each change between feeding and failing goes to a status file ({@link DeviceReport}) that the
+ * agent reads.
  */
 final class CommandDeadman {
     private static final Logger LOG = LoggerFactory.getLogger(CommandDeadman.class);
@@ -39,12 +44,14 @@ final class CommandDeadman {
      * its own command line must never match the pattern), $1 = stop timeout in tenths of a second, $2 =
      * deadman timeout in seconds (decimal), $3 = protected pids (space-separated: the agent and its
      * ancestors), $4 = pid file (may be empty), $5 = watchdog device (may be empty), $6 = deadman
-     * timeout in hundredths of a second.
+     * timeout in hundredths of a second, $7 = the device's status file (may be empty; {@link
+     * DeviceReport}).
      */
     private static final String SCRIPT =
             """
             pattern=$ASFC_DEADMAN_PATTERN; tenths=$1; deadman=$2; protect=" $3 "; pidfile=$4
-            device=$5; centis=$6
+            device=$5; centis=$6; status=$7
+            errfile=${status:+$status.err}; errfile=${errfile:-/dev/null}; failures=0
             read -r line < /proc/$$/stat; set -- ${line##*) }; mysid=$4
             targets() {
               declare -A parent=() hit=()
@@ -91,29 +98,42 @@ final class CommandDeadman {
               kill -KILL $alive 2>/dev/null
             }
             now() { read -r up _ < /proc/uptime; up=${up//[!0-9]/}; now=$((10#$up)); }
+            report() {
+              [ "$1" = "$reported" ] && return
+              reported=$1
+              if [ "$1" = failed ]; then
+                failures=$((failures + 1))
+                echo "asfc deadman: ERROR: $2; the deadman runs without it (it still stops the scheduler when renewals stop) and retries every second" >&2
+              else
+                echo "asfc deadman: $2 (a whole-host freeze now resets this host)" >&2
+              fi
+              [ -n "$status" ] && echo "$1 $mysid $failures $2" > "$status" 2>/dev/null
+            }
+            why_failed() { err=; read -r err 2>/dev/null < "$errfile"; [ -n "$err" ] && echo ": ${err##*: }"; }
             arm() {
               if [ ! -e "$device" ]; then
-                [ -z "$failed" ] && echo "asfc deadman: ERROR: watchdog.device $device does not exist; the deadman runs without it" >&2
-                failed=1; return
+                report failed "watchdog.device $device does not exist"
+                return
               fi
-              if { exec 4>"$device"; } 2>/dev/null; then
-                fed=1; failed=
-                echo "asfc deadman: feeding watchdog.device $device (a whole-host freeze now resets this host)" >&2
+              if { exec 4>"$device"; } 2>"$errfile"; then
+                fed=1
               else
-                [ -z "$failed" ] && echo "asfc deadman: ERROR: cannot open watchdog.device $device (busy, or no permission); the deadman runs without it and retries every second" >&2
-                failed=1
+                report failed "cannot open watchdog.device $device$(why_failed)"
               fi
             }
             feed() {
               [ -n "$fed" ] || return
-              { printf . >&4; } 2>/dev/null && return
-              echo "asfc deadman: ERROR: cannot write to watchdog.device $device; closing it" >&2
+              if { printf . >&4; } 2>/dev/null || { printf . >&4; } 2>"$errfile"; then
+                report ok "feeding watchdog.device $device"
+                return
+              fi
               exec 4>&-; fed=
+              report failed "cannot write to watchdog.device $device$(why_failed)"
             }
             disarm() {
               want=
               [ -n "$fed" ] || return
-              { printf V >&4; } 2>/dev/null; exec 4>&-; fed=
+              { printf V >&4; } 2>/dev/null; exec 4>&-; fed=; reported=
               echo "asfc deadman: no scheduler runs; watchdog.device $device disarmed (magic close)" >&2
             }
             settle() {
@@ -222,7 +242,8 @@ final class CommandDeadman {
                 protect.stream().map(String::valueOf).collect(Collectors.joining(" ")),
                 pidFile == null ? "" : pidFile.toString(),
                 device == null ? "" : device.toString(),
-                Long.toString(Math.max(1, deadman.toMillis() / 10)));
+                Long.toString(Math.max(1, deadman.toMillis() / 10)),
+                device == null ? "" : DeviceReport.statusFile(output).toString());
         this.device = device;
         this.node = node;
         this.ere = ere;
@@ -236,6 +257,9 @@ final class CommandDeadman {
         }
         try {
             java.nio.file.Files.createDirectories(output.toAbsolutePath().getParent());
+            if (device != null) {
+                DeviceReport.delete(DeviceReport.statusFile(output)); // a previous deadman's
+            }
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.environment().put("ASFC_DEADMAN_PATTERN", ere);
             // asfc's mark: a pattern that its script happens to match never makes it a foreign scheduler
@@ -279,6 +303,11 @@ final class CommandDeadman {
         if (device != null) {
             pipe.send("disarm");
         }
+    }
+
+    /** With {@code watchdog.device}: what the deadman last reported about it; empty without, or before its first report. */
+    Optional<DeviceReport> report() {
+        return device == null ? Optional.empty() : DeviceReport.read(DeviceReport.statusFile(output));
     }
 
     /** The deadman's pid, while it runs. */

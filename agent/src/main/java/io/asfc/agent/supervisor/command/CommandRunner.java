@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor.command;
 
+import io.asfc.agent.supervisor.DeviceReport;
 import io.asfc.agent.supervisor.ForeignSchedulers;
 import io.asfc.agent.supervisor.LocalStatus;
 import io.asfc.agent.supervisor.SchedulerRunner;
@@ -135,6 +136,11 @@ public final class CommandRunner implements SchedulerRunner {
         if (deadman != null) {
             deadman.renew();
         }
+    }
+
+    @Override
+    public Optional<DeviceReport> watchdogDevice() {
+        return deadman == null ? Optional.empty() : deadman.report();
     }
 
     @Override

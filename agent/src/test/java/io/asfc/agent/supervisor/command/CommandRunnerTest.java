@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.asfc.agent.supervisor.DeviceReport;
 import io.asfc.agent.supervisor.LocalStatus;
 import io.asfc.agent.supervisor.SchedulerStartException;
 import io.asfc.common.config.Modes.HealthFormat;
@@ -236,6 +237,42 @@ class CommandRunnerTest {
         // renewals stop, the pipe stays open: the agent is frozen; the deadman did its job, no reset
         await().atMost(Duration.ofSeconds(8)).until(() -> tree.stream().noneMatch(TreeStopper::isAlive));
         await().atMost(Duration.ofSeconds(8)).until(() -> endsWithV(device));
+    }
+
+    @Test
+    void aWatchdogDeviceTheDeadmanCannotFeedIsReportedAndTheDeadmanStillStopsTheScheduler() throws Exception {
+        Path full = Path.of("/dev/full"); // opens, but every write fails
+        CommandRunner runner = new CommandRunner(
+                "a",
+                new Config("nohup " + standin + " > /dev/null 2>&1 &")
+                        .stopTimeout(Duration.ofSeconds(1))
+                        .device(full)
+                        .build(),
+                Duration.ofSeconds(2),
+                tmp.resolve("scheduler.out"),
+                stopper);
+        java.util.concurrent.ScheduledExecutorService feeder =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        List<ProcessInfo> tree;
+        try {
+            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertTimeoutPreemptively(PATIENCE, runner::start);
+            LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
+            tree = awaitStandInTree(status.pid());
+            DeviceReport report = await().atMost(Duration.ofSeconds(5))
+                    .until(runner::watchdogDevice, Optional::isPresent)
+                    .orElseThrow();
+            assertFalse(report.fed(), report::toString);
+            assertEquals(1, report.failures());
+            assertEquals("cannot write to watchdog.device /dev/full: No space left on device", report.text());
+        } finally {
+            feeder.shutdownNow();
+        }
+
+        // renewals stop: the deadman, without its device, still stops the scheduler (S1)
+        await().atMost(Duration.ofSeconds(8)).until(() -> tree.stream().noneMatch(TreeStopper::isAlive));
+        assertTrue(Files.readString(tmp.resolve("scheduler.out.deadman"))
+                .contains("asfc deadman: ERROR: cannot write to watchdog.device /dev/full"));
     }
 
     private static boolean endsWithV(Path device) throws IOException {
