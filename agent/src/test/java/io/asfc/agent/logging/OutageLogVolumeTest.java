@@ -70,6 +70,9 @@ class OutageLogVolumeTest {
                 asfc.nodes = [a]
                 asfc.zookeeper { connection-timeout = 5s, self-fence-after = 3s }
                 asfc.controller.heartbeat-interval = 5s
+                # what this test counts is the agent's own lines: no foreign-scheduler report about the
+                # stand-ins of other runs on a shared machine (child mode needs no pattern for its own)
+                asfc.scheduler.process-pattern = "asfc-outage-log-volume-test-matches-nothing"
                 """);
         await().atMost(Duration.ofSeconds(30)).until(() -> running("a"));
         long before = Files.size(logFile);
