@@ -182,7 +182,12 @@ public final class ChildRunner implements SchedulerRunner {
         current = started;
         started.write(stateFile);
         process.onExit().thenRun(() -> exited(started, process.exitValue()));
-        LOG.info("started scheduler: pid {} ({}), output in {}", process.pid(), settings.startCommand(), output);
+        LOG.info(
+                "started scheduler: pid {} (session {}: {}), output in {}",
+                started.scheduler(),
+                process.pid(),
+                settings.startCommand(),
+                output);
     }
 
     @Override
@@ -317,7 +322,11 @@ public final class ChildRunner implements SchedulerRunner {
 
     private void exited(ChildSession which, int code) {
         if (current == which && stopping != which) {
-            LOG.warn("scheduler pid {} exited with status {}", which.leader().pid(), code);
+            LOG.warn(
+                    "scheduler pid {} exited: its session {} ended with status {}",
+                    which.scheduler(),
+                    which.leader().pid(),
+                    code);
             exitCallback.run();
         }
     }
@@ -343,8 +352,9 @@ public final class ChildRunner implements SchedulerRunner {
         ChildSession t = recorded.get();
         if (t.leaderAlive()) {
             LOG.warn(
-                    "found the scheduler session {} that a previous agent left running; adopting it",
-                    t.leader().pid());
+                    "found the scheduler session {} (scheduler pid {}) that a previous agent left running; adopting it",
+                    t.leader().pid(),
+                    t.scheduler());
             return t;
         }
         // The leader is gone, but members of its session may live on: keep it, to stop them.
