@@ -44,6 +44,7 @@ import picocli.CommandLine.Option;
             ClearMetadataCommand.class,
             IsSchedulerRunningCommand.class,
             TestConnectionCommand.class,
+            DoctorCommand.class,
             FailoverCommand.class,
             PauseCommand.class,
             ResumeCommand.class,
@@ -59,7 +60,8 @@ import picocli.CommandLine.Option;
         footer = {
             "",
             "Daemon commands (start, start-foreground, stop, restart, status) are handled by bin/asfc-agent.",
-            "Exit codes: 0 ok, 1 failure, 2 usage, 3 not running, 69 ZooKeeper unreachable, 78 bad config."
+            "Exit codes: 0 ok, 1 failure, 2 usage, 3 not running, 69 ZooKeeper unreachable, 78 bad config;",
+            "doctor: 0 healthy, 1 degraded, 2 down (ZooKeeper unreachable included), 78 bad config."
         })
 public final class AsfcCli implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(AsfcCli.class);

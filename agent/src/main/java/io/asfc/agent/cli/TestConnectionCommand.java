@@ -1,11 +1,11 @@
 package io.asfc.agent.cli;
 
 import io.asfc.common.config.AsfcSettings;
-import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshClient;
-import io.asfc.common.ssh.SshException;
+import io.asfc.common.ssh.SshPhases;
 import io.asfc.common.ssh.SshTarget;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,10 +24,14 @@ import picocli.CommandLine.Spec;
         aliases = "test_connection",
         description = {
             "Check SSH to every node, as the ACTIVE controller would.",
-            "It connects to every node of asfc.nodes over SSH and runs 'true'.",
-            "One row per node: reachable, host key, authentication, and the command, with the reason of",
-            "any failure. All nodes are tried at once; each is bounded by ssh.connect-timeout and",
-            "ssh.command-timeout. Exit 0 when every node passes, 1 otherwise."
+            "It connects to every node of asfc.nodes over a new SSH session and runs 'true' through the remote",
+            "user's shell. One row per node: reachable, host key, authentication, the remote shell's start, the",
+            "command, and the reason of any failure, then each phase's time: connect (TCP), authenticate",
+            "(handshake, host key, key authentication), remote shell start (the remote user's ~/.bashrc and",
+            "the like), command. A remote shell start that times out, or takes at least half of",
+            "ssh.command-timeout, is named as such (SLOW): every command, stops included, waits for it.",
+            "All nodes are tried at once; each is bounded by ssh.connect-timeout and ssh.command-timeout.",
+            "Exit 0 when every node passes, 1 otherwise (a SLOW shell does not pass)."
         })
 final class TestConnectionCommand implements Callable<Integer> {
     @Mixin
@@ -36,7 +40,7 @@ final class TestConnectionCommand implements Callable<Integer> {
     @Mixin
     private ConfOption conf;
 
-    private static final String ROW = "%-12s %-32s %-9s %-9s %-6s %-6s %s%n";
+    private static final String ROW = "%-12s %-32s %-9s %-9s %-6s %-7s %-6s %s%n";
 
     @ParentCommand
     private AsfcCli cli;
@@ -49,7 +53,15 @@ final class TestConnectionCommand implements Callable<Integer> {
 
     /** One node's result; "-" where the step was not reached. */
     record Row(
-            String node, String target, String reachable, String hostKey, String auth, String command, String reason) {
+            String node,
+            String target,
+            String reachable,
+            String hostKey,
+            String auth,
+            String shell,
+            String command,
+            String reason,
+            String phases) {
         boolean ok() {
             return reason.equals("ok");
         }
@@ -75,17 +87,28 @@ final class TestConnectionCommand implements Callable<Integer> {
         }
         Map<String, CompletableFuture<Row>> rows = new LinkedHashMap<>();
         try (SshClient ssh = new SshClient(settings.ssh())) {
-            RemoteScheduler remote = new RemoteScheduler(ssh, settings.scheduler());
             for (String node : nodes) {
                 SshTarget target = SshTarget.of(settings, node);
-                rows.put(node, CompletableFuture.supplyAsync(() -> test(remote, target)));
+                rows.put(
+                        node,
+                        CompletableFuture.supplyAsync(
+                                () -> row(target, ssh.timedProbe(target, "true"), ssh.commandTimeout())));
             }
-            out.printf(ROW, "NODE", "TARGET", "REACHABLE", "HOST KEY", "AUTH", "TRUE", "RESULT");
+            out.printf(ROW, "NODE", "TARGET", "REACHABLE", "HOST KEY", "AUTH", "SHELL", "TRUE", "RESULT [PHASES]");
             boolean allOk = true;
             for (CompletableFuture<Row> f : rows.values()) {
                 Row r = f.join();
                 allOk &= r.ok();
-                out.printf(ROW, r.node(), r.target(), r.reachable(), r.hostKey(), r.auth(), r.command(), r.reason());
+                out.printf(
+                        ROW,
+                        r.node(),
+                        r.target(),
+                        r.reachable(),
+                        r.hostKey(),
+                        r.auth(),
+                        r.shell(),
+                        r.command(),
+                        r.reason() + " [" + r.phases() + "]");
             }
             return allOk ? ExitCode.OK.code() : ExitCode.FAILURE.code();
         } catch (IllegalArgumentException e) {
@@ -93,21 +116,27 @@ final class TestConnectionCommand implements Callable<Integer> {
         }
     }
 
-    static Row test(RemoteScheduler remote, SshTarget target) {
+    static Row row(SshTarget target, SshPhases p, Duration commandTimeout) {
         String t = target.toString();
-        try {
-            remote.probe(target);
-            return new Row(target.node(), t, "yes", "ok", "ok", "ok", "ok");
-        } catch (SshException e) {
-            String why = e.getMessage();
-            return switch (e.reason()) {
-                case UNKNOWN_HOST, CONNECTION_REFUSED, TIMED_OUT, UNREACHABLE -> new Row(
-                        target.node(), t, "no", "-", "-", "-", why);
-                case HOST_KEY_MISMATCH -> new Row(target.node(), t, "yes", "MISMATCH", "-", "-", why);
-                case HOST_KEY_UNKNOWN -> new Row(target.node(), t, "yes", "UNKNOWN", "-", "-", why);
-                case AUTH_FAILED -> new Row(target.node(), t, "yes", "ok", "FAILED", "-", why);
-                case COMMAND_FAILED -> new Row(target.node(), t, "yes", "ok", "ok", "FAILED", why);
-            };
+        String node = target.node();
+        String why = p.verdict(commandTimeout);
+        String phases = p.summary();
+        if (p.ok()) {
+            return p.slowShell(commandTimeout)
+                    ? new Row(node, t, "yes", "ok", "ok", "SLOW", "ok", why, phases)
+                    : new Row(node, t, "yes", "ok", "ok", "ok", "ok", why, phases);
         }
+        return switch (p.failedIn()) {
+            case CONNECT -> new Row(node, t, "no", "-", "-", "-", "-", why, phases);
+            case AUTHENTICATE -> switch (p.failure().reason()) {
+                case HOST_KEY_MISMATCH -> new Row(node, t, "yes", "MISMATCH", "-", "-", "-", why, phases);
+                case HOST_KEY_UNKNOWN -> new Row(node, t, "yes", "UNKNOWN", "-", "-", "-", why, phases);
+                case AUTH_FAILED -> new Row(node, t, "yes", "ok", "FAILED", "-", "-", why, phases);
+                default -> new Row(node, t, "no", "-", "-", "-", "-", why, phases);
+            };
+            case SHELL_START -> new Row(
+                    node, t, "yes", "ok", "ok", p.slowShell(commandTimeout) ? "SLOW" : "FAILED", "-", why, phases);
+            case COMMAND -> new Row(node, t, "yes", "ok", "ok", "ok", "FAILED", why, phases);
+        };
     }
 }

@@ -47,9 +47,7 @@ final class FailoverRequest {
      * NTP time; the command line withdraws it by its own monotonic clock as well).
      */
     static boolean expired(ControlRecord c, long nowMillis) {
-        return c.ttlMillis() != null
-                && c.requestedAt() != null
-                && nowMillis > c.requestedAt().toEpochMilli() + c.ttlMillis();
+        return c.expiredAt(nowMillis);
     }
 
     static String expiredText(ControlRecord c) {

@@ -56,11 +56,53 @@ class SshCommandsTest {
         CliRun one = CliRun.of("--conf", conf.toString(), "test-connection", "good");
 
         assertEquals(1, all.exitCode(), all::toString);
-        assertTrue(row(all, "good").matches("good +\\w+@127\\.0\\.0\\.1:\\d+ +yes +ok +ok +ok +ok"), all::toString);
+        assertTrue(
+                row(all, "good")
+                        .matches("good +\\w+@127\\.0\\.0\\.1:\\d+ +yes +ok +ok +ok +ok +ok \\[connect=\\d+ms"
+                                + " authenticate=\\d+ms remote-shell-start=\\d+ms command=\\d+ms]"),
+                all::toString);
         assertTrue(row(all, "changed").contains("MISMATCH"), all::toString);
         assertTrue(row(all, "changed").contains("host key mismatch"), all::toString);
         assertTrue(row(all, "hung").contains("timed out after 2s"), all::toString);
         assertEquals(0, one.exitCode(), one::toString);
+    }
+
+    /**
+     * Issue 17: a remote ~/.bashrc that waits (seen: pyenv init on a stale lock) made every SSH stop
+     * time out while login took 0.3 s. test-connection must name the slow remote shell, not call the
+     * host unreachable, whether the shell start fits in ssh.command-timeout or not.
+     */
+    @Test
+    void testConnectionNamesASlowRemoteShellStartInsteadOfUnreachable() throws Exception {
+        Sshd.assumeAvailable();
+        Sshd slow = track(Sshd.start(dir.resolve("slow")));
+        Files.writeString(slow.home().resolve(".bashrc"), "sleep 3\n");
+        Files.writeString(dir.resolve("known_hosts"), slow.hostKeyLine() + "\n");
+        Path fits = conf(
+                Map.of("slow", slow.port()),
+                "asfc.ssh.command-timeout = 5s\nasfc.zookeeper.connect = \"127.0.0.1:2181\"\n",
+                slow);
+        CliRun slowButOk = CliRun.of("--conf", fits.toString(), "test-connection");
+        Path tooSlow = conf(
+                Map.of("slow", slow.port()),
+                "asfc.ssh.command-timeout = 1s\nasfc.zookeeper.connect = \"127.0.0.1:2181\"\n",
+                slow);
+        CliRun timedOut = CliRun.of("--conf", tooSlow.toString(), "test-connection");
+
+        assertEquals(1, slowButOk.exitCode(), slowButOk::toString);
+        assertTrue(
+                row(slowButOk, "slow")
+                        .matches("slow +\\S+ +yes +ok +ok +SLOW +ok +ok, but the remote shell start took .*"),
+                slowButOk::toString);
+        assertTrue(row(slowButOk, "slow").contains("~/.bashrc"), slowButOk::toString);
+        assertEquals(1, timedOut.exitCode(), timedOut::toString);
+        assertTrue(
+                row(timedOut, "slow").matches("slow +\\S+ +yes +ok +ok +SLOW +- +the remote shell start timed out .*"),
+                timedOut::toString);
+        assertTrue(
+                row(timedOut, "slow").contains("remote-shell-start=")
+                        && row(timedOut, "slow").contains("(failed)"),
+                timedOut::toString);
     }
 
     @Test

@@ -9,6 +9,7 @@ import com.jcraft.jsch.Session;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.SshSettings;
 import io.asfc.common.ssh.SshException.Reason;
+import io.asfc.common.ssh.SshPhases.Phase;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -22,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -43,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class SshClient implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(SshClient.class);
     private static final int MAX_OUTPUT = 64 * 1024 * 1024;
+    /** Printed by the remote shell before the timed command: it has started by then. */
+    private static final String SHELL_READY = "asfc-remote-shell-started";
 
     private final SshSettings settings;
     private final JSch jsch = new JSch();
@@ -91,6 +96,15 @@ public final class SshClient implements Closeable {
         return connections.computeIfAbsent(target, Connection::new).exec(command, stdin, timeout);
     }
 
+    /**
+     * Runs {@code command} on the target over a new session of its own (not the reused one) and
+     * times each phase: TCP connect, handshake and authentication, the remote shell's start, the
+     * command. Never throws: a failure is reported with the phase it happened in.
+     */
+    public SshPhases timedProbe(SshTarget target, String command) {
+        return new Connection(target).timed(command);
+    }
+
     /** The bound of one remote command. */
     public Duration commandTimeout() {
         return settings.commandTimeout();
@@ -136,6 +150,13 @@ public final class SshClient implements Closeable {
 
         private Session connect() throws SshException {
             drop();
+            Session s = open(null);
+            session = s;
+            return s;
+        }
+
+        /** A new, authenticated session; {@code sockets} (if not null) opens its TCP connection. */
+        private Session open(TimedSocketFactory sockets) throws SshException {
             AtomicBoolean expired = new AtomicBoolean();
             Session s;
             try {
@@ -146,6 +167,9 @@ public final class SshClient implements Closeable {
             s.setConfig("StrictHostKeyChecking", "yes");
             s.setConfig("PreferredAuthentications", "publickey");
             s.setUserInfo(NoPrompts.INSTANCE);
+            if (sockets != null) {
+                s.setSocketFactory(sockets);
+            }
             Duration bound = settings.connectTimeout();
             Session connecting = s;
             ScheduledFuture<?> guard = timer.schedule(
@@ -177,8 +201,133 @@ public final class SshClient implements Closeable {
                 s.disconnect();
                 throw timedOut("connecting", settings.connectTimeout());
             }
-            session = s;
             return s;
+        }
+
+        /** {@link SshClient#timedProbe}: a session of its own, closed at the end. */
+        SshPhases timed(String command) {
+            Map<Phase, Duration> took = new EnumMap<>(Phase.class);
+            TimedSocketFactory sockets =
+                    new TimedSocketFactory((int) settings.connectTimeout().toMillis(), System::nanoTime);
+            long start = System.nanoTime();
+            Session s;
+            try {
+                s = open(sockets);
+            } catch (SshException e) {
+                long failed = System.nanoTime();
+                OptionalLong connected = sockets.connectedAt();
+                if (connected.isEmpty()) {
+                    took.put(Phase.CONNECT, Duration.ofNanos(failed - start));
+                    return new SshPhases(took, Phase.CONNECT, e);
+                }
+                took.put(Phase.CONNECT, Duration.ofNanos(connected.getAsLong() - start));
+                took.put(Phase.AUTHENTICATE, Duration.ofNanos(failed - connected.getAsLong()));
+                return new SshPhases(took, Phase.AUTHENTICATE, e);
+            }
+            long authenticated = System.nanoTime();
+            long connected = sockets.connectedAt().orElse(start);
+            took.put(Phase.CONNECT, Duration.ofNanos(connected - start));
+            took.put(Phase.AUTHENTICATE, Duration.ofNanos(authenticated - connected));
+            try {
+                return shellAndCommand(s, command, took);
+            } finally {
+                s.disconnect();
+            }
+        }
+
+        /**
+         * Runs {@code echo READY; command}: the marker's arrival ends the remote shell's start, the exit
+         * status ends the command. Both are bounded together by {@code command-timeout}.
+         */
+        private SshPhases shellAndCommand(Session s, String command, Map<Phase, Duration> took) {
+            Duration timeout = settings.commandTimeout();
+            AtomicBoolean expired = new AtomicBoolean();
+            ScheduledFuture<?> guard = timer.schedule(
+                    () -> {
+                        expired.set(true);
+                        s.disconnect();
+                    },
+                    timeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            long opened = System.nanoTime();
+            long ready = -1;
+            ChannelExec channel = null;
+            try {
+                channel = (ChannelExec) s.openChannel("exec");
+                channel.setCommand("echo " + SHELL_READY + "; " + command);
+                channel.setInputStream(new ByteArrayInputStream(new byte[0]));
+                ByteArrayOutputStream err = new ByteArrayOutputStream();
+                channel.setErrStream(err, true);
+                InputStream in = channel.getInputStream();
+                channel.connect((int) settings.connectTimeout().toMillis());
+                ready = awaitMarker(in);
+                took.put(Phase.SHELL_START, Duration.ofNanos(ready - opened));
+                readAll(in);
+                while (!channel.isClosed() && !expired.get()) {
+                    Thread.sleep(2); // the exit status follows the end of output by a packet or two
+                }
+                if (expired.get()) {
+                    throw timedOut("running a command", timeout);
+                }
+                took.put(Phase.COMMAND, Duration.ofNanos(System.nanoTime() - ready));
+                int exit = channel.getExitStatus();
+                if (exit != 0) {
+                    return new SshPhases(
+                            took,
+                            Phase.COMMAND,
+                            new SshException(
+                                    Reason.COMMAND_FAILED,
+                                    "'" + command + "' exited with " + exit + ": "
+                                            + err.toString(StandardCharsets.UTF_8)
+                                                    .trim()));
+                }
+                return new SshPhases(took, null, null);
+            } catch (SshException e) {
+                return failedAfter(took, opened, ready, e);
+            } catch (JSchException | IOException | RuntimeException e) {
+                // RuntimeException: JSch on a session the guard dropped mid-command
+                SshException why = expired.get()
+                        ? timedOut(ready < 0 ? "starting the remote shell" : "running a command", timeout)
+                        : new SshException(Reason.UNREACHABLE, target.host() + ": " + e.getMessage(), e);
+                return failedAfter(took, opened, ready, why);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failedAfter(
+                        took, opened, ready, new SshException(Reason.UNREACHABLE, target.host() + ": interrupted"));
+            } finally {
+                guard.cancel(false);
+                if (channel != null) {
+                    channel.disconnect();
+                }
+            }
+        }
+
+        private SshPhases failedAfter(Map<Phase, Duration> took, long opened, long ready, SshException e) {
+            long now = System.nanoTime();
+            if (ready < 0) {
+                took.put(Phase.SHELL_START, Duration.ofNanos(now - opened));
+                return new SshPhases(took, Phase.SHELL_START, e);
+            }
+            took.put(Phase.COMMAND, Duration.ofNanos(now - ready));
+            return new SshPhases(took, Phase.COMMAND, e);
+        }
+
+        /** Reads until the marker's line has arrived; returns when (a {@code nanoTime}). */
+        private long awaitMarker(InputStream in) throws IOException {
+            byte[] marker = (SHELL_READY + "\n").getBytes(StandardCharsets.US_ASCII);
+            int matched = 0;
+            long seen = 0;
+            int b;
+            while ((b = in.read()) >= 0) {
+                if (++seen > MAX_OUTPUT) {
+                    throw new IOException("remote output exceeds " + MAX_OUTPUT + " bytes");
+                }
+                matched = b == marker[matched] ? matched + 1 : (b == marker[0] ? 1 : 0);
+                if (matched == marker.length) {
+                    return System.nanoTime();
+                }
+            }
+            throw new IOException("the remote shell closed the channel before running the command");
         }
 
         private ExecResult run(Session s, String command, byte[] stdin, Duration timeout)

@@ -95,6 +95,14 @@ public record ControlRecord(
         return op != null && requestId != null && result == null;
     }
 
+    /**
+     * Whether the request was filed longer than its time to live ago, by the filer's clock: a leader
+     * that sees it now answers "expired" and does not act on it.
+     */
+    public boolean expiredAt(long nowMillis) {
+        return ttlMillis != null && requestedAt != null && nowMillis > requestedAt.toEpochMilli() + ttlMillis;
+    }
+
     /** True when the answer is final (not the "accepted" of a move under way). */
     public boolean answered() {
         return result != null && !result.startsWith(ACCEPTED);

@@ -9,6 +9,7 @@ import io.asfc.common.config.Modes.HostKeyChecking;
 import io.asfc.common.config.Secret;
 import io.asfc.common.config.SshSettings;
 import io.asfc.common.ssh.SshException.Reason;
+import io.asfc.common.ssh.SshPhases.Phase;
 import io.asfc.common.testing.HungServer;
 import io.asfc.common.testing.Sshd;
 import java.net.ServerSocket;
@@ -160,5 +161,86 @@ class SshClientTest {
             assertEquals(Reason.TIMED_OUT, e.reason(), e.getMessage());
             assertEquals(0, ssh.exec(target(sshd.port()), "true", null).exitCode());
         }
+    }
+
+    @Test
+    void timedProbeTimesEveryPhaseOfAGoodHost() throws Exception {
+        try (SshClient ssh = new SshClient(settings(sshd.clientKey(), sshd.knownHosts(), HostKeyChecking.YES))) {
+            SshPhases phases = ssh.timedProbe(target(sshd.port()), "true");
+
+            assertTrue(phases.ok(), phases::toString);
+            assertEquals(List.of(Phase.values()), List.copyOf(phases.took().keySet()), phases::toString);
+            assertEquals("ok", phases.verdict(Duration.ofMinutes(1)), phases::toString);
+        }
+    }
+
+    @Test
+    void timedProbeNamesTheFailedPhase() throws Exception {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        Path otherKey = sshd.generateOtherClientKey();
+        try (SshClient ssh = new SshClient(settings(sshd.clientKey(), sshd.knownHosts(), HostKeyChecking.YES));
+                SshClient stranger = new SshClient(settings(otherKey, sshd.knownHosts(), HostKeyChecking.YES))) {
+            SshPhases refused = ssh.timedProbe(target(closed), "true");
+            SshPhases unauthorized = stranger.timedProbe(target(sshd.port()), "true");
+            SshPhases failing = ssh.timedProbe(target(sshd.port()), "exit 3");
+
+            assertEquals(Phase.CONNECT, refused.failedIn(), refused::toString);
+            assertEquals(Reason.CONNECTION_REFUSED, refused.failure().reason());
+            assertEquals(Phase.AUTHENTICATE, unauthorized.failedIn(), unauthorized::toString);
+            assertEquals(Reason.AUTH_FAILED, unauthorized.failure().reason());
+            assertEquals(Phase.COMMAND, failing.failedIn(), failing::toString);
+            assertEquals(Reason.COMMAND_FAILED, failing.failure().reason());
+        }
+    }
+
+    /**
+     * The incident of issue 17: a remote ~/.bashrc that waits (pyenv init on a stale lock) made every
+     * command time out while login itself was quick. It must be named, not called unreachable.
+     */
+    @Test
+    void aSlowRemoteShellStartIsNamedAsSuchNotAsUnreachable() throws Exception {
+        try (Sshd slow = Sshd.start(dir.resolve("slow-shell"))) {
+            Files.writeString(slow.home().resolve(".bashrc"), "sleep 3\n");
+            SshSettings timesOut = settingsFor(slow, Duration.ofSeconds(1));
+            SshSettings fits = settingsFor(slow, Duration.ofSeconds(6));
+            SshTarget target = new SshTarget("n", "127.0.0.1", slow.user(), slow.port());
+            SshPhases timedOut;
+            SshPhases slowButOk;
+            try (SshClient ssh = new SshClient(timesOut)) {
+                timedOut = ssh.timedProbe(target, "true");
+            }
+            try (SshClient ssh = new SshClient(fits)) {
+                slowButOk = ssh.timedProbe(target, "true");
+            }
+
+            assertEquals(Phase.SHELL_START, timedOut.failedIn(), timedOut::toString);
+            assertEquals(Reason.TIMED_OUT, timedOut.failure().reason(), timedOut::toString);
+            assertTrue(timedOut.slowShell(timesOut.commandTimeout()), timedOut::toString);
+            assertTrue(
+                    timedOut.verdict(timesOut.commandTimeout()).startsWith("the remote shell start timed out after"),
+                    timedOut.verdict(timesOut.commandTimeout()));
+            assertTrue(slowButOk.ok(), slowButOk::toString);
+            assertEquals(Phase.SHELL_START, slowButOk.slowest(), slowButOk::toString);
+            assertTrue(slowButOk.slowShell(fits.commandTimeout()), slowButOk::toString);
+            assertTrue(slowButOk.verdict(fits.commandTimeout()).contains("~/.bashrc"), slowButOk::toString);
+        }
+    }
+
+    private static SshSettings settingsFor(Sshd server, Duration commandTimeout) {
+        return new SshSettings(
+                true,
+                server.user(),
+                22,
+                List.of(server.clientKey()),
+                Secret.empty(),
+                server.knownHosts(),
+                HostKeyChecking.YES,
+                Duration.ofSeconds(5),
+                commandTimeout,
+                Duration.ofSeconds(5),
+                Map.of());
     }
 }

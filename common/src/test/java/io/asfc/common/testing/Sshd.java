@@ -120,6 +120,14 @@ public final class Sshd implements AutoCloseable {
         return "[127.0.0.1]:" + port + " " + hostKey;
     }
 
+    /**
+     * The HOME of every session of this sshd, so a test may give the remote user startup files of its
+     * own, e.g. a slow {@code .bashrc} (bash reads it for ssh commands too).
+     */
+    public Path home() {
+        return dir.resolve("home");
+    }
+
     /** sshd's log (its stderr, LogLevel VERBOSE, with its sessions' messages). */
     public Path log() {
         return log;
@@ -335,7 +343,7 @@ public final class Sshd implements AutoCloseable {
         text.append("Subsystem sftp internal-sftp\n");
         // Sessions get a HOME of their own: the test user's real ~/.bashrc (which bash sources for
         // ssh commands) is not part of the test, and on this machine root's hangs in pyenv init.
-        Path home = dir.resolve("home");
+        Path home = home();
         Files.createDirectories(home);
         text.append("SetEnv ")
                 .append(MARK)
