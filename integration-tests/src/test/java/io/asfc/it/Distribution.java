@@ -85,17 +85,23 @@ public final class Distribution {
      * {@code dir}.
      */
     CommandResult zkCli(String connect, Path dir, String... command) throws IOException, InterruptedException {
+        return zkCli(connect, dir, List.of(), command);
+    }
+
+    /**
+     * As {@link #zkCli(String, Path, String...)}, with {@code jvmOptions} (system properties, never secrets),
+     * e.g. the JAAS file and section of a SASL client.
+     */
+    CommandResult zkCli(String connect, Path dir, List<String> jvmOptions, String... command)
+            throws IOException, InterruptedException {
         Path logs = Files.createDirectories(dir.resolve("zkcli"));
         List<String> line = new java.util.ArrayList<>(List.of(
                 java(),
                 "-Dlogback.configurationFile=" + home.resolve("conf/logback.xml"),
                 "-Dasfc.log.dir=" + logs,
-                "-Dasfc.log.name=zkcli",
-                "-cp",
-                classPath(),
-                "org.apache.zookeeper.ZooKeeperMain",
-                "-server",
-                connect));
+                "-Dasfc.log.name=zkcli"));
+        line.addAll(jvmOptions);
+        line.addAll(List.of("-cp", classPath(), "org.apache.zookeeper.ZooKeeperMain", "-server", connect));
         line.addAll(List.of(command));
         return Commands.run(line, dir, System.getenv(), LocalAgent.CLI_COMMAND_TIMEOUT);
     }

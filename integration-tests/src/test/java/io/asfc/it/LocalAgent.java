@@ -123,13 +123,17 @@ final class LocalAgent {
 
     /** Runs {@code bin/asfc-agent} with this agent's conf, pid and log directories. */
     CommandResult run(Duration timeout, String... args) throws IOException, InterruptedException {
-        CommandResult result = dist.run(
-                Map.of(
-                        "ASFC_CONF_DIR", confDir.toString(),
-                        "ASFC_PID_DIR", pidDir.toString(),
-                        "ASFC_LOG_DIR", logDir.toString()),
-                timeout,
-                args);
+        return run(Map.of(), timeout, args);
+    }
+
+    /** As {@link #run(Duration, String...)}, with {@code environment} added, e.g. {@code ASFC_START_TIMEOUT}. */
+    CommandResult run(Map<String, String> environment, Duration timeout, String... args)
+            throws IOException, InterruptedException {
+        Map<String, String> overrides = new java.util.HashMap<>(environment);
+        overrides.put("ASFC_CONF_DIR", confDir.toString());
+        overrides.put("ASFC_PID_DIR", pidDir.toString());
+        overrides.put("ASFC_LOG_DIR", logDir.toString());
+        CommandResult result = dist.run(overrides, timeout, args);
         recordedPid().ifPresent(pids::add);
         return result;
     }

@@ -31,13 +31,29 @@ final class OneAgent implements AutoCloseable {
 
     /** Unpacks the distribution under {@code dir} and starts ZooKeeper; no agent yet. */
     static OneAgent prepare(Path dir) throws IOException, InterruptedException {
+        return prepare(dir, List.of());
+    }
+
+    /** As {@link #prepare(Path)}, with {@code zooKeeperJvmOptions} for the server (see {@link StandaloneZooKeeper}). */
+    static OneAgent prepare(Path dir, List<String> zooKeeperJvmOptions) throws IOException, InterruptedException {
         Distribution dist = Distribution.unpack(dir);
         return new OneAgent(
-                dir, dist, StandaloneZooKeeper.start(dist, Files.createDirectories(dir.resolve("zookeeper"))));
+                dir,
+                dist,
+                StandaloneZooKeeper.start(
+                        dist, Files.createDirectories(dir.resolve("zookeeper")), zooKeeperJvmOptions));
     }
 
     /** {@code bin/asfc-agent start} of agent {@code a} with {@code extraConfig} (HOCON); it must succeed. */
     LocalAgent start(String extraConfig) throws IOException, InterruptedException {
+        LocalAgent created = create(extraConfig);
+        CommandResult started = created.start();
+        assertEquals(0, started.exitCode(), started::describe);
+        return created;
+    }
+
+    /** Agent {@code a} with {@code extraConfig} (HOCON), not started: for its command-line commands. */
+    LocalAgent create(String extraConfig) throws IOException {
         agent = LocalAgent.create(
                 dist,
                 "a",
@@ -46,8 +62,6 @@ final class OneAgent implements AutoCloseable {
                 SESSION,
                 Files.createDirectories(dir.resolve("a")),
                 extraConfig);
-        CommandResult started = agent.start();
-        assertEquals(0, started.exitCode(), started::describe);
         return agent;
     }
 

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
@@ -51,22 +52,30 @@ final class StandaloneZooKeeper implements AutoCloseable {
 
     /** Starts a server on a free port with its data and logs under {@code dir}, and waits until it serves. */
     static StandaloneZooKeeper start(Distribution dist, Path dir) throws IOException {
+        return start(dist, dir, List.of());
+    }
+
+    /**
+     * As {@link #start(Distribution, Path)}, with {@code jvmOptions} (system properties, never secrets) given to
+     * the server's JVM, e.g. a JAAS file and an authentication provider.
+     */
+    static StandaloneZooKeeper start(Distribution dist, Path dir, List<String> jvmOptions) throws IOException {
         int port = Network.freePort();
         Path data = Files.createDirectories(dir.resolve("data"));
         Path log = dir.resolve("zookeeper.log");
         Path out = dir.resolve("zookeeper.out");
         Path logback = dir.resolve("logback.xml");
         Files.writeString(logback, LOGBACK.formatted(log), StandardCharsets.UTF_8);
-        List<String> command = List.of(
-                Distribution.java(),
-                "-Dzookeeper.admin.enableServer=false",
-                "-Dlogback.configurationFile=" + logback,
+        List<String> command = new ArrayList<>(List.of(
+                Distribution.java(), "-Dzookeeper.admin.enableServer=false", "-Dlogback.configurationFile=" + logback));
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "-cp",
                 dist.classPath(),
                 "org.apache.zookeeper.server.ZooKeeperServerMain",
                 Integer.toString(port),
                 data.toString(),
-                Long.toString(TICK.toMillis()));
+                Long.toString(TICK.toMillis())));
         Process process = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)

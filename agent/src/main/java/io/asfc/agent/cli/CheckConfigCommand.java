@@ -64,7 +64,10 @@ final class CheckConfigCommand implements Callable<Integer> {
         row(
                 out,
                 "zookeeper auth",
-                zk.hasAuth() ? zk.authScheme() + " " + zk.authUser() + " / " + zk.authPassword() : "none");
+                zk.isSasl()
+                        ? "sasl, JAAS section " + zk.sasl().section() + " of "
+                                + zk.sasl().jaasFile().map(Object::toString).orElse("?")
+                        : zk.hasAuth() ? "digest " + zk.authUser() + " / " + zk.authPassword() : "none");
         row(
                 out,
                 "scheduler",

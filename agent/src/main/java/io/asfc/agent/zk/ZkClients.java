@@ -17,9 +17,11 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
+import org.apache.zookeeper.Environment;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.ClientX509Util;
+import org.apache.zookeeper.common.X509Util;
 import org.apache.zookeeper.data.ACL;
 
 /** Builds the one Curator client of an agent or a command from {@link ZkSettings}. */
@@ -32,6 +34,7 @@ public final class ZkClients {
 
     private static final int MAX_SLEEP_MS = 1000;
     private static final int MAX_RETRIES = 3;
+    private static final String DIGEST = "digest";
 
     private ZkClients() {}
 
@@ -43,11 +46,12 @@ public final class ZkClients {
                 .connectionTimeoutMs(Math.toIntExact(zk.connectionTimeout().toMillis()))
                 .retryPolicy(new BoundedExponentialBackoffRetry(BASE_SLEEP_MS, MAX_SLEEP_MS, MAX_RETRIES))
                 .threadFactory(Threads.factory("asfc-curator-%d", nodeId))
-                .zkClientConfig(clientConfig(zk.client()));
-        if (zk.hasAuth()) {
+                .zkClientConfig(clientConfig(zk));
+        if (zk.isSasl()) {
+            zk.sasl().jaasFile().ifPresent(JaasConfig::install);
+        } else if (zk.hasAuth()) {
             builder.authorization(
-                    zk.authScheme(),
-                    (zk.authUser() + ":" + zk.authPassword().reveal()).getBytes(StandardCharsets.UTF_8));
+                    DIGEST, (zk.authUser() + ":" + zk.authPassword().reveal()).getBytes(StandardCharsets.UTF_8));
         }
         if (zk.acl() == AclMode.CREATOR) {
             builder.aclProvider(new CreatorWritesAclProvider());
@@ -67,15 +71,19 @@ public final class ZkClients {
 
     /** Waits for the first connection; throws {@link ZkUnreachableException} after the connection timeout. */
     public static void awaitConnected(CuratorFramework client, ZkSettings zk) {
+        long began = System.nanoTime();
         try {
             if (!client.blockUntilConnected(
                     Math.toIntExact(zk.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
                 Optional<String> tls =
-                        zk.client().secure() ? TlsDiagnosis.explain(zk, clientConfig(zk.client())) : Optional.empty();
+                        zk.client().secure() ? TlsDiagnosis.explain(zk, clientConfig(zk)) : Optional.empty();
                 throw new ZkUnreachableException("cannot reach ZooKeeper at " + zk.effectiveConnect() + " within "
                         + zk.connectionTimeout().toMillis() + "ms (asfc.zookeeper.connect,"
                         + " asfc.zookeeper.connection-timeout)"
                         + tls.map(reason -> "; " + reason).orElse(""));
+            }
+            if (zk.isSasl()) {
+                SaslOutcome.await(client, zk, began);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -85,11 +93,25 @@ public final class ZkClients {
 
     /**
      * The ZooKeeper client's own settings, one object per client. ZooKeeper would otherwise take TLS
-     * from JVM-wide system properties; the keys asfc configures always come from asfc's settings
-     * (an unset keystore stays unset), and system properties supply only the others.
+     * and SASL settings from JVM-wide system properties; the keys asfc configures always come from
+     * asfc's settings (an unset keystore stays unset), and system properties supply only the others
+     * (e.g. {@code zookeeper.server.principal}).
      */
-    static ZKClientConfig clientConfig(ZkSettings.Client tls) {
+    static ZKClientConfig clientConfig(ZkSettings zk) {
+        ZkSettings.Client tls = zk.client();
         Map<String, String> owned = new HashMap<>();
+        if (zk.isSasl()) {
+            owned.put(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "true");
+            owned.put(ZKClientConfig.LOGIN_CONTEXT_NAME_KEY, zk.sasl().section());
+            owned.put(ZKClientConfig.ZK_SASL_CLIENT_USERNAME, zk.sasl().kerberosServiceName());
+            zk.sasl().jaasFile().ifPresent(file -> {
+                owned.put(Environment.JAAS_CONF_KEY, file.toString());
+                if (!JaasConfig.usesKerberos(file, zk.sasl().section())) {
+                    // ZooKeeper 3.9's FIPS mode (on by default) refuses DIGEST-MD5, the one other mechanism
+                    owned.put(X509Util.FIPS_MODE_PROPERTY, "false");
+                }
+            });
+        }
         owned.put(ZKClientConfig.SECURE_CLIENT, Boolean.toString(tls.secure()));
         if (tls.secure()) {
             owned.put(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.AuthScheme;
 import io.asfc.common.config.Secret;
 import io.asfc.common.config.ZkSettings;
 import java.io.IOException;
@@ -57,9 +58,10 @@ class EmbeddedZooKeeperTest {
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(1),
                 Duration.ofSeconds(4),
-                "digest",
+                AuthScheme.DIGEST,
                 "",
                 Secret.empty(),
+                ZkSettings.Sasl.none(),
                 AclMode.OPEN,
                 new ZkSettings.Embedded("127.0.0.1", port, dir.resolve("zk")),
                 ZkSettings.Client.plain());

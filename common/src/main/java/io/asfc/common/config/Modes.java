@@ -52,6 +52,12 @@ public final class Modes {
         SMTPS
     }
 
+    /** {@code asfc.zookeeper.auth.scheme}. */
+    public enum AuthScheme {
+        DIGEST,
+        SASL
+    }
+
     /** {@code asfc.zookeeper.acl}. */
     public enum AclMode {
         OPEN,

@@ -13,7 +13,7 @@ import java.util.Set;
 
 /**
  * The files of a configuration that hold secrets: private keys (SSH identity files, the ZooKeeper
- * keystore) and the files of secrets given as {@code <key>-file}. Each should be readable by its
+ * keystore), the JAAS file of ZooKeeper SASL, and the files of secrets given as {@code <key>-file}. Each should be readable by its
  * owner only; the agent warns at start, and {@code check-config} shows, when one is not.
  */
 public final class SecretFiles {
@@ -31,6 +31,13 @@ public final class SecretFiles {
                     .ifPresent(store -> files.putIfAbsent(
                             store.location(),
                             "ZooKeeper keystore " + store.location() + " (asfc.zookeeper.client.keystore.location)"));
+        }
+        if (s.zookeeper().isSasl()) {
+            s.zookeeper()
+                    .sasl()
+                    .jaasFile()
+                    .ifPresent(jaas -> files.putIfAbsent(
+                            jaas, "JAAS file " + jaas + " (asfc.zookeeper.auth.jaas-file; a password or keytab path)"));
         }
         secretFile(files, s.zookeeper().authPassword(), "password", "asfc.zookeeper.auth.password-file");
         tls.keystore()

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.AuthScheme;
 import io.asfc.common.config.Modes.Failback;
 import io.asfc.common.config.Modes.ForeignScheduler;
 import io.asfc.common.config.Modes.HealthFormat;
@@ -163,9 +164,13 @@ public final class SettingsLoader {
                 r.positiveDuration(k("zookeeper.session-timeout")),
                 r.positiveDuration(k("zookeeper.connection-timeout")),
                 r.positiveDuration(k("zookeeper.self-fence-after")),
-                r.string(k("zookeeper.auth.scheme")),
+                r.enumValue(k("zookeeper.auth.scheme"), AuthScheme.class),
                 r.string(k("zookeeper.auth.user")),
                 r.secret(k("zookeeper.auth.password"), home),
+                new ZkSettings.Sasl(
+                        r.optionalPath(k("zookeeper.auth.jaas-file"), home),
+                        r.string(k("zookeeper.auth.jaas-section")).trim(),
+                        r.string(k("zookeeper.auth.kerberos-service-name")).trim()),
                 r.enumValue(k("zookeeper.acl"), AclMode.class),
                 new ZkSettings.Embedded(
                         r.string(k("zookeeper.embedded.bind")),

@@ -158,10 +158,13 @@ final class Validation {
                             + zk.sessionTimeout().toMillis()
                             + "ms), so a cut-off host stops its scheduler before another host may take over");
         }
-        if (zk.acl() == AclMode.CREATOR && !zk.hasAuth()) {
-            r.problem("asfc.zookeeper.acl", "creator needs asfc.zookeeper.auth.user and password");
+        if (zk.acl() == AclMode.CREATOR && !zk.hasAuth() && !r.hasProblem("asfc.zookeeper.auth.scheme")) {
+            r.problem(
+                    "asfc.zookeeper.acl", "creator needs asfc.zookeeper.auth.user and password, or auth.scheme = sasl");
         }
-        if (zk.hasAuth()
+        JaasCheck.check(r, zk);
+        if (!zk.isSasl()
+                && zk.hasAuth()
                 && zk.authPassword().isEmpty()
                 && !r.hasProblem("asfc.zookeeper.auth.password", "asfc.zookeeper.auth.password-file")) {
             r.problem("asfc.zookeeper.auth.password", "is required when auth.user is set");

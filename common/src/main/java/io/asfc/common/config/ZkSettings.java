@@ -1,6 +1,7 @@
 package io.asfc.common.config;
 
 import io.asfc.common.config.Modes.AclMode;
+import io.asfc.common.config.Modes.AuthScheme;
 import io.asfc.common.config.Modes.StoreType;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,9 +14,10 @@ public record ZkSettings(
         Duration sessionTimeout,
         Duration connectionTimeout,
         Duration selfFenceAfter,
-        String authScheme,
+        AuthScheme authScheme,
         String authUser,
         Secret authPassword,
+        Sasl sasl,
         AclMode acl,
         Embedded embedded,
         Client client) {
@@ -26,13 +28,33 @@ public record ZkSettings(
         return EMBEDDED.equals(connect);
     }
 
+    /** Whether the client authenticates: with SASL, or with digest when a user is set. */
     public boolean hasAuth() {
-        return !authUser.isEmpty();
+        return isSasl() || !authUser.isEmpty();
+    }
+
+    public boolean isSasl() {
+        return authScheme == AuthScheme.SASL;
     }
 
     /** The connect string clients use: the embedded server's address when embedded. */
     public String effectiveConnect() {
         return isEmbedded() ? embedded.bind() + ":" + embedded.port() : connect;
+    }
+
+    /**
+     * {@code asfc.zookeeper.auth} with {@code scheme = sasl}: the client logs in with a section of a JAAS
+     * login configuration file (DIGEST-MD5 user and password, or a Kerberos principal and keytab).
+     *
+     * @param jaasFile the JAAS file; present when the scheme is sasl and the config is valid
+     * @param section the name of the file's login section the client uses
+     * @param kerberosServiceName the first part of the servers' Kerberos principal (ZooKeeper's {@code
+     *     zookeeper.sasl.client.username})
+     */
+    public record Sasl(Optional<Path> jaasFile, String section, String kerberosServiceName) {
+        public static Sasl none() {
+            return new Sasl(Optional.empty(), "Client", "zookeeper");
+        }
     }
 
     /** {@code asfc.zookeeper.embedded}. */
