@@ -2,17 +2,11 @@ package io.asfc.agent.controller;
 
 import io.asfc.agent.election.Lease;
 import io.asfc.common.concurrent.Threads;
-import io.asfc.common.process.ProcessInfo;
-import io.asfc.common.process.ProcessTable;
+import io.asfc.common.process.ConfiguredCommand;
 import io.asfc.common.process.TreeStopper;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +61,15 @@ final class ShellFencing implements FencingMethod {
         }
         Process process;
         try {
-            process = builder(lease, node, generation).start();
+            process = ConfiguredCommand.start(
+                    command,
+                    Map.of(
+                            "ASFC_NODE", node,
+                            "ASFC_HOST", site.hostOf().apply(node),
+                            "ASFC_CLUSTER", site.cluster(),
+                            "ASFC_GENERATION", Long.toString(generation),
+                            "ASFC_EPOCH", Long.toString(lease.epoch())),
+                    site.outputDir().resolve("fencing-" + node + ".out"));
         } catch (IOException e) {
             return new Outcome(false, "could not run: " + e.getMessage());
         }
@@ -87,40 +89,18 @@ final class ShellFencing implements FencingMethod {
         return new Outcome(exit == 0, "exit " + exit);
     }
 
-    private ProcessBuilder builder(Lease lease, String node, long generation) throws IOException {
-        Path output = site.outputDir().resolve("fencing-" + node + ".out");
-        Files.createDirectories(site.outputDir());
-        ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", command)
-                .redirectInput(new File("/dev/null"))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
-        Map<String, String> env = pb.environment();
-        env.put("ASFC_NODE", node);
-        env.put("ASFC_HOST", site.hostOf().apply(node));
-        env.put("ASFC_CLUSTER", site.cluster());
-        env.put("ASFC_GENERATION", Long.toString(generation));
-        env.put("ASFC_EPOCH", Long.toString(lease.epoch()));
-        return pb;
-    }
-
     /**
      * Stops what the command left running: its session (setsid made it the leader, so its
      * daemonized children keep its sid) and its tree.
      */
     private void killSession(Process process) {
-        long pid = process.pid();
-        ProcessTable table = ProcessTable.snapshot();
-        Set<ProcessInfo> members = new LinkedHashSet<>(table.tree(pid));
-        members.addAll(table.matching(p -> p.sid() == pid));
         try {
-            TreeStopper.Result result = stopper.stop(members, KILL_GRACE);
+            TreeStopper.Result result = ConfiguredCommand.stop(process, stopper, KILL_GRACE);
             if (!result.stopped()) {
                 LOG.error("fencing command {} survived SIGKILL: {}", name, result.survivors());
             }
         } catch (InterruptedException e) {
-            members.forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
             Thread.currentThread().interrupt();
         }
-        process.destroyForcibly();
     }
 }

@@ -3,15 +3,11 @@ package io.asfc.agent.hooks;
 import io.asfc.agent.metrics.Metrics;
 import io.asfc.agent.metrics.Metrics.HookResult;
 import io.asfc.agent.metrics.Metrics.HookSink;
-import io.asfc.common.process.ProcessTable;
+import io.asfc.common.process.ConfiguredCommand;
 import io.asfc.common.process.TreeStopper;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +29,6 @@ public final class CommandHook implements EventSink {
 
     /** Between SIGTERM and SIGKILL for a hook that overran its timeout. */
     static final Duration KILL_GRACE = Duration.ofMillis(500);
-
-    /** The only variables of the agent's own environment that a hook inherits: no secret is among them. */
-    static final List<String> INHERITED = List.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR");
 
     private static final Duration CLOSE_BOUND = Duration.ofSeconds(2);
 
@@ -70,7 +63,7 @@ public final class CommandHook implements EventSink {
     private void run(HookEvent event) {
         Process process;
         try {
-            process = builder(event).start();
+            process = ConfiguredCommand.start(command, event.environment(), output);
         } catch (IOException | RuntimeException e) {
             LOG.warn("hooks.on-event could not be started for event {}: {}", event.type(), command, e);
             metrics.hookRun(HookResult.FAILED);
@@ -107,7 +100,7 @@ public final class CommandHook implements EventSink {
 
     private void stop(Process process) {
         try {
-            TreeStopper.Result result = stopper.stop(ProcessTable.snapshot().tree(process.pid()), KILL_GRACE);
+            TreeStopper.Result result = ConfiguredCommand.stop(process, stopper, KILL_GRACE);
             if (!result.stopped()) {
                 LOG.error("hooks.on-event survived SIGKILL: {}", result.survivors());
             }
@@ -115,24 +108,6 @@ public final class CommandHook implements EventSink {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
-    }
-
-    private ProcessBuilder builder(HookEvent event) throws IOException {
-        Path parent = output.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", command)
-                .redirectInput(new File("/dev/null"))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
-        Map<String, String> env = pb.environment();
-        env.clear();
-        Map<String, String> own = System.getenv();
-        INHERITED.stream().filter(own::containsKey).forEach(name -> env.put(name, own.get(name)));
-        env.putIfAbsent("PATH", "/usr/bin:/bin");
-        env.putAll(event.environment());
-        return pb;
     }
 
     @Override

@@ -7,13 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.election.Lease;
 import io.asfc.common.config.FencingEntry;
+import io.asfc.common.process.ConfiguredCommand;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +59,25 @@ class ShellFencingTest {
                 Files.readAllLines(env));
         assertEquals("fenced c\n", Files.readString(dir.resolve("logs/fencing-c.out")), "output goes to the log dir");
         assertEquals(1, proofs.get(), "leadership is proved before the command runs");
+    }
+
+    @Test
+    void noOtherVariableOfTheAgentReachesTheCommand() throws Exception {
+        Path env = dir.resolve("env");
+        FencingMethod.Outcome outcome = method("env > " + env).fence(LEASE, "c", 1234);
+
+        assertTrue(outcome.confirmed(), outcome.toString());
+        Set<String> others = new HashSet<>();
+        for (String line : Files.readAllLines(env)) {
+            if (line.contains("=")) {
+                others.add(line.substring(0, line.indexOf('=')));
+            }
+        }
+        others.removeAll(ConfiguredCommand.INHERITED);
+        others.removeIf(name -> name.startsWith("ASFC_"));
+        others.removeAll(List.of("PWD", "OLDPWD", "SHLVL", "_")); // set by the shell itself
+        assertEquals(
+                Set.of(), others, "variables of the agent (which may hold secrets) a fencing command must not get");
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.asfc.agent.metrics.Metrics;
+import io.asfc.common.process.ConfiguredCommand;
 import io.asfc.common.process.TreeStopper;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ class CommandHookTest {
         assertEquals("default", seen.get("ASFC_CLUSTER"));
         assertEquals("from a to b", seen.get("ASFC_REASON"));
         assertEquals("42", seen.get("ASFC_EPOCH"));
-        Set<String> allowed = new HashSet<>(CommandHook.INHERITED);
+        Set<String> allowed = new HashSet<>(ConfiguredCommand.INHERITED);
         allowed.addAll(event("x", "y").environment().keySet());
         allowed.addAll(List.of("PWD", "OLDPWD", "SHLVL", "_")); // set by the shell itself
         Set<String> others = new HashSet<>(seen.keySet());
