@@ -1,10 +1,10 @@
 package io.asfc.agent.supervisor;
 
 import io.asfc.common.config.SchedulerSettings;
+import io.asfc.common.process.ConfiguredCommand;
 import io.asfc.common.process.ProcessOrigin;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -21,14 +21,7 @@ public final class ProcessLaunch {
     /** @param node the node id the command runs for; null: no mark (a one-off check outside the agent) */
     public static ProcessBuilder builder(SchedulerSettings settings, String node, String command, Path output)
             throws IOException {
-        Path parent = output.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", command)
-                .redirectInput(new File("/dev/null"))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
+        ProcessBuilder pb = ConfiguredCommand.detached(command, output);
         Map<String, String> env = pb.environment();
         settings.virtualenv().ifPresent(venv -> {
             env.put("VIRTUAL_ENV", venv.toString());

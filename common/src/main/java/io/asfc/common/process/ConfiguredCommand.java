@@ -27,14 +27,7 @@ public final class ConfiguredCommand {
 
     /** Starts {@code command} with {@code variables} in its environment, its output appended to {@code output}. */
     public static Process start(String command, Map<String, String> variables, Path output) throws IOException {
-        Path parent = output.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", command)
-                .redirectInput(new File("/dev/null"))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
+        ProcessBuilder pb = detached(command, output);
         Map<String, String> env = pb.environment();
         env.clear();
         Map<String, String> own = System.getenv();
@@ -42,6 +35,22 @@ public final class ConfiguredCommand {
         env.putIfAbsent("PATH", "/usr/bin:/bin");
         env.putAll(variables);
         return pb.start();
+    }
+
+    /**
+     * {@code setsid /bin/sh -c <command>} in a session of its own, stdin from /dev/null, output
+     * (stderr too) appended to {@code output}, whose directory is created: no pipe is ever inherited,
+     * so a {@code nohup ... &} child cannot hang the caller. Its environment is still the caller's.
+     */
+    public static ProcessBuilder detached(String command, Path output) throws IOException {
+        Path parent = output.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        return new ProcessBuilder("setsid", "/bin/sh", "-c", command)
+                .redirectInput(new File("/dev/null"))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
     }
 
     /**
