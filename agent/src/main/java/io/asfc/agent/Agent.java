@@ -25,6 +25,7 @@ import io.asfc.agent.supervisor.command.CommandRunner;
 import io.asfc.agent.supervisor.health.HttpHealthProbe;
 import io.asfc.agent.zk.ConnectionLog;
 import io.asfc.agent.zk.EmbeddedZooKeeper;
+import io.asfc.agent.zk.SaslReconnectCheck;
 import io.asfc.agent.zk.ZkClients;
 import io.asfc.agent.zk.ZkUnreachableException;
 import io.asfc.common.concurrent.Lifecycle;
@@ -86,6 +87,7 @@ public final class Agent implements Closeable {
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
     private ConnectionLog connectionLog;
+    private SaslReconnectCheck saslReconnectCheck;
     private Hooks hooks;
     private EventLog events;
     private Membership membership;
@@ -158,6 +160,10 @@ public final class Agent implements Closeable {
         metrics.watch(client);
         if (!awaitZooKeeper(giveUpAfter)) {
             return false;
+        }
+        if (settings.zookeeper().isSasl()) {
+            saslReconnectCheck = new SaslReconnectCheck(settings.zookeeper(), settings.nodeId());
+            saslReconnectCheck.start(client);
         }
         ZkPaths paths = new ZkPaths(settings.zookeeper().root(), settings.cluster());
         KnownEpoch epoch = new KnownEpoch();
@@ -379,6 +385,7 @@ public final class Agent implements Closeable {
             return;
         }
         LOG.info("asfc agent stopping: node {}", settings.nodeId());
+        CloseableUtils.closeQuietly(saslReconnectCheck); // renews no handle while the rest stops
         CloseableUtils.closeQuietly(election);
         CloseableUtils.closeQuietly(controller);
         CloseableUtils.closeQuietly(sshClient);

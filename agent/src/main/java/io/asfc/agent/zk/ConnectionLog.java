@@ -62,9 +62,9 @@ public final class ConnectionLog implements ConnectionStateListener, Closeable {
                 }
             }
             case LOST -> LOG.info(
-                    "ZooKeeper session expired ({} s without a connection); a new one starts once ZooKeeper"
-                            + " answers",
-                    seconds(now));
+                    // without SUSPENDED first (a frozen agent, a renewed handle), lostAtNanos is an older outage's
+                    "ZooKeeper session expired{}; a new one starts once ZooKeeper answers",
+                    disconnected ? " (" + seconds(now) + " s without a connection)" : "");
             case RECONNECTED -> {
                 LOG.info("reconnected to ZooKeeper at {} after {} s", connect, disconnected ? seconds(now) : 0);
                 disconnected = false;

@@ -1,11 +1,18 @@
 package io.asfc.agent.zk;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.URIParameter;
 import java.util.Arrays;
+import java.util.Optional;
+import javax.security.auth.Subject;
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.UnsupportedCallbackException;
 import javax.security.auth.login.AppConfigurationEntry;
 import javax.security.auth.login.Configuration;
+import javax.security.auth.login.LoginContext;
+import javax.security.auth.login.LoginException;
 import org.apache.zookeeper.Environment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +64,50 @@ final class JaasConfig {
             // the file was checked at startup (a configuration error); if it changed since, the login
             // reports it; assume Kerberos so that ZooKeeper's FIPS mode stays as it is
             return true;
+        }
+    }
+
+    /**
+     * Why a Kerberos login with {@code section} of {@code file} fails, as the JDK says it (e.g.
+     * "Client not found in Kerberos database (6)", "Pre-authentication information was invalid
+     * (24)", "Connection refused"); empty when the section does not use Kerberos or the login
+     * succeeds now. ZooKeeper's client logs its own login failure only at WARN under
+     * org.apache.zookeeper.ClientCnxn, which asfc's logback.xml keeps at ERROR (its reconnect noise),
+     * so asfc logs in once more to say why. Only for Krb5LoginModule, whose messages hold no secret.
+     */
+    static Optional<String> kerberosLoginFailure(Path file, String section) {
+        if (!usesKerberos(file, section)) {
+            return Optional.empty();
+        }
+        boolean[] askedForPassword = {false};
+        try {
+            LoginContext login = new LoginContext(
+                    section,
+                    new Subject(),
+                    callbacks -> {
+                        askedForPassword[0] = true;
+                        throw new UnsupportedCallbackException(callbacks.length > 0 ? callbacks[0] : (Callback) null);
+                    },
+                    Configuration.getConfiguration());
+            login.login();
+            login.logout();
+            return Optional.empty();
+        } catch (LoginException | SecurityException e) {
+            if (askedForPassword[0]) {
+                // Krb5LoginModule asks for a password when the keytab gave it no key
+                return Optional.of("the keytab holds no key of the principal (a missing or unreadable keytab file,"
+                        + " or one for another principal)");
+            }
+            String message =
+                    e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof IOException) {
+                    // Krb5LoginModule's only I/O is its exchange with the KDC (an unreadable keytab asks for a
+                    // password)
+                    return Optional.of("no answer from the KDC (the realm's kdc in krb5.conf): " + cause);
+                }
+            }
+            return Optional.of(message);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.asfc.agent.zk;
 
 import io.asfc.common.config.ZkSettings;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ThreadUtils;
@@ -28,19 +30,9 @@ final class SaslOutcome {
      * handle never connects again).
      */
     static void await(CuratorFramework client, ZkSettings zk, long began) {
-        ZooKeeperSaslClient sasl;
+        Optional<String> failure;
         try {
-            // ZooKeeper holds this request until the SASL exchange has ended
-            client.checkExists().forPath("/");
-            sasl = client.getZookeeperClient().getZooKeeper().getSaslClient();
-        } catch (KeeperException.AuthFailedException e) {
-            throw failed(
-                    client,
-                    zk,
-                    began,
-                    "ZooKeeper at " + zk.effectiveConnect() + " rejected the SASL authentication " + of(zk)
-                            + ": a wrong user name or password, or a principal the servers do not accept"
-                            + " (see the servers' log)");
+            failure = failure(client, zk);
         } catch (Exception e) {
             ThreadUtils.checkInterrupted(e);
             throw failed(
@@ -50,14 +42,55 @@ final class SaslOutcome {
                     "ZooKeeper at " + zk.effectiveConnect() + " did not answer after the SASL authentication " + of(zk)
                             + ": " + e);
         }
-        if (sasl == null || !sasl.isComplete()) {
-            throw failed(
-                    client,
-                    zk,
-                    began,
-                    "the SASL login " + of(zk) + " failed before reaching ZooKeeper at " + zk.effectiveConnect()
-                            + " (for Kerberos: the principal, the keytab, krb5.conf; see this log)");
+        if (failure.isPresent()) {
+            throw failed(client, zk, began, failure.get());
         }
+    }
+
+    /**
+     * Why the current connection is not SASL-authenticated, empty when it is; throws what the read
+     * that waits for the exchange threw when ZooKeeper did not answer it (the connection went again).
+     */
+    static Optional<String> failure(CuratorFramework client, ZkSettings zk) throws Exception {
+        try {
+            // ZooKeeper holds this request until the SASL exchange has ended
+            client.checkExists().forPath("/");
+        } catch (KeeperException.AuthFailedException e) {
+            boolean kerberos = zk.sasl()
+                    .jaasFile()
+                    .map(file -> JaasConfig.usesKerberos(file, zk.sasl().section()))
+                    .orElse(false);
+            return Optional.of("ZooKeeper at " + zk.effectiveConnect() + " rejected the SASL authentication " + of(zk)
+                    + (kerberos
+                            // the client also ends here when it got no service ticket for the servers
+                            ? ", or this client could not get a Kerberos ticket for the servers' principal: a"
+                                    + " principal the servers do not accept, or a wrong servers' principal ("
+                                    + zk.sasl().kerberosServiceName()
+                                    + "/<host of connect>, asfc.zookeeper.auth.kerberos-service-name) (see the"
+                                    + " servers' log, and" + ownLog() + " for the client's reason)"
+                            : ": a wrong user name or password, or a principal the servers do not accept"
+                                    + " (see the servers' log)"));
+        }
+        ZooKeeperSaslClient sasl = client.getZookeeperClient().getZooKeeper().getSaslClient();
+        if (sasl != null && sasl.isComplete()) {
+            return Optional.empty();
+        }
+        // ZooKeeper's client then goes on without SASL, unauthenticated
+        Optional<String> reason = zk.sasl()
+                .jaasFile()
+                .flatMap(file -> JaasConfig.kerberosLoginFailure(file, zk.sasl().section()));
+        return Optional.of("the SASL login " + of(zk) + " failed before reaching ZooKeeper at " + zk.effectiveConnect()
+                + " (for Kerberos: the principal, the keytab, krb5.conf, the KDC)"
+                + reason.map(why -> ": " + why).orElse(""));
+    }
+
+    /**
+     * Renews the client's ZooKeeper handle after a failed authentication (a rejected handle never
+     * connects again, and one whose login failed stays unauthenticated), not before the connection
+     * timeout has passed since {@code began}.
+     */
+    static void renew(CuratorFramework client, ZkSettings zk, long began) {
+        failed(client, zk, began, "");
     }
 
     private static ZkUnreachableException failed(CuratorFramework client, ZkSettings zk, long began, String why) {
@@ -76,6 +109,13 @@ final class SaslOutcome {
             }
         }
         return new ZkUnreachableException(why);
+    }
+
+    /** " this client's log, FILE" as bin/asfc-agent names it, else " this client's log". */
+    private static String ownLog() {
+        String dir = System.getProperty("asfc.log.dir");
+        String name = System.getProperty("asfc.log.name");
+        return " this client's log" + (dir != null && name != null ? ", " + Path.of(dir, name + ".log") + "," : "");
     }
 
     private static String of(ZkSettings zk) {
