@@ -61,10 +61,18 @@ public final class ConnectionLog implements ConnectionStateListener, Closeable {
                     remindAfter(FIRST_REMINDER);
                 }
             }
-            case LOST -> LOG.info(
-                    "ZooKeeper session expired ({} s without a connection); a new one starts once ZooKeeper"
-                            + " answers",
-                    seconds(now));
+            case LOST -> {
+                if (disconnected) {
+                    LOG.info(
+                            "ZooKeeper session expired ({} s without a connection); a new one starts once ZooKeeper"
+                                    + " answers",
+                            seconds(now));
+                } else {
+                    // No SUSPENDED came first (a thawed agent, its host frozen past the session timeout, can hear
+                    // of the expiry at once): no loss to count from, lostAtNanos is not of this outage.
+                    LOG.info("ZooKeeper session expired; a new one starts once ZooKeeper answers");
+                }
+            }
             case RECONNECTED -> {
                 LOG.info("reconnected to ZooKeeper at {} after {} s", connect, disconnected ? seconds(now) : 0);
                 disconnected = false;
