@@ -54,6 +54,14 @@ class WholeHostFreezeBenchmark {
      */
     private static final boolean CUT_OFF = Boolean.getBoolean("bench.cutOff");
 
+    /**
+     * Whether the agent's JVM stays stopped (SIGSTOP, queued while frozen) when the rest of its host thaws: the
+     * deadman's own bound, for an agent that does not come back with its host (it is still stalled, or stuck). Without
+     * it, the thawed agent presumes its session expired (Curator: no answer for the session timeout) within a few
+     * hundred ms and self-fences, telling the deadman to stop the scheduler.
+     */
+    private static final boolean AGENT_STAYS_FROZEN = Boolean.getBoolean("bench.agentStaysFrozen");
+
     private static final Path FREEZER = Path.of("/sys/fs/cgroup/freezer");
     private static final List<String> NODES = List.of("a", "b", "c");
 
@@ -100,7 +108,8 @@ class WholeHostFreezeBenchmark {
                 "%nWhole-host freeze without watchdog.device%s: %d trials, freeze kept %d ms after the takeover,"
                         + " shipped timings (session-timeout 10s, self-fence-after 3s, takeover-grace 5s,"
                         + " deadman-timeout 9.7s, self-fence-stop-timeout 5s), child mode%n",
-                CUT_OFF ? ", host still cut off from ZooKeeper after the thaw" : ", network back at the thaw",
+                (CUT_OFF ? ", host still cut off from ZooKeeper after the thaw" : ", network back at the thaw")
+                        + (AGENT_STAYS_FROZEN ? ", the agent's JVM still stopped after the thaw" : ""),
                 TRIALS,
                 AFTER_TAKEOVER.toMillis());
         System.out.println("| trial | holder (ACTIVE) → new | freeze → other scheduler started ms | freeze length ms"
@@ -225,6 +234,9 @@ class WholeHostFreezeBenchmark {
                     Thread.sleep(Math.max(1, (until - System.nanoTime()) / 1_000_000));
                 }
 
+                if (AGENT_STAYS_FROZEN) {
+                    signal("STOP", frozen.pid()); // pending while frozen: the JVM stops as it thaws
+                }
                 Files.writeString(cgroup.resolve("freezer.state"), "THAWED");
                 long thawedAt = System.nanoTime();
                 LocalTime thawClock = LocalTime.now(); // the agents' log's clock
@@ -245,6 +257,9 @@ class WholeHostFreezeBenchmark {
                                     return lifetimes.overlaps().get(0);
                                 },
                                 o -> o.toNanos() >= 0);
+                if (AGENT_STAYS_FROZEN) {
+                    signal("CONT", frozen.pid());
+                }
                 // then watch a while: a thawed agent must not start its scheduler again
                 Thread.sleep(5_000);
                 lifetimes.poll();
@@ -340,7 +355,7 @@ class WholeHostFreezeBenchmark {
         if (deadman.isEmpty()) {
             who = "agent (no deadman line)";
         } else if (deadman.get(0).contains("(deadman)")) {
-            who = "deadman (timeout)";
+            who = "deadman: no renewal";
         } else if (deadman.get(0).contains("self-fencing")) {
             who = "agent's self-fence (told the deadman)";
         } else {
@@ -364,6 +379,12 @@ class WholeHostFreezeBenchmark {
             }
         }
         return "–";
+    }
+
+    private static void signal(String signal, long pid) throws IOException, InterruptedException {
+        if (new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+        }
     }
 
     private static void join(Path cgroup, long pid) {
