@@ -17,15 +17,17 @@ import java.util.Optional;
  * then runs here too, so an agent killed during its self-fence does not restart it), the watcher
  * sends SIGTERM to every process of the session,
  * waits up to the stop timeout, then sends SIGKILL. It is a process of its own: nothing that
- * freezes the agent's JVM freezes it. The session's members are found by the session id field of
+ * freezes the agent's JVM freezes it. It reads the pipe a second at a time and counts the deadman
+ * timeout on {@code /proc/uptime}, not with one {@code read -t} of the whole timeout, whose timer does
+ * not count a freeze of the whole host: after a freeze past the timeout it acts within a second of
+ * resuming, not after the rest of the timeout. The session's members are found by the session id field of
  * {@code /proc/<pid>/stat}, so nothing outside the session is ever touched. When the scheduler
  * exits on its own, the shell ends the watcher and exits with the scheduler's status. The shell
  * writes the scheduler's own pid to a file, so that asfc reports that pid, not the shell's.
  *
  * <p>With {@code watchdog.device} (Patroni's model), the watcher also opens that Linux watchdog
  * device when the scheduler starts (opening arms it; the scheduler never inherits it) and writes a
- * byte to it at least every second: it reads the pipe a second at a time and counts the deadman on
- * {@code /proc/uptime}. A whole-host freeze, or a frozen or killed watcher, stops the feed and the
+ * byte to it at least every second. A whole-host freeze, or a frozen or killed watcher, stops the feed and the
  * kernel resets the host after the device's timeout. The watcher disarms the device (writes
  * {@code V}, then closes it: the magic close) only once no other process of the session is left:
  * after the scheduler exited, after a clean stop (which signals every process of the session but
@@ -121,50 +123,40 @@ final class Watchdog {
               trap '' TERM INT HUP
               read -r self _ < /proc/self/stat
               why="the agent is gone"
-              if [ -z "$device" ]; then
-                while :; do
-                  line=
-                  read -r -t "$deadman" line <&3
-                  rc=$?
-                  if [ "$rc" -eq 0 ]; then
-                    [ "$line" = stop ] || continue
-                    why="the agent is self-fencing"
-                    break
-                  fi
-                  [ "$rc" -gt 128 ] && why="no renewal from the agent for ${deadman}s (deadman)"
-                  break
-                done
-              else
-                now; deadline=$((now + centis))
-                while :; do
+              # The deadline is counted on /proc/uptime, in reads of at most a second: read -t's own timer does
+              # not count a freeze of the host (the kernel restarts the interrupted wait with the time left), so
+              # one read of the whole timeout would, after a freeze past it, wait out the rest of it.
+              now; deadline=$((now + centis))
+              while :; do
+                if [ -n "$device" ]; then
                   [ -n "$fed" ] || arm
                   feed
                   if ! leader_alive && ! session_alive; then
                     disarm
                     exit 0
                   fi
-                  now; left=$((deadline - now))
-                  if [ "$left" -le 0 ]; then
-                    why="no renewal from the agent for ${deadman}s (deadman)"
+                fi
+                now; left=$((deadline - now))
+                if [ "$left" -le 0 ]; then
+                  why="no renewal from the agent for ${deadman}s (deadman)"
+                  break
+                fi
+                [ "$left" -gt 100 ] && left=100
+                printf -v t '%d.%02d' $((left / 100)) $((left % 100))
+                line=
+                read -r -t "$t" line <&3
+                rc=$?
+                if [ "$rc" -eq 0 ]; then
+                  if [ "$line" = stop ]; then
+                    why="the agent is self-fencing"
                     break
                   fi
-                  [ "$left" -gt 100 ] && left=100
-                  printf -v t '%d.%02d' $((left / 100)) $((left % 100))
-                  line=
-                  read -r -t "$t" line <&3
-                  rc=$?
-                  if [ "$rc" -eq 0 ]; then
-                    if [ "$line" = stop ]; then
-                      why="the agent is self-fencing"
-                      break
-                    fi
-                    now; deadline=$((now + centis))
-                    continue
-                  fi
-                  [ "$rc" -gt 128 ] && continue
-                  break
-                done
-              fi
+                  now; deadline=$((now + centis))
+                  continue
+                fi
+                [ "$rc" -gt 128 ] && continue
+                break
+              done
               echo "asfc watchdog: $why; stopping the scheduler session $sid" >&2
               sig=TERM; signal_session
               n=0

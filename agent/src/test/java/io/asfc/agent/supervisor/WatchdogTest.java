@@ -91,6 +91,45 @@ class WatchdogTest {
         pipe.close();
     }
 
+    /**
+     * A whole-host freeze past the deadman timeout (here the deadman alone is frozen, by SIGSTOP: its clock is what
+     * matters, and the agent, frozen too, renews nothing): once it resumes, the deadman stops the scheduler within a
+     * second, not after the rest of its timeout. bash's {@code read -t} does not count the time frozen: the kernel
+     * restarts the interrupted wait with the time that was left.
+     */
+    @Test
+    void afterAFreezePastItsTimeoutTheDeadmanActsWithinASecondOfResuming() throws Exception {
+        Process watchdog = start("sleep 318 & wait", Duration.ofMillis(500), Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(5)).until(() -> commands(watchdog).contains("sleep 318"));
+        List<ProcessInfo> scheduler = ProcessTable.snapshot().tree(watchdog.pid()).stream()
+                .filter(p -> !Watchdog.isShell(p))
+                .toList();
+        ProcessInfo deadman = session(watchdog).stream()
+                .filter(p -> p.pid() != watchdog.pid() && Watchdog.isShell(p))
+                .findFirst()
+                .orElseThrow();
+        var pipe = watchdog.getOutputStream();
+        pipe.write('\n'); // a renewal: 5 s from now
+        pipe.flush();
+
+        signal("STOP", deadman.pid());
+        Thread.sleep(6_000); // the freeze, past the deadman timeout
+        signal("CONT", deadman.pid());
+
+        await("the scheduler stopped within a second of the resume (plus the stop)")
+                .atMost(Duration.ofMillis(2500))
+                .until(() -> scheduler.stream().noneMatch(TreeStopper::isAlive));
+        pipe.close();
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        assertEquals(
+                0,
+                new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                        .start()
+                        .waitFor());
+    }
+
     @Test
     void theDeviceIsFedWhileTheSchedulerRunsAndDisarmedAfterACleanStop() throws Exception {
         Path device = Files.createFile(dir.resolve("watchdog"));

@@ -24,7 +24,10 @@ import org.slf4j.LoggerFactory;
  * SIGKILL after {@code self-fence-stop-timeout}. It stays armed, and acts again after a later silence
  * that follows a renewal. When the agent's end of the pipe closes (the agent died, even by SIGKILL)
  * it stops them once more and exits. It never signals itself, its helpers (its own session), the
- * agent or the agent's ancestors.
+ * agent or the agent's ancestors. It counts the timeout on {@code /proc/uptime} and reads the pipe a
+ * second at a time: one {@code read -t} of the whole timeout would not count a freeze of the whole
+ * host, and after a freeze past the timeout would wait out the rest of it; this way it acts within a
+ * second of resuming.
  *
  * <p>With {@code watchdog.device}, it also feeds that Linux watchdog device at least every second
  * between the agent's {@code arm} (a scheduler starts or runs) and {@code disarm} (it was stopped),
@@ -150,25 +153,9 @@ final class CommandDeadman {
             }
             trap '' TERM INT HUP
             armed=1
-            if [ -z "$device" ]; then
-              while :; do
-                line=
-                read -r -t "$deadman" line
-                rc=$?
-                if [ "$rc" -eq 0 ]; then
-                  armed=1
-                  [ "$line" = stop ] && stop_all "the agent is self-fencing"
-                  continue
-                fi
-                if [ "$rc" -gt 128 ]; then
-                  [ -n "$armed" ] && stop_all "no renewal from the agent for ${deadman}s (deadman)"
-                  armed=
-                  continue
-                fi
-                stop_all "the agent is gone"
-                exit 0
-              done
-            fi
+            # With or without a device: the deadline is counted on /proc/uptime, in reads of at most a second, as
+            # read -t's own timer does not count a freeze of the host (the kernel restarts the interrupted wait with
+            # the time left). Without a device, want and fed stay empty: arm, feed, disarm and settle do nothing.
             want=
             now; deadline=$((now + centis))
             while :; do

@@ -180,6 +180,65 @@ class CommandRunnerTest {
                 "the deadman says why in its output");
     }
 
+    /**
+     * A whole-host freeze past the deadman timeout (here the deadman alone is frozen, by SIGSTOP: its clock is what
+     * matters, and the agent, frozen too, renews nothing): once it resumes, the deadman stops the scheduler within a
+     * second, not after the rest of its timeout (bash's {@code read -t} does not count the time frozen).
+     */
+    @Test
+    void afterAFreezePastItsTimeoutTheDeadmanActsWithinASecondOfResuming() throws Exception {
+        // a scheduler no other agent on this machine takes for Airflow: a shell with a child
+        Path scheduler = tmp.resolve("scheduler.sh");
+        Files.writeString(scheduler, "sleep 100000 & wait\n");
+        Config config =
+                new Config("nohup /bin/sh " + scheduler + " > /dev/null 2>&1 &").stopTimeout(Duration.ofSeconds(1));
+        config.pattern = Pattern.quote("/bin/sh " + scheduler);
+        CommandRunner runner =
+                new CommandRunner("a", config.build(), Duration.ofSeconds(5), tmp.resolve("scheduler.out"), stopper);
+        java.util.concurrent.ScheduledExecutorService feeder =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        List<ProcessInfo> tree;
+        try {
+            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertTimeoutPreemptively(PATIENCE, runner::start);
+            LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
+            tree = await().atMost(PATIENCE)
+                    .until(() -> List.copyOf(ProcessTable.snapshot().tree(status.pid())), t -> t.size() == 2);
+        } finally {
+            feeder.shutdownNow();
+        }
+        Path output = tmp.resolve("scheduler.out.deadman").toRealPath();
+        ProcessInfo deadman = ProcessTable.snapshot()
+                .matching(p -> p.cmdline().contains("asfc-deadman") && writesTo(p.pid(), output))
+                .get(0);
+        runner.renew(); // 5 s from now
+
+        signal("STOP", deadman.pid());
+        Thread.sleep(6_000); // the freeze, past the deadman timeout
+        signal("CONT", deadman.pid());
+
+        await("the scheduler stopped within a second of the resume (plus the stop)")
+                .atMost(Duration.ofMillis(2500))
+                .until(() -> tree.stream().noneMatch(TreeStopper::isAlive));
+        assertTrue(Files.readString(output).contains("(deadman)"));
+    }
+
+    private static boolean writesTo(long pid, Path file) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/1")).equals(file);
+        } catch (IOException e) {
+            return false; // gone, or not ours to read
+        }
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        assertEquals(
+                0,
+                new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                        .start()
+                        .waitFor());
+    }
+
     @Test
     void theDeadmanFeedsTheWatchdogDeviceFromTheStartAndDisarmsItAfterAStop() throws Exception {
         Path device = Files.createFile(tmp.resolve("watchdog-standin"));
