@@ -36,8 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
  * </pre>
  *
  * The only settings that differ from the shipped ones are what three agents on one host need: node
- * ids, {@code nodes}, the ZooKeeper address, a stand-in scheduler ({@code sleep}) and {@code
- * ssh.enabled = false} (the nodes are names, not hosts with sshd).
+ * ids, {@code nodes}, the ZooKeeper address, a stand-in scheduler ({@code sleep}), {@code
+ * ssh.enabled = false} (the nodes are names, not hosts with sshd) and {@code scheduler.foreign =
+ * alert}: on a shared build host the shipped {@code stop} would kill the stand-in schedulers of
+ * other builds' tests (they match {@code process-pattern} and carry node ids a, b, c too); the sweep
+ * costs the same, it only reports instead of stopping.
  */
 class FootprintBenchmark {
     private static final List<String> NODES = List.of("a", "b", "c");
@@ -225,6 +228,7 @@ class FootprintBenchmark {
                   zookeeper.connect = "%s"
                   scheduler.start-command = "exec sleep 1000000"
                   ssh.enabled = false
+                  scheduler.foreign = alert
                 }
                 """
                         .formatted(node, String.join(", ", NODES), zooKeeper.connectString()),

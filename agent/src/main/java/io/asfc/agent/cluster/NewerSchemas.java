@@ -12,8 +12,12 @@ import io.asfc.common.zk.NodeRecord;
 import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
 
 /**
@@ -32,7 +36,16 @@ public final class NewerSchemas {
      * @throws ZkException when ZooKeeper cannot answer; the message names the path
      */
     public static List<String> find(CuratorFramework client, ZkPaths paths) {
-        List<String> found = new ArrayList<>();
+        return new ArrayList<>(byPath(client, paths).values());
+    }
+
+    /**
+     * As {@link #find}, keyed by path (in the order {@link #find} lists them).
+     *
+     * @throws ZkException when ZooKeeper cannot answer; the message names the path
+     */
+    public static Map<String, String> byPath(CuratorFramework client, ZkPaths paths) {
+        Map<String, String> found = new LinkedHashMap<>();
         check(client, paths.active(), ActiveRecord.class, found);
         check(client, paths.epoch(), EpochRecord.class, found);
         check(client, paths.scheduler(), Assignment.class, found);
@@ -46,7 +59,50 @@ public final class NewerSchemas {
         return found;
     }
 
-    private static void check(CuratorFramework client, String path, Class<?> type, List<String> found) {
+    /**
+     * The record type of {@code path} when it is one of the records {@link #find} looks at, else
+     * empty (the audit trail, the leader latch, anything else under the cluster's znode).
+     */
+    public static Optional<Class<?>> recordAt(ZkPaths paths, String path) {
+        if (path.equals(paths.active())) {
+            return Optional.of(ActiveRecord.class);
+        }
+        if (path.equals(paths.epoch())) {
+            return Optional.of(EpochRecord.class);
+        }
+        if (path.equals(paths.scheduler())) {
+            return Optional.of(Assignment.class);
+        }
+        if (path.equals(paths.control())) {
+            return Optional.of(ControlRecord.class);
+        }
+        String parent = ZKPaths.getPathAndNode(path).getPath();
+        if (parent.equals(paths.agents())) {
+            return Optional.of(AgentRecord.class);
+        }
+        if (parent.equals(paths.nodes())) {
+            return Optional.of(NodeRecord.class);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Whether the record at {@code path} (one that {@link #recordAt} knows) is of a newer major
+     * schema now: {@code "<path> (schema <version>)"}, else empty (also when it is gone).
+     *
+     * @throws ZkException when ZooKeeper cannot answer
+     */
+    public static Optional<String> at(CuratorFramework client, ZkPaths paths, String path) {
+        Optional<Class<?>> type = recordAt(paths, path);
+        if (type.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, String> found = new LinkedHashMap<>(2);
+        check(client, path, type.get(), found);
+        return Optional.ofNullable(found.get(path));
+    }
+
+    private static void check(CuratorFramework client, String path, Class<?> type, Map<String, String> found) {
         byte[] data;
         try {
             data = client.getData().forPath(path);
@@ -58,7 +114,7 @@ public final class NewerSchemas {
         }
         Decoded<?> read = Json.read(path, data, type);
         if (read.outcome() == Decoded.Outcome.NEWER) {
-            found.add(path + " (schema " + read.schema() + ")");
+            found.put(path, path + " (schema " + read.schema() + ")");
         }
     }
 }

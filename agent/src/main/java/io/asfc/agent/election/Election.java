@@ -16,10 +16,13 @@ import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,10 +30,13 @@ import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.watch.PersistentWatcher;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.utils.CloseableUtils;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +50,11 @@ import org.slf4j.LoggerFactory;
  * <p>An agent that finds a record of a newer major schema in the cluster ({@link NewerSchemas}) does
  * not become ACTIVE: it leaves the election (closes its latch, handing leadership over if it held
  * it), says so (an ERROR, a {@code newer-schema} event, the {@code asfc_newer_schema} gauge) and
- * rejoins with a new latch once no such record is left (docs/UPGRADE.md).
+ * rejoins with a new latch once no such record is left (docs/UPGRADE.md). It does not poll for them: a
+ * persistent recursive watch on the cluster's znode tells it of every change under it, and it reads
+ * again only a record that changed (one {@code getData}), plus every record once each time the
+ * watch is set (at start and after each reconnect, when changes may have been missed), and again
+ * {@link #SCHEMA_RETRY_MS} after a look that failed.
  *
  * <p>Every callback runs on this component's own single thread, never on Curator's event thread.
  */
@@ -52,8 +62,8 @@ public final class Election implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Election.class);
     private static final long RETRY_MS = 1000;
     private static final long PULSE_MS = 1000;
-    /** How often the cluster is searched for records of a newer major schema. */
-    private static final long SCHEMA_CHECK_MS = 2000;
+    /** When a look for records of a newer major schema failed, how soon every record is read again. */
+    private static final long SCHEMA_RETRY_MS = 2000;
 
     private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final AtomicReference<Lease> current = new AtomicReference<>();
@@ -77,6 +87,15 @@ public final class Election implements Closeable {
     /** While this agent refuses to become ACTIVE: the records of a newer major schema it found. */
     private volatile String refusal;
 
+    /** Tells of every change under the cluster's znode, for the newer-schema check. */
+    private final PersistentWatcher schemaWatch;
+
+    /** The records of a newer major schema last seen, by path; only touched on the election thread. */
+    private final Map<String, String> newer = new LinkedHashMap<>();
+
+    /** A full look is scheduled after a failed one; only touched on the election thread. */
+    private boolean schemaRetryScheduled;
+
     public Election(
             CuratorFramework client,
             ZkPaths paths,
@@ -94,6 +113,7 @@ public final class Election implements Closeable {
         this.clock = clock;
         this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-election-%d", nodeId));
         this.latch = newLatch();
+        this.schemaWatch = new PersistentWatcher(client, paths.cluster(), true);
     }
 
     private LeaderLatch newLatch() {
@@ -127,7 +147,10 @@ public final class Election implements Closeable {
         client.getConnectionStateListenable().addListener(connectionListener);
         // the thread only runs callbacks: a pulse shows that it is free to run them
         executor.scheduleWithFixedDelay(() -> metrics.progress(Loop.ELECTION), 0, PULSE_MS, TimeUnit.MILLISECONDS);
-        executor.scheduleWithFixedDelay(this::checkSchemas, SCHEMA_CHECK_MS, SCHEMA_CHECK_MS, TimeUnit.MILLISECONDS);
+        // set at start and again after each reconnect: then every record is read, changes may have been missed
+        schemaWatch.getResetListenable().addListener(() -> onElectionThread(this::checkSchemas));
+        schemaWatch.getListenable().addListener(this::changed);
+        schemaWatch.start();
         ZkException.call(paths.leader(), () -> {
             latch.start();
             return null;
@@ -177,9 +200,11 @@ public final class Election implements Closeable {
             return;
         }
         try {
-            List<String> newer = NewerSchemas.find(client, paths);
-            if (!newer.isEmpty()) {
-                refuse(newer);
+            Map<String, String> found = NewerSchemas.byPath(client, paths);
+            if (!found.isEmpty()) {
+                newer.clear();
+                newer.putAll(found); // what the watch's changes are applied to from now on
+                refuse(List.copyOf(found.values()));
                 return;
             }
             Lease lease = resumeOrTakeEpoch(latchPath);
@@ -202,21 +227,81 @@ public final class Election implements Closeable {
         }
     }
 
-    /** On the election thread: leaves or rejoins the election as records of a newer major come and go. */
+    /** On ZooKeeper's event thread: a record the newer-schema check looks at changed; read it again. */
+    private void changed(WatchedEvent event) {
+        String path = event.getPath();
+        if (path != null && NewerSchemas.recordAt(paths, path).isPresent()) {
+            onElectionThread(() -> checkSchema(path));
+        }
+    }
+
+    /** From ZooKeeper's threads; once closed there is nothing left to look at. */
+    private void onElectionThread(Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            if (state.get() != Lifecycle.CLOSED) {
+                throw e;
+            }
+        }
+    }
+
+    /** On the election thread: reads every record and leaves or rejoins the election as they say. */
     private void checkSchemas() {
         if (state.get() != Lifecycle.STARTED || !client.getZookeeperClient().isConnected()) {
+            return; // the watch is set again on reconnect, and this runs again then
+        }
+        try {
+            Map<String, String> found = NewerSchemas.byPath(client, paths);
+            newer.clear();
+            newer.putAll(found);
+            actOnSchemas();
+        } catch (Exception e) {
+            Threads.checkInterrupted(e);
+            retrySchemas(e);
+        }
+    }
+
+    /** On the election thread: reads the one record that changed. */
+    private void checkSchema(String path) {
+        if (state.get() != Lifecycle.STARTED) {
             return;
         }
         try {
-            List<String> newer = NewerSchemas.find(client, paths);
-            if (!newer.isEmpty() && refusal == null) {
-                refuse(newer);
-            } else if (newer.isEmpty() && refusal != null) {
-                rejoin();
+            Optional<String> found = NewerSchemas.at(client, paths, path);
+            if (found.isPresent()) {
+                newer.put(path, found.get());
+            } else {
+                newer.remove(path);
             }
+            actOnSchemas();
         } catch (Exception e) {
             Threads.checkInterrupted(e);
-            LOG.debug("could not look for records of a newer schema; retrying in {}ms", SCHEMA_CHECK_MS, e);
+            retrySchemas(e);
+        }
+    }
+
+    /** After a failed look: every record again in a while (and at the next reconnect). */
+    private void retrySchemas(Exception e) {
+        LOG.debug("could not look for records of a newer schema; retrying in {}ms", SCHEMA_RETRY_MS, e);
+        if (!schemaRetryScheduled && state.get() == Lifecycle.STARTED) {
+            schemaRetryScheduled = true;
+            executor.schedule(
+                    () -> {
+                        schemaRetryScheduled = false;
+                        checkSchemas();
+                    },
+                    SCHEMA_RETRY_MS,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Leaves or rejoins the election as records of a newer major come and go. */
+    private void actOnSchemas() throws IOException {
+        if (!newer.isEmpty() && refusal == null) {
+            refuse(List.copyOf(newer.values()));
+        } else if (newer.isEmpty() && refusal != null) {
+            rejoin();
         }
     }
 
@@ -369,6 +454,7 @@ public final class Election implements Closeable {
             return;
         }
         client.getConnectionStateListenable().removeListener(connectionListener);
+        CloseableUtils.closeQuietly(schemaWatch);
         Lease lease = current.get();
         if (lease != null) {
             removeActive(lease);

@@ -16,7 +16,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -32,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * {@code retain}.
  *
  * <p>{@link #record} never blocks: it puts the event in a bounded queue, and one thread of its own
- * ({@code asfc-events-N}) writes the queue in order, waiting for ZooKeeper while it is away. So no
+ * ({@code asfc-events-N}) writes the queue in order, waiting for ZooKeeper while it is away; that
+ * thread exists only while there is something to write (it ends 5 s after the last event). So no
  * caller (a start, a stop, the self-fence) ever waits on ZooKeeper to record what it did. When the
  * queue is full the oldest event is dropped, with one WARN per burst. Recording is best effort: a
  * write that fails is logged and the event dropped. {@link #close()} writes what it can within
@@ -49,6 +53,8 @@ public final class EventLog implements Closeable {
     public static final Duration FLUSH_BOUND = Duration.ofSeconds(2);
 
     private static final long CONNECTION_POLL_MS = 200;
+    /** The writer's thread ends after this long without an event, and comes back with the next. */
+    private static final Duration WRITER_IDLE = Duration.ofSeconds(5);
 
     private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final CuratorFramework client;
@@ -62,7 +68,10 @@ public final class EventLog implements Closeable {
     /** Events dropped since the queue last had room: the WARN is logged at the first of a burst. */
     private final AtomicLong dropped = new AtomicLong();
 
-    private final Thread writer;
+    /** Writes the queue in order; its one thread exists only while there are events to write. */
+    private final ThreadPoolExecutor writer;
+    /** A drain is queued or running on the writer: another is not needed. */
+    private final AtomicBoolean draining = new AtomicBoolean();
 
     public EventLog(CuratorFramework client, ZkPaths paths, String nodeId, int retain, Clock clock) {
         this(client, paths, nodeId, retain, clock, DEFAULT_CAPACITY);
@@ -91,18 +100,18 @@ public final class EventLog implements Closeable {
         this.retain = retain;
         this.clock = clock;
         this.queue = new ArrayBlockingQueue<>(capacity);
-        this.writer = Threads.factory("asfc-events-%d", nodeId).newThread(this::drain);
+        this.writer = Threads.idleEnding("asfc-events-%d", nodeId, WRITER_IDLE);
     }
 
     /** One stored event with its sequence number. */
     public record Stored(long seq, EventRecord event) {}
 
-    /** Starts the writer thread. */
+    /** Starts writing: what was recorded before, then each event as it is recorded. */
     public void start() {
         if (!state.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
             throw new IllegalStateException("event log can be started only once");
         }
-        writer.start();
+        kick();
     }
 
     /** Queues an event, at once: the writer thread stores it. After {@link #close()} it is only logged. */
@@ -120,6 +129,20 @@ public final class EventLog implements Closeable {
                         "{} events wait to be written to {}: dropping the oldest until ZooKeeper takes them",
                         queue.size() + 1,
                         paths.events());
+            }
+        }
+        if (state.get() != Lifecycle.LATENT) {
+            kick(); // also one that raced with close(): written if the writer still takes it
+        }
+    }
+
+    /** Has the writer drain the queue, unless a drain is already queued or running. */
+    private void kick() {
+        if (draining.compareAndSet(false, true)) {
+            try {
+                writer.execute(this::drain);
+            } catch (RejectedExecutionException e) {
+                draining.set(false); // closed meanwhile: close() counts what is left
             }
         }
     }
@@ -142,17 +165,24 @@ public final class EventLog implements Closeable {
         return dropped.get();
     }
 
+    /** On the writer: writes until the queue is empty; an event queued meanwhile is not left behind. */
     private void drain() {
         try {
-            while (state.get() == Lifecycle.STARTED || !queue.isEmpty()) {
-                EventRecord next = queue.poll(CONNECTION_POLL_MS, TimeUnit.MILLISECONDS);
+            while (true) {
+                EventRecord next = queue.poll();
                 if (next != null) {
                     awaitConnection();
                     write(next);
+                    continue;
+                }
+                draining.set(false);
+                // one recorded after the poll found the queue empty saw draining still true: take it
+                if (queue.isEmpty() || !draining.compareAndSet(false, true)) {
+                    return;
                 }
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // close() gave up waiting: the thread ends
+            Thread.currentThread().interrupt(); // close() gave up waiting: the writer ends
         }
     }
 
@@ -281,13 +311,14 @@ public final class EventLog implements Closeable {
             state.compareAndSet(Lifecycle.LATENT, Lifecycle.CLOSED);
             return;
         }
+        writer.shutdown(); // a drain queued or running finishes the queue
         try {
-            writer.join(FLUSH_BOUND.toMillis());
+            if (!writer.awaitTermination(FLUSH_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+                writer.shutdownNow();
+            }
         } catch (InterruptedException e) {
+            writer.shutdownNow();
             Thread.currentThread().interrupt();
-        }
-        if (writer.isAlive()) {
-            writer.interrupt();
         }
         int left = queue.size();
         if (left > 0) {

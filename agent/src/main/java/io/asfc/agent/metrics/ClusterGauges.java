@@ -21,15 +21,18 @@ final class ClusterGauges {
 
     ClusterGauges(PrometheusRegistry registry, List<String> nodes) {
         assigned = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_scheduler_assigned")
                 .help("1 for the node the scheduler znode names (where the scheduler must run), 0 for the others")
                 .labelNames("node")
                 .register(registry);
         moving = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_scheduler_moving")
                 .help("1 while the scheduler znode names no node (a move is under way, or nothing is assigned)")
                 .register(registry);
         quarantined = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_node_quarantined")
                 .help("1 for each node whose nodes/<node> record says quarantined (too many failures), else 0")
                 .labelNames("node")

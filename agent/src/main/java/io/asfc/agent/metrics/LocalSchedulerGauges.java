@@ -11,14 +11,17 @@ final class LocalSchedulerGauges {
 
     LocalSchedulerGauges(PrometheusRegistry registry) {
         running = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_scheduler_running")
                 .help("1 while a scheduler supervised by this agent runs on its host, else 0")
                 .register(registry);
         healthy = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_scheduler_healthy")
                 .help("1 while the local scheduler runs and is not judged unhealthy by the health check, else 0")
                 .register(registry);
         failures = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_scheduler_failures")
                 .help("Failures in a row of the local scheduler (deaths, failed starts, unhealthy restarts);"
                         + " at max-restarts-before-failover the node is quarantined")

@@ -29,7 +29,9 @@ import org.apache.curator.framework.state.ConnectionStateListener;
  * global one, so that several agents in one JVM do not clash), plus the progress of its loops
  * that {@code /health} judges. Every method is cheap and thread-safe: components call them in one
  * line where the thing happens. The registry also holds the JVM's and the process's own metrics
- * ({@link JvmProcessMetrics}).
+ * ({@link JvmProcessMetrics}). Every metric is built without exemplars: there is no tracer to take
+ * them from, and with them each update schedules a task on the Prometheus library's own thread
+ * (one thread more, woken at each progress pulse).
  */
 public final class Metrics {
     private static final double NANOS_PER_SECOND = 1e9;
@@ -166,16 +168,19 @@ public final class Metrics {
                 .register(registry)
                 .addLabelValues(node, cluster, version);
         roleGauge = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_role")
                 .help("1 for this agent's current controller role, 0 for the other")
                 .labelNames("role")
                 .register(registry);
         zkGauge = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_zookeeper_connection_state")
                 .help("1 for the current state of this agent's ZooKeeper connection, 0 for the others")
                 .labelNames("state")
                 .register(registry);
         newerSchemaGauge = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_newer_schema")
                 .help("1 while this agent refuses to become ACTIVE because the cluster holds records of a newer"
                         + " major schema (docs/UPGRADE.md), else 0")
@@ -187,6 +192,7 @@ public final class Metrics {
                 "asfc_scheduler_restarts",
                 "Starts by this agent of a scheduler that had died or was killed as unhealthy");
         restartSeconds = Histogram.builder()
+                .withoutExemplars()
                 .name("asfc_scheduler_restart_seconds")
                 .help("Time from seeing the local scheduler dead (or unhealthy) to running it again")
                 .unit(Unit.SECONDS)
@@ -194,6 +200,7 @@ public final class Metrics {
                 .classicUpperBounds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
                 .register(registry);
         failovers = Counter.builder()
+                .withoutExemplars()
                 .name("asfc_failovers")
                 .help("Moves of the scheduler from one node to another, made while this agent was ACTIVE, by reason")
                 .labelNames("reason")
@@ -202,6 +209,7 @@ public final class Metrics {
             failovers.initLabelValues(reason.label());
         }
         failoverSeconds = Histogram.builder()
+                .withoutExemplars()
                 .name("asfc_failover_duration_seconds")
                 .help("Time from the ACTIVE controller beginning to move the scheduler to the new node running it")
                 .unit(Unit.SECONDS)
@@ -216,6 +224,7 @@ public final class Metrics {
                 "Times this agent's ZooKeeper session expired (or was presumed expired: connection state LOST)");
         strays = counter("asfc_strays_stopped", "Stray schedulers stopped over SSH while this agent was ACTIVE");
         foreignSchedulers = Counter.builder()
+                .withoutExemplars()
                 .name("asfc_foreign_schedulers")
                 .help("Schedulers on this host that asfc did not start (scheduler.foreign), by what this agent did:"
                         + " stopped, or alerted (left running, reported once)")
@@ -228,12 +237,14 @@ public final class Metrics {
                 "Times the on-host deadman could not open or write to scheduler.watchdog.device (it then runs"
                         + " without it and retries every second)");
         watchdogDeviceFailing = Gauge.builder()
+                .withoutExemplars()
                 .name("asfc_watchdog_device_failing")
                 .help("1 while the on-host deadman's last report on scheduler.watchdog.device is a failure (it runs"
                         + " without the device), 0 otherwise")
                 .register(registry);
         watchdogDeviceFailing.set(0);
         sshFailures = Counter.builder()
+                .withoutExemplars()
                 .name("asfc_ssh_failures")
                 .help("Failed SSH calls to other nodes, by reason")
                 .labelNames("reason")
@@ -242,6 +253,7 @@ public final class Metrics {
             sshFailures.initLabelValues(label(reason));
         }
         sshOperations = Counter.builder()
+                .withoutExemplars()
                 .name("asfc_ssh_operations")
                 .help("Operations on other nodes' schedulers over SSH, by operation and result (ok or failed)")
                 .labelNames("op", "result")
@@ -294,11 +306,16 @@ public final class Metrics {
     }
 
     private Counter labelled(String name, String help, String label) {
-        return Counter.builder().name(name).help(help).labelNames(label).register(registry);
+        return Counter.builder()
+                .withoutExemplars()
+                .name(name)
+                .help(help)
+                .labelNames(label)
+                .register(registry);
     }
 
     private Counter counter(String name, String help) {
-        return Counter.builder().name(name).help(help).register(registry);
+        return Counter.builder().withoutExemplars().name(name).help(help).register(registry);
     }
 
     public PrometheusRegistry registry() {

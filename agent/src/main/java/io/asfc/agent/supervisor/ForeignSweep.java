@@ -65,7 +65,16 @@ final class ForeignSweep {
     }
 
     void sweep() throws InterruptedException {
-        ProcessTable table = ProcessTable.snapshot();
+        // Every process ForeignSchedulers.find can return has a command line that matches
+        // process-pattern: when none on the host does, it finds none. So the command lines are read
+        // first, and every process's stat only when one matches (the most of this thread's idle CPU
+        // was reading /proc): same verdict, same check-interval.
+        Optional<ProcessTable> snapshot = ProcessTable.snapshotIfAnyMatches(matcher.pattern());
+        if (snapshot.isEmpty()) {
+            reported.clear(); // as find() returning nothing would: none reported is running now
+            return;
+        }
+        ProcessTable table = snapshot.get();
         Optional<Supervised> supervised = runner.supervised(table);
         if (supervised.isEmpty()) {
             return;

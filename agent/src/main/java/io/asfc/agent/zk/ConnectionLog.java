@@ -4,7 +4,6 @@ import io.asfc.common.concurrent.Lifecycle;
 import io.asfc.common.concurrent.Threads;
 import java.io.Closeable;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +25,7 @@ public final class ConnectionLog implements ConnectionStateListener, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionLog.class);
     static final Duration FIRST_REMINDER = Duration.ofSeconds(15);
     static final Duration MAX_REMINDER = Duration.ofMinutes(5);
+    private static final Duration IDLE = Duration.ofSeconds(5);
 
     private final AtomicReference<Lifecycle> state = new AtomicReference<>(Lifecycle.LATENT);
     private final String connect;
@@ -39,7 +39,9 @@ public final class ConnectionLog implements ConnectionStateListener, Closeable {
     public ConnectionLog(String connect, String nodeId, LongSupplier nanoTime) {
         this.connect = connect;
         this.nanoTime = nanoTime;
-        this.executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("asfc-zk-log-%d", nodeId));
+        // no thread while nothing happens: one comes with a change of state and stays while a
+        // reminder is pending (ZooKeeper is away), then ends
+        this.executor = Threads.idleEndingScheduled("asfc-zk-log-%d", nodeId, IDLE);
     }
 
     public void start(CuratorFramework client) {

@@ -10,12 +10,15 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /** A snapshot of every process on this host, read from {@code /proc}. */
 public final class ProcessTable {
@@ -42,6 +45,57 @@ public final class ProcessTable {
             throw new IllegalStateException("cannot list " + proc + ": " + e.getMessage(), e);
         }
         return new ProcessTable(result);
+    }
+
+    /**
+     * A {@link #snapshot}, or empty when no process's command line (as {@link ProcessInfo#cmdline}
+     * has it: arguments joined by spaces, trimmed) contains a match of {@code pattern}. It reads each
+     * {@code /proc/<pid>/cmdline} first, and every {@code stat} only when some command line matches:
+     * half the reads of a snapshot when none does, the same when one does. A matching process is
+     * read as a snapshot reads it (stat, then command line again); the others keep the command line
+     * read first. A process that ends meanwhile is left out, as in a snapshot.
+     */
+    public static Optional<ProcessTable> snapshotIfAnyMatches(Pattern pattern) {
+        return snapshotIfAnyMatches(PROC, pattern);
+    }
+
+    static Optional<ProcessTable> snapshotIfAnyMatches(Path proc, Pattern pattern) {
+        Map<Path, String> cmdlines = new LinkedHashMap<>();
+        Set<Path> matching = new HashSet<>();
+        try (DirectoryStream<Path> dirs =
+                Files.newDirectoryStream(proc, p -> isNumeric(p.getFileName().toString()))) {
+            for (Path dir : dirs) {
+                try {
+                    String cmdline = cmdline(dir);
+                    cmdlines.put(dir, cmdline);
+                    if (pattern.matcher(cmdline.trim()).find()) { // as ProcessInfo has it
+                        matching.add(dir);
+                    }
+                } catch (IOException e) {
+                    // the process ended while we were reading it
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + proc + ": " + e.getMessage(), e);
+        }
+        if (matching.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<Long, ProcessInfo> result = new HashMap<>();
+        cmdlines.forEach((dir, cmdline) -> {
+            Optional<ProcessInfo> info;
+            if (matching.contains(dir)) {
+                info = read(dir);
+            } else {
+                try {
+                    info = parse(Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8), cmdline);
+                } catch (IOException | RuntimeException e) {
+                    info = Optional.empty(); // the process ended while we were reading it
+                }
+            }
+            info.ifPresent(p -> result.put(p.pid(), p));
+        });
+        return Optional.of(new ProcessTable(result));
     }
 
     /** A table of processes read elsewhere, e.g. on another host over SSH. */
@@ -130,11 +184,15 @@ public final class ProcessTable {
     private static Optional<ProcessInfo> read(Path dir) {
         try {
             String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
-            byte[] raw = Files.readAllBytes(dir.resolve("cmdline"));
-            return parse(stat, new String(raw, StandardCharsets.UTF_8).replace('\0', ' '));
+            return parse(stat, cmdline(dir));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // the process ended while we were reading it
         }
+    }
+
+    /** Arguments joined by spaces (untrimmed: {@link #parse} trims). */
+    private static String cmdline(Path dir) throws IOException {
+        return new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
     }
 
     private static boolean isNumeric(String name) {
