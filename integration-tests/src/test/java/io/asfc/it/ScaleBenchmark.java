@@ -59,8 +59,13 @@ import org.junit.jupiter.api.io.TempDir;
  * reference.conf}. Cluster {@code cNN} (its own namespace {@code /airflow/failover/cNN}, as a deployment of K clusters
  * would have) has nodes {@code cNN-a}, {@code cNN-b}, ...; what differs from the shipped defaults is only what many
  * agents on one host need: the node ids, {@code nodes}, the ZooKeeper address, a stand-in scheduler that costs
- * nothing ({@code exec sleep 1000000}, child mode), {@code ssh.enabled = false} (the nodes are names, not hosts with
- * sshd) and {@code scheduler.foreign = alert} (this machine is shared: another run's stand-ins must never be stopped).
+ * nothing ({@code exec sleep 1000019}, child mode), {@code ssh.enabled = false} (the nodes are names, not hosts with
+ * sshd), and a {@code scheduler.process-pattern} that matches that stand-in ({@code sleep 1000019}) with {@code
+ * scheduler.foreign = alert}: this machine is shared, and the default pattern matches the stand-in Airflow schedulers
+ * of other runs, which the agents would stop (the default {@code foreign = stop}) or report, one event written to
+ * ZooKeeper for each, as no deployment does. The foreign sweep still runs (a scan of {@code /proc} every {@code
+ * check-interval} by each agent that runs a scheduler); it finds only this run's stand-ins, each with another node's
+ * mark.
  *
  * <p>Figures over the window, from the servers' four-letter words: writes are the leader's zxid delta ({@code srvr}:
  * every transaction, exactly); reads are {@code zk_cnt_readlatency} of {@code mntr} summed over the three servers:
@@ -339,7 +344,8 @@ class ScaleBenchmark {
                               node.id = %s
                               nodes = [%s]
                               zookeeper.connect = "%s"
-                              scheduler.start-command = "exec sleep 1000000"
+                              scheduler.start-command = "exec sleep 1000019"
+                              scheduler.process-pattern = "sleep 1000019"
                               scheduler.foreign = alert
                               ssh.enabled = false
                             }
