@@ -60,7 +60,8 @@ import org.junit.jupiter.api.io.TempDir;
  * would have) has nodes {@code cNN-a}, {@code cNN-b}, ...; what differs from the shipped defaults is only what many
  * agents on one host need: the node ids, {@code nodes}, the ZooKeeper address, a stand-in scheduler that costs
  * nothing ({@code exec sleep 1000019}, child mode), {@code ssh.enabled = false} (the nodes are names, not hosts with
- * sshd), and a {@code scheduler.process-pattern} that matches that stand-in ({@code sleep 1000019}) with {@code
+ * sshd), and a {@code scheduler.process-pattern} that matches that stand-in alone ({@code ^sleep 1000019$}: not the deadman's
+ * watchdog, whose command line holds the start command) with {@code
  * scheduler.foreign = alert}: this machine is shared, and the default pattern matches the stand-in Airflow schedulers
  * of other runs, which the agents would stop (the default {@code foreign = stop}) or report, one event written to
  * ZooKeeper for each, as no deployment does. The foreign sweep still runs (a scan of {@code /proc} every {@code
@@ -345,7 +346,7 @@ class ScaleBenchmark {
                               nodes = [%s]
                               zookeeper.connect = "%s"
                               scheduler.start-command = "exec sleep 1000019"
-                              scheduler.process-pattern = "sleep 1000019"
+                              scheduler.process-pattern = "^sleep 1000019$"
                               scheduler.foreign = alert
                               ssh.enabled = false
                             }
