@@ -38,12 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The scale benchmark of issue 19: K clusters of N agents each against ONE three-node ZooKeeper ensemble on this
  * machine, and what it costs the ensemble as K × N grows. Per K × N it reports the ensemble's writes and reads per
- * second, watches, znodes and connections, the CPU of the three server processes, and two failover times of one
- * cluster while the other clusters run, each measured until its scheduler runs on another node: its ACTIVE (which
- * runs the scheduler) has its session expired at the servers (the agent lives on and learns of it), then the next
- * ACTIVE crashes (cut off from ZooKeeper without closing its session, as {@code kill -9} or a dead host). Then, per figure, the least-squares slope against the number of agents K × N. It prints a table and writes it
- * to {@code target/scale-benchmark.md}; it asserts nothing about speed, and it is not an IT, so {@code verify} does not
- * run it:
+ * second, watches, znodes and connections, the CPU of the three server processes, and two failover times of one cluster
+ * while the other clusters run, each measured until its scheduler runs on another node: its ACTIVE (which runs the
+ * scheduler) has its session expired at the servers (the agent lives on and learns of it), then the next ACTIVE crashes
+ * (cut off from ZooKeeper without closing its session, as {@code kill -9} or a dead host). Then, per figure, the
+ * least-squares slope against the number of agents K × N. It prints a table and writes it to {@code
+ * target/scale-benchmark.md}; it asserts nothing about speed, and it is not an IT, so {@code verify} does not run it:
  *
  * <pre>
  * flock /tmp/asfc-heavy.lock mvn -B -ntp -o verify -pl integration-tests -am -DskipPitest -Dtest=NONE \
@@ -53,20 +53,19 @@ import org.junit.jupiter.api.io.TempDir;
  * </pre>
  *
  * <p>The ensemble is three {@code QuorumPeerMain} JVMs ({@link LoopbackEnsemble}: separate processes, loopback ports,
- * ZooKeeper's default 2 s tick), started afresh for each K × N with its data under {@code
- * target/scale-benchmark/}. The agents run in this JVM ({@link InProcessAgents}, a test-only mode: 250 agent JVMs do
- * not fit on two cores), each the product's own {@code Agent} with its own session, at the shipped timings of {@code
- * reference.conf}. Cluster {@code cNN} (its own namespace {@code /airflow/failover/cNN}, as a deployment of K clusters
- * would have) has nodes {@code cNN-a}, {@code cNN-b}, ...; what differs from the shipped defaults is only what many
- * agents on one host need: the node ids, {@code nodes}, the ZooKeeper address, a stand-in scheduler that costs
- * nothing ({@code exec sleep 1000019}, child mode), {@code ssh.enabled = false} (the nodes are names, not hosts with
- * sshd), and a {@code scheduler.process-pattern} that matches that stand-in alone ({@code ^sleep 1000019$}: not the deadman's
- * watchdog, whose command line holds the start command) with {@code
- * scheduler.foreign = alert}: this machine is shared, and the default pattern matches the stand-in Airflow schedulers
- * of other runs, which the agents would stop (the default {@code foreign = stop}) or report, one event written to
- * ZooKeeper for each, as no deployment does. The foreign sweep still runs (a scan of {@code /proc} every {@code
- * check-interval} by each agent that runs a scheduler); it finds only this run's stand-ins, each with another node's
- * mark.
+ * ZooKeeper's default 2 s tick), started afresh for each K × N with its data under {@code target/scale-benchmark/}. The
+ * agents run in this JVM ({@link InProcessAgents}, a test-only mode: 250 agent JVMs do not fit on two cores), each the
+ * product's own {@code Agent} with its own session, at the shipped timings of {@code reference.conf}. Cluster {@code
+ * cNN} (its own namespace {@code /airflow/failover/cNN}, as a deployment of K clusters would have) has nodes {@code
+ * cNN-a}, {@code cNN-b}, ...; what differs from the shipped defaults is only what many agents on one host need: the
+ * node ids, {@code nodes}, the ZooKeeper address, a stand-in scheduler that costs nothing ({@code exec sleep 1000019},
+ * child mode), {@code ssh.enabled = false} (the nodes are names, not hosts with sshd), and a {@code
+ * scheduler.process-pattern} that matches that stand-in alone ({@code ^sleep 1000019$}: not the deadman's watchdog,
+ * whose command line holds the start command) with {@code scheduler.foreign = alert}: this machine is shared, and the
+ * default pattern matches the stand-in Airflow schedulers of other runs, which the agents would stop (the default
+ * {@code foreign = stop}) or report, one event written to ZooKeeper for each, as no deployment does. The foreign sweep
+ * still runs (a scan of {@code /proc} every {@code check-interval} by each agent that runs a scheduler); it finds only
+ * this run's stand-ins, each with another node's mark.
  *
  * <p>Figures over the window, from the servers' four-letter words: writes are the leader's zxid delta ({@code srvr}:
  * every transaction, exactly); reads are {@code zk_cnt_readlatency} of {@code mntr} summed over the three servers:
