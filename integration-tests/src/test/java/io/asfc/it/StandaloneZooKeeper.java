@@ -27,7 +27,8 @@ final class StandaloneZooKeeper implements AutoCloseable {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
-    private static final String LOGBACK =
+    /** The servers' logback configuration, {@code formatted} with the log file. */
+    static final String LOGBACK =
             """
             <configuration>
               <appender name="FILE" class="ch.qos.logback.core.FileAppender">
