@@ -130,6 +130,7 @@ final class ProvingGround implements AutoCloseable {
         cluster = ClusterObserver.connect(zk.portalConnectString());
         observer = Observer.start(
                 workload.isMain(),
+                workload.mainMarker(),
                 this::hostsByNamespace,
                 Set.copyOf(agentless()),
                 cluster,
