@@ -232,8 +232,9 @@ final class StandinProcesses {
     private static Optional<Raw> read(Path dir, long pid, String marker) {
         try {
             byte[] argv = Files.readAllBytes(dir.resolve("cmdline"));
-            if (argv.length == 0 || !new String(argv, StandardCharsets.UTF_8).contains(marker)) {
-                return Optional.empty(); // a kernel thread, a zombie, or not ours
+            String text = new String(argv, StandardCharsets.UTF_8);
+            if (argv.length == 0 || !text.contains(marker) || text.contains(ProcessSampler.SCRIPT.toString())) {
+                return Optional.empty(); // a kernel thread, a zombie, not ours, or the observer's own sampler
             }
             String stat = Files.readString(dir.resolve("stat"), StandardCharsets.US_ASCII);
             // after "pid (comm) ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
