@@ -94,7 +94,7 @@ def namespace(pid):
         return "-"  # gone, or a zombie
 
 
-def look(pid, argv, read_argv, matches):
+def look(pid, argv, read_argv, matches, ns):
     """Reads a process: its command line when asked (else argv is kept), then, if it matches, its stat line and PID
     namespace. Runs on a reader thread: a read of /proc/<pid>/cmdline waits while that process's memory map is
     write-locked (an exec, a large mmap), for 100 ms and more on a loaded machine."""
@@ -102,7 +102,7 @@ def look(pid, argv, read_argv, matches):
         argv = cmdline(pid)
     if argv is None or not any(m in argv for m in matches):
         return argv, None, None
-    return argv, stat_fields(pid), namespace(pid)
+    return argv, stat_fields(pid), ns if ns not in (None, "-") else namespace(pid)
 
 
 class Sampler:
@@ -119,6 +119,7 @@ class Sampler:
         self.argv = {}  # pid -> bytes (last read command line)
         self.reported = {}  # pid -> the P line last written
         self.pending = {}  # pid -> the future of a read not finished by the end of its scan
+        self.namespaces = {}  # pid -> its PID namespace (read once: it never changes)
         self.order = []  # pids for the sweep, in turn
         self.cursor = 0
 
@@ -146,7 +147,8 @@ class Sampler:
                 continue
             read_argv = now - self.first_seen[pid] < self.young_ns or pid in swept or pid not in self.argv
             if read_argv or pid in self.reported:
-                self.pending[pid] = self.pool.submit(look, pid, self.argv.get(pid), read_argv, self.matches)
+                self.pending[pid] = self.pool.submit(
+                    look, pid, self.argv.get(pid), read_argv, self.matches, self.namespaces.get(pid))
         wait(list(self.pending.values()), timeout=self.wait_s)
         for pid, future in list(self.pending.items()):
             if future.done():
@@ -158,6 +160,8 @@ class Sampler:
         if pid not in self.first_seen:
             return []  # gone meanwhile
         self.argv[pid] = argv
+        if ns is not None:
+            self.namespaces[pid] = ns
         if st is None:  # not matching, or gone since the listing (the next scan forgets it)
             if pid in self.reported:
                 del self.reported[pid]
@@ -173,6 +177,7 @@ class Sampler:
         del self.first_seen[pid]
         self.argv.pop(pid, None)
         self.pending.pop(pid, None)
+        self.namespaces.pop(pid, None)
         self.order.remove(pid)
         if pid in self.reported:
             del self.reported[pid]

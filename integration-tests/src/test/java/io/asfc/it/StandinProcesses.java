@@ -216,10 +216,8 @@ final class StandinProcesses {
     }
 
     private static boolean isForkOfMain(Raw raw, Raw parent) {
-        return raw.kind == Kind.MAIN
-                && parent != null
-                && parent.kind == Kind.MAIN
-                && parent.cmdline.equals(raw.cmdline);
+        // not compared by command line: the sampler may hold an older one of either (see ProcessSampler)
+        return raw.kind == Kind.MAIN && parent != null && parent.kind == Kind.MAIN;
     }
 
     private record Raw(long pid, long ppid, long sid, long startTicks, Kind kind, String host, String cmdline) {}

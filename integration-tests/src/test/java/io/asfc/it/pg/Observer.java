@@ -147,10 +147,10 @@ final class Observer implements AutoCloseable {
         }
         List<Main> mains = new ArrayList<>();
         for (ProcessSampler.Proc p : candidates.values()) {
-            ProcessSampler.Proc parent = candidates.get(p.info().ppid());
-            // a fork that has not exec'd a helper: same title as its parent, compared as titles (a fork
-            // taken before its parent's setproctitle keeps the NUL-separated argv the parent then lost)
-            boolean forkOfMain = parent != null && title(parent.argv()).equals(title(p.argv()));
+            // a child of a main that looks like a main is its fork that has not exec'd a helper (yet). Not compared
+            // by title: the sampler may hold an older title of one of them (a read of the command line of a process
+            // that is busy mapping memory waits, and the sample does not), e.g. lifetime_exec's before its exec
+            boolean forkOfMain = candidates.containsKey(p.info().ppid());
             if (!forkOfMain) {
                 mains.add(new Main(
                         hostOf.get(p.info().pid()),
@@ -158,10 +158,6 @@ final class Observer implements AutoCloseable {
             }
         }
         return mains;
-    }
-
-    private static String title(String cmdline) {
-        return cmdline.replace('\0', ' ').strip();
     }
 
     private void sampleRoles() {
