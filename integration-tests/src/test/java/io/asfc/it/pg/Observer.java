@@ -209,6 +209,22 @@ final class Observer implements AutoCloseable {
         }
     }
 
+    /** The last {@code count} process samples in which the main processes changed, for failure messages. */
+    String recentChanges(int count) {
+        List<Sample> all = samples();
+        List<Sample> changes = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            if (i == 0 || !all.get(i).mains().equals(all.get(i - 1).mains())) {
+                changes.add(all.get(i));
+            }
+        }
+        long now = System.nanoTime();
+        return changes.subList(Math.max(0, changes.size() - count), changes.size()).stream()
+                        .map(s -> (s.atNanos() - now) / 1_000_000 + " ms: " + s.mains())
+                        .collect(java.util.stream.Collectors.joining("; "))
+                + "; " + processSampler.describe();
+    }
+
     /** The host that runs the only scheduler now, if exactly one does. */
     Optional<String> schedulerHost() {
         return latest().map(Sample::mains).filter(m -> m.size() == 1).map(m -> m.get(0)
