@@ -70,6 +70,7 @@ final class Observer implements AutoCloseable {
     private final List<Roles> roles = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong roleErrors = new AtomicLong();
+    private final AtomicLong twoMainsShown = new AtomicLong();
     private ProcessSampler processSampler;
     private final Thread roleSampler;
 
@@ -156,6 +157,16 @@ final class Observer implements AutoCloseable {
                         hostOf.get(p.info().pid()),
                         new Identity(p.info().pid(), p.info().startTicks())));
             }
+        }
+        if (mains.size() >= 2 && twoMainsShown.getAndIncrement() < 10) {
+            // what the sampler said of each process seen as a main, for a reader of the log (the lifetime lock decides)
+            System.out.println("Observer: " + mains.size() + " main processes in one sample: "
+                    + candidates.values().stream()
+                            .map(p -> "pid " + p.info().pid() + " ppid "
+                                    + p.info().ppid() + " state " + p.info().state() + " on "
+                                    + hostOf.get(p.info().pid()) + " '"
+                                    + p.argv().replace('\0', ' ').strip() + "'")
+                            .toList());
         }
         return mains;
     }
