@@ -146,17 +146,20 @@ final class Observer implements AutoCloseable {
                 hostOf.put(p.info().pid(), host);
             }
         }
-        List<Main> mains = new ArrayList<>();
+        // One main per session: a later process of a main's session that looks like a main is one of its forks that
+        // has not taken its own title yet (the health-check server, an executor's worker forked before the executor
+        // retitled itself), and the sampler may see an older title of a process than the process has (a read of the
+        // command line of a process busy mapping memory waits, and the sample does not). asfc starts every scheduler
+        // in a session of its own; two schedulers in one session would still be two for the lifetime lock.
+        Map<String, ProcessSampler.Proc> firstOfSession = new HashMap<>();
         for (ProcessSampler.Proc p : candidates.values()) {
-            // a child of a main that looks like a main is its fork that has not exec'd a helper (yet). Not compared
-            // by title: the sampler may hold an older title of one of them (a read of the command line of a process
-            // that is busy mapping memory waits, and the sample does not), e.g. lifetime_exec's before its exec
-            boolean forkOfMain = candidates.containsKey(p.info().ppid());
-            if (!forkOfMain) {
-                mains.add(new Main(
-                        hostOf.get(p.info().pid()),
-                        new Identity(p.info().pid(), p.info().startTicks())));
-            }
+            firstOfSession.merge(hostOf.get(p.info().pid()) + "/" + p.info().sid(), p, Observer::earlier);
+        }
+        List<Main> mains = new ArrayList<>();
+        for (ProcessSampler.Proc p : firstOfSession.values()) {
+            mains.add(new Main(
+                    hostOf.get(p.info().pid()),
+                    new Identity(p.info().pid(), p.info().startTicks())));
         }
         if (mains.size() >= 2 && twoMainsShown.getAndIncrement() < 10) {
             // what the sampler said of each process seen as a main, for a reader of the log (the lifetime lock decides)
@@ -169,6 +172,13 @@ final class Observer implements AutoCloseable {
                             .toList());
         }
         return mains;
+    }
+
+    /** The one of two processes that started first (the lower pid when they started in the same tick). */
+    private static ProcessSampler.Proc earlier(ProcessSampler.Proc a, ProcessSampler.Proc b) {
+        long ta = a.info().startTicks();
+        long tb = b.info().startTicks();
+        return ta < tb || (ta == tb && a.info().pid() < b.info().pid()) ? a : b;
     }
 
     private void sampleRoles() {
