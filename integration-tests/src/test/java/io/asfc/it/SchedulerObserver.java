@@ -1,6 +1,7 @@
 package io.asfc.it;
 
 import io.asfc.common.testing.Lifetimes;
+import io.asfc.common.testing.ProcessSampler;
 import io.asfc.it.StandinProcesses.Scan;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -8,32 +9,28 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
- * Samples this test's stand-in schedulers from /proc on a thread of its own, every {@link #INTERVAL}, for as long as
- * the test class runs, and keeps every sample. It is the witness for S1: a sample in which two nodes (or two main
- * processes, or the processes of two scheduler sessions) are alive at once is an overlap.
+ * Samples this test's stand-in schedulers every {@link #INTERVAL}, outside this JVM ({@link ProcessSampler}), for as
+ * long as the test class runs, and keeps every sample. It is the second witness for S1, beside the stand-ins' lifetime
+ * lock: a sample in which two nodes (or two main processes, or the processes of two scheduler sessions) are alive at
+ * once is an overlap.
  */
 final class SchedulerObserver implements AutoCloseable {
 
-    /** The pause between the end of one sample and the start of the next. */
+    /** The time between the starts of two samples. */
     static final Duration INTERVAL = Duration.ofMillis(20);
     /** The sampling period the test promises; longer gaps are counted and reported. */
     static final Duration PROMISED_PERIOD = Duration.ofMillis(50);
     /**
-     * A gap between two samples longer than this voids the observer's result ({@link #verify}): it stalled or died.
-     * Not ten promised periods: on the loaded two-core machine one scan of /proc took up to 502 ms and two samples were
-     * 526 ms apart (a run of 2026-12-07), and the exact witness is the lifetime lock anyway; the sampler is the second
-     * opinion.
+     * A gap between two samples (by the sampler's clock) longer than this voids the observer's result ({@link
+     * #verify}): it stalled or died, and an overlap could have hidden in between.
      */
-    static final Duration MAX_GAP = Duration.ofSeconds(1);
+    static final Duration MAX_GAP = Duration.ofMillis(100);
+    /** How long {@link #verify} waits for the samples taken before it to be read. */
+    private static final Duration PATIENCE = Duration.ofSeconds(5);
 
     /** One sample: its sequence number, when its scan began (System.nanoTime()), and the scan. */
     record Sample(int seq, long beganNanos, Scan scan) {
@@ -51,19 +48,13 @@ final class SchedulerObserver implements AutoCloseable {
     private final String marker;
     private final Lifetimes lifetimes;
     private final long startNanos = System.nanoTime();
-    private final ScheduledExecutorService sampler;
     private final List<Sample> samples = new ArrayList<>();
-    private final AtomicLong errors = new AtomicLong();
-    private final AtomicReference<Throwable> lastError = new AtomicReference<>();
+    private final List<Long> scanNanos = new ArrayList<>();
+    private ProcessSampler sampler;
 
     private SchedulerObserver(String marker, Lifetimes lifetimes) {
         this.marker = marker;
         this.lifetimes = lifetimes;
-        this.sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "supervision-it-observer");
-            thread.setDaemon(true);
-            return thread;
-        });
     }
 
     /**
@@ -72,22 +63,20 @@ final class SchedulerObserver implements AutoCloseable {
      */
     static SchedulerObserver start(String marker, Path lifetimeLock) {
         SchedulerObserver observer = new SchedulerObserver(marker, new Lifetimes(lifetimeLock));
-        observer.sampler.scheduleWithFixedDelay(observer::sample, 0, INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        observer.sampler = ProcessSampler.start(List.of(marker), INTERVAL, observer::sample);
         return observer;
     }
 
-    private void sample() {
+    private void sample(ProcessSampler.Sample taken) {
         try {
-            long began = System.nanoTime();
-            lifetimes.poll();
-            Scan scan = StandinProcesses.scan(marker);
-            synchronized (samples) {
-                samples.add(new Sample(samples.size(), began, scan));
-            }
-        } catch (Exception | Error e) {
-            // Counted, reported, and fatal to the result (verify); a scheduled task that threw would never run again.
-            errors.incrementAndGet();
-            lastError.set(e);
+            lifetimes.poll(); // each new scheduler's death is awaited from now on, so its lifetime ends on time
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // kept by the sampler, fatal to the result (verify)
+        }
+        Scan scan = StandinProcesses.scan(taken, marker);
+        synchronized (samples) {
+            samples.add(new Sample(samples.size(), taken.atNanos(), scan));
+            scanNanos.add(taken.tookNanos());
         }
     }
 
@@ -203,20 +192,21 @@ final class SchedulerObserver implements AutoCloseable {
                 .toList();
     }
 
-    /** The median and the longest time one scan of /proc took, in ms. */
+    /** The median and the longest time one scan of /proc took (the sampler's own measure). */
     String scanTimes() {
-        long[] took = samples().stream()
-                .mapToLong(s -> s.scan().atNanos() - s.beganNanos())
-                .sorted()
-                .toArray();
+        long[] took;
+        synchronized (samples) {
+            took = scanNanos.stream().mapToLong(Long::longValue).sorted().toArray();
+        }
         return took.length == 0
                 ? "no scans"
                 : "median " + took[took.length / 2] / 1_000 + " us, longest " + took[took.length - 1] / 1_000_000
                         + " ms";
     }
 
-    long errors() {
-        return errors.get();
+    /** The sampler's summary: samples, longest gap, its priority, its failure if any. */
+    String sampling() {
+        return sampler.describe();
     }
 
     /** The overlaps of scheduler lifetimes since {@code nanos} ({@link System#nanoTime}), by the lifetime lock. */
@@ -238,26 +228,20 @@ final class SchedulerObserver implements AutoCloseable {
     }
 
     /**
-     * Throws {@link AssertionError} when the observer cannot vouch for what it saw: a scan failed, none was taken, the
-     * lifetime lock recorded no start, or two samples (or the last one and now) were over {@link #MAX_GAP} apart.
+     * Throws {@link AssertionError} when the observer cannot vouch for what it saw: the sampler failed, took no sample
+     * or went over {@link #MAX_GAP} without one (between two samples, or since the last one), or the lifetime lock
+     * recorded no start.
      */
     void verify() throws IOException {
         lifetimes.poll();
-        List<Sample> all = samples();
         String problem = null;
-        if (errors.get() > 0) {
-            problem = errors.get() + " scans failed (last: " + lastError.get() + ")";
-        } else if (all.isEmpty()) {
-            problem = "it took no sample";
-        } else if (lifetimes.starts() == 0) {
+        try {
+            sampler.verify(MAX_GAP, PATIENCE);
+        } catch (AssertionError e) {
+            problem = e.getMessage();
+        }
+        if (problem == null && lifetimes.starts() == 0) {
             problem = "the lifetime lock recorded no scheduler start (the stand-ins ran without --lifetime-lock?)";
-        } else {
-            long sinceLast = System.nanoTime() - all.get(all.size() - 1).scan().atNanos();
-            long longest = Math.max(longestGap().toNanos(), sinceLast);
-            if (longest > MAX_GAP.toNanos()) {
-                problem =
-                        "it went " + longest / 1_000_000 + " ms without a sample (over " + MAX_GAP.toMillis() + " ms)";
-            }
         }
         if (problem != null) {
             throw new AssertionError("the observer cannot vouch for S1: " + problem + "\n" + describe(10));
@@ -287,10 +271,8 @@ final class SchedulerObserver implements AutoCloseable {
             }
         }
         List<Sample> shown = changes.subList(Math.max(0, changes.size() - count), changes.size());
-        Throwable error = lastError.get();
         return "--- observer: " + all.size() + " samples, longest gap "
-                + longestGap().toMillis() + " ms, "
-                + errors.get() + " failed scans" + (error == null ? "" : " (last: " + error + ")") + "; "
+                + longestGap().toMillis() + " ms; " + sampler.describe() + "; "
                 + lifetimes.describe()
                 + "; the last " + shown.size() + " changes (ms since the observer started):\n"
                 + shown.stream().map(s -> "  +" + millisAt(s) + " ms " + s).collect(Collectors.joining("\n"))
@@ -302,12 +284,9 @@ final class SchedulerObserver implements AutoCloseable {
 
     @Override
     public void close() {
-        sampler.shutdownNow();
+        sampler.close();
         try {
-            sampler.awaitTermination(5, TimeUnit.SECONDS);
             lifetimes.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

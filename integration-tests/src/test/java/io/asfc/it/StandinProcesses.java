@@ -1,5 +1,7 @@
 package io.asfc.it;
 
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.testing.ProcessSampler;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -177,7 +179,23 @@ final class StandinProcesses {
                 }
             }
         }
-        long at = System.nanoTime();
+        return scan(System.nanoTime(), raws);
+    }
+
+    /** The live processes of {@code sample} (taken by {@link ProcessSampler}) whose command line holds {@code marker}. */
+    static Scan scan(ProcessSampler.Sample sample, String marker) {
+        List<Raw> raws = new ArrayList<>();
+        for (ProcessSampler.Proc p : sample.processes().values()) {
+            ProcessInfo info = p.info();
+            if (!info.isZombie()) {
+                raw(info.pid(), info.ppid(), info.sid(), info.startTicks(), p.argv(), marker)
+                        .ifPresent(raws::add);
+            }
+        }
+        return scan(sample.atNanos(), raws);
+    }
+
+    private static Scan scan(long at, List<Raw> raws) {
         Map<Long, String> hostOfSession = new HashMap<>();
         for (Raw raw : raws) {
             if (raw.host != null) {
@@ -198,10 +216,8 @@ final class StandinProcesses {
     }
 
     private static boolean isForkOfMain(Raw raw, Raw parent) {
-        return raw.kind == Kind.MAIN
-                && parent != null
-                && parent.kind == Kind.MAIN
-                && parent.cmdline.equals(raw.cmdline);
+        // not compared by command line: the sampler may hold an older one of either (see ProcessSampler)
+        return raw.kind == Kind.MAIN && parent != null && parent.kind == Kind.MAIN;
     }
 
     private record Raw(long pid, long ppid, long sid, long startTicks, Kind kind, String host, String cmdline) {}
@@ -213,14 +229,10 @@ final class StandinProcesses {
 
     private static Optional<Raw> read(Path dir, long pid, String marker) {
         try {
-            byte[] raw = Files.readAllBytes(dir.resolve("cmdline"));
-            if (raw.length == 0) {
-                return Optional.empty(); // a kernel thread or a zombie
-            }
-            String[] argv = new String(raw, StandardCharsets.UTF_8).split("\0");
-            String cmdline = String.join(" ", argv);
-            if (!cmdline.contains(marker)) {
-                return Optional.empty();
+            byte[] argv = Files.readAllBytes(dir.resolve("cmdline"));
+            String text = new String(argv, StandardCharsets.UTF_8);
+            if (argv.length == 0 || !text.contains(marker) || text.contains(ProcessSampler.SCRIPT.toString())) {
+                return Optional.empty(); // a kernel thread, a zombie, not ours, or the observer's own sampler
             }
             String stat = Files.readString(dir.resolve("stat"), StandardCharsets.US_ASCII);
             // after "pid (comm) ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
@@ -229,18 +241,28 @@ final class StandinProcesses {
             if (f[0].startsWith("Z") || f[0].startsWith("X")) {
                 return Optional.empty(); // ended: a zombie runs nothing
             }
-            Matcher host = HOST.matcher(cmdline);
-            return Optional.of(new Raw(
+            return raw(
                     pid,
                     Long.parseLong(f[1]),
                     Long.parseLong(f[3]),
                     Long.parseLong(f[19]),
-                    kind(argv, cmdline),
-                    host.find() ? host.group(1) : null,
-                    cmdline));
+                    new String(argv, StandardCharsets.UTF_8),
+                    marker);
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // the process ended while it was being read
         }
+    }
+
+    /** A live process by its argv (NUL-separated), if its command line holds {@code marker}. */
+    private static Optional<Raw> raw(long pid, long ppid, long sid, long startTicks, String argvNul, String marker) {
+        String[] argv = argvNul.split("\0");
+        String cmdline = String.join(" ", argv);
+        if (argvNul.isEmpty() || !cmdline.contains(marker)) {
+            return Optional.empty();
+        }
+        Matcher host = HOST.matcher(cmdline);
+        return Optional.of(
+                new Raw(pid, ppid, sid, startTicks, kind(argv, cmdline), host.find() ? host.group(1) : null, cmdline));
     }
 
     private static Kind kind(String[] argv, String cmdline) {

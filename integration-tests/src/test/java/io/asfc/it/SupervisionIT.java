@@ -492,8 +492,8 @@ class SupervisionIT {
         List<Sample> trees = observer.treeOverlaps(0);
         System.out.printf(
                 "%nSupervisionIT observer: %d samples (%d with a scheduler), one scan %s; %d gaps over %d ms"
-                        + " between samples (%d while a scheduler process was alive), the longest %s; %d failed"
-                        + " scans%nSupervisionIT S1: samples with"
+                        + " between samples (%d while a scheduler process was alive), the longest %s; %s"
+                        + "%nSupervisionIT S1: samples with"
                         + " schedulers on two or more nodes: %d; with two or more main processes: %d; with processes"
                         + " of two or more scheduler sessions: %d%n",
                 samples.size(),
@@ -503,7 +503,7 @@ class SupervisionIT {
                 SchedulerObserver.PROMISED_PERIOD.toMillis(),
                 observer.gapsOverPromise(true),
                 observer.longestGaps(5),
-                observer.errors(),
+                observer.sampling(),
                 nodes.size(),
                 mains.size(),
                 trees.size());
@@ -515,7 +515,6 @@ class SupervisionIT {
         System.out.println("SupervisionIT " + observer.lifetimes());
         observer.verify();
         assertTrue(observer.samplesWithAScheduler() > 0, () -> diagnostics("S1: the observer never saw a scheduler"));
-        assertEquals(0, observer.errors(), () -> diagnostics("S1: the observer failed to scan /proc"));
         assertEquals(
                 List.of(),
                 observer.lifetimeOverlapsSince(Long.MIN_VALUE),

@@ -3,101 +3,94 @@ package io.asfc.agent.testing;
 import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.testing.Lifetimes;
+import io.asfc.common.testing.ProcessSampler;
 import io.asfc.common.testing.StandIn;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * Two witnesses of S1 over the stand-ins of one test. The exact one is the kernel's: the stand-ins' lifetime lock
  * ({@link Lifetimes}), which sees any overlap of two scheduler processes, however short. The second opinion samples
- * the process table every {@link #PERIOD} and counts the samples with two or more scheduler main processes (two of one
- * node count as two), and how long the overlap lasted, from its first such sample to its last.
+ * the process table every {@link #PERIOD}, outside this JVM ({@link ProcessSampler}), and counts the samples with two
+ * or more scheduler main processes (two of one node count as two), and how long the overlap lasted, from its first
+ * such sample to its last.
  *
  * <p>It fails loudly: {@link #overlapping()} throws {@link AssertionError} when it cannot vouch for what it saw
- * (a sample that threw, no sample at all, or a gap between two samples over {@link #MAX_GAP}), never a silent 0.
+ * (a sample that could not be taken or read, no sample at all, or a gap between two samples over {@link #MAX_GAP}),
+ * never a silent 0.
  */
 public final class OverlapObserver implements Closeable {
     public static final Duration PERIOD = Duration.ofMillis(10);
     /**
-     * The longest time between two samples the sampler may take before its result is void: it has stalled or died.
-     * Not 10 periods: on a loaded two-core machine a healthy sampler misses 100-500 ms now and then (JIT, GC, the
-     * agents' own threads; one /proc scan of SupervisionIT's took 502 ms), and a test must not fail on that.
-     * Exactness does not depend on it: the lifetime lock sees every overlap, however short; the sampler is the second
-     * opinion.
+     * The longest time between two samples (by the sampler's clock) before the result is void: the sampler stalled
+     * or died, and an overlap could have hidden in between.
      */
-    public static final Duration MAX_GAP = Duration.ofSeconds(1);
+    public static final Duration MAX_GAP = Duration.ofMillis(100);
+    /** How long {@link #verify} waits for the samples taken before it to be read. */
+    private static final Duration PATIENCE = Duration.ofSeconds(5);
 
-    private final Supplier<List<ProcessInfo>> scan;
+    private final Function<ProcessTable, List<ProcessInfo>> mains;
     private final Lifetimes lifetimes;
-    private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "overlap-observer");
-        t.setDaemon(true);
-        return t;
-    });
-    private final AtomicInteger samples = new AtomicInteger();
+    private final ProcessSampler sampler;
     private final AtomicInteger overlapping = new AtomicInteger();
     private final AtomicReference<String> firstOverlap = new AtomicReference<>();
     private final AtomicReference<Throwable> error = new AtomicReference<>();
     private final AtomicLong firstNanos = new AtomicLong();
     private final AtomicLong lastNanos = new AtomicLong();
-    private final AtomicLong previousSampleNanos = new AtomicLong();
-    private final AtomicLong longestGapNanos = new AtomicLong();
     private final long startNanos = System.nanoTime();
 
     public OverlapObserver(StandIn standIn) {
-        this(() -> standIn.mainProcesses(ProcessTable.snapshot()), standIn.lifetimes());
+        this(standIn::mainProcesses, List.of(standIn.marker()), standIn.lifetimes(), List.of());
     }
 
-    /** @param scan the scheduler main processes now (a seam: a test of the observer injects a failing one) */
-    public OverlapObserver(Supplier<List<ProcessInfo>> scan, Lifetimes lifetimes) {
-        this.scan = scan;
+    /**
+     * @param mains the scheduler main processes of a sample (a seam: a test of the observer injects a failing one)
+     * @param matches what the command lines of the processes to sample contain
+     * @param samplerOptions extra options for the sampling script (a test of the observer injects a stall)
+     */
+    public OverlapObserver(
+            Function<ProcessTable, List<ProcessInfo>> mains,
+            List<String> matches,
+            Lifetimes lifetimes,
+            List<String> samplerOptions) {
+        this.mains = mains;
         this.lifetimes = lifetimes;
-        sampler.scheduleAtFixedRate(this::sample, 0, PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+        this.sampler = ProcessSampler.start(matches, PERIOD, samplerOptions, this::sample);
     }
 
-    private void sample() {
+    private void sample(ProcessSampler.Sample sample) {
         try {
-            long began = System.nanoTime();
-            long previous = previousSampleNanos.getAndSet(began);
-            if (previous != 0) {
-                longestGapNanos.accumulateAndGet(began - previous, Math::max);
+            lifetimes.poll(); // each new scheduler's death is awaited from now on, so its lifetime ends on time
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<ProcessInfo> now = mains.apply(sample.table()); // throws: kept by the sampler, fatal to the result
+        if (now.size() > 1) {
+            if (overlapping.getAndIncrement() == 0) {
+                firstNanos.set(sample.atNanos());
             }
-            lifetimes.poll();
-            List<ProcessInfo> mains = scan.get();
-            samples.incrementAndGet();
-            if (mains.size() > 1) {
-                long now = System.nanoTime();
-                if (overlapping.getAndIncrement() == 0) {
-                    firstNanos.set(now);
-                }
-                lastNanos.set(now);
-                firstOverlap.compareAndSet(
-                        null,
-                        mains.stream()
-                                .map(p -> StandIn.node(p) + " (pid " + p.pid() + ")")
-                                .sorted()
-                                .toList()
-                                .toString());
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            // Kept, and fatal to the result (see verify); a scheduled task that threw would never run again.
-            error.compareAndSet(null, e);
+            lastNanos.set(sample.atNanos());
+            firstOverlap.compareAndSet(
+                    null,
+                    now.stream()
+                            .map(p -> StandIn.node(p) + " (pid " + p.pid() + ")")
+                            .sorted()
+                            .toList()
+                            .toString());
         }
     }
 
     /** How many samples were taken (the sampler's work; see {@link #overlapping()} for the checked figure). */
     public int samples() {
-        return samples.get();
+        return (int) sampler.samples();
     }
 
     /**
@@ -125,7 +118,10 @@ public final class OverlapObserver implements Closeable {
         return overlapping.get();
     }
 
-    /** Throws {@link AssertionError} when a sample failed, none was taken, or two were over {@link #MAX_GAP} apart. */
+    /**
+     * Throws {@link AssertionError} when a sample failed, none was taken, two were over {@link #MAX_GAP} apart, or
+     * the lifetime journal could not be read.
+     */
     public void verify() {
         try {
             lifetimes.poll();
@@ -136,38 +132,29 @@ public final class OverlapObserver implements Closeable {
         if (e != null) {
             throw new AssertionError("the overlap observer failed, so it cannot vouch for S1: " + describe(), e);
         }
-        if (samples.get() == 0) {
-            throw new AssertionError("the overlap observer took no sample: " + describe());
-        }
-        long sinceLast = System.nanoTime() - previousSampleNanos.get();
-        if (sinceLast > MAX_GAP.toNanos()) {
-            longestGapNanos.accumulateAndGet(sinceLast, Math::max); // the sampler stalled or stopped
-        }
-        if (longestGapNanos.get() > MAX_GAP.toNanos()) {
-            throw new AssertionError("the overlap observer went " + longestGapNanos.get() / 1_000_000
-                    + " ms without a sample (over " + MAX_GAP.toMillis() + " ms): " + describe());
+        try {
+            sampler.verify(MAX_GAP, PATIENCE);
+        } catch (AssertionError failed) {
+            throw new AssertionError("the overlap observer: " + failed.getMessage() + "; " + describe(), failed);
         }
     }
 
     public String describe() {
         Throwable e = error.get();
-        return overlapping.get() + " of " + samples.get() + " samples had two schedulers"
+        return overlapping.get() + " of " + sampler.samples() + " samples had two schedulers"
                 + (firstOverlap.get() == null
                         ? ""
                         : ", first " + firstOverlap.get() + ", over " + overlapMillis() + "ms from first to last")
-                + ", longest gap between samples " + longestGapNanos.get() / 1_000_000 + " ms"
+                + "; " + sampler.describe()
                 + (e == null ? "" : ", failed: " + e)
                 + "; " + lifetimes.describeSince(startNanos);
     }
 
     @Override
     public void close() {
-        sampler.shutdownNow();
+        sampler.close();
         try {
-            sampler.awaitTermination(5, TimeUnit.SECONDS);
             lifetimes.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

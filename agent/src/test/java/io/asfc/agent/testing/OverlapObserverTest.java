@@ -12,10 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -95,13 +93,14 @@ class OverlapObserverTest {
     @Test
     void aScanThatThrowsFailsTheResult() {
         AtomicInteger calls = new AtomicInteger();
-        Supplier<List<ProcessInfo>> scan = () -> {
+        Function<ProcessTable, List<ProcessInfo>> scan = table -> {
             if (calls.incrementAndGet() == 3) {
                 throw new IllegalStateException("injected: /proc unreadable");
             }
             return List.of();
         };
-        try (OverlapObserver observer = new OverlapObserver(scan, standIn.lifetimes())) {
+        try (OverlapObserver observer =
+                new OverlapObserver(scan, List.of(standIn.marker()), standIn.lifetimes(), List.of())) {
             await().atMost(WAIT).until(() -> calls.get() >= 3);
 
             AssertionError e = assertThrows(AssertionError.class, observer::overlapping);
@@ -110,21 +109,13 @@ class OverlapObserverTest {
     }
 
     @Test
-    void noSampleAtAllFailsTheResult() throws Exception {
-        CountDownLatch never = new CountDownLatch(1);
-        CountDownLatch entered = new CountDownLatch(1);
-        Supplier<List<ProcessInfo>> stuck = () -> {
-            entered.countDown();
-            try {
-                never.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return List.of();
-        };
-        try (OverlapObserver observer = new OverlapObserver(stuck, standIn.lifetimes())) {
-            assertTrue(entered.await(30, TimeUnit.SECONDS));
-
+    void noSampleAtAllFailsTheResult() {
+        // the sampling process stops before its first sample, for longer than the observer waits
+        try (OverlapObserver observer = new OverlapObserver(
+                standIn::mainProcesses,
+                List.of(standIn.marker()),
+                standIn.lifetimes(),
+                List.of("--stall-after", "0", "--stall-ms", "60000"))) {
             AssertionError e = assertThrows(AssertionError.class, observer::overlapping);
             assertTrue(e.getMessage().contains("no sample"), e.getMessage());
         }
@@ -132,26 +123,26 @@ class OverlapObserverTest {
 
     @Test
     void aGapBetweenSamplesOverTheBoundFailsTheResult() {
-        AtomicInteger calls = new AtomicInteger();
-        Supplier<List<ProcessInfo>> slow = () -> {
-            if (calls.incrementAndGet() == 2) {
-                sleep(OverlapObserver.MAX_GAP.multipliedBy(3)); // a stalled scan: an overlap could hide meanwhile
-            }
-            return List.of();
-        };
-        try (OverlapObserver observer = new OverlapObserver(slow, standIn.lifetimes())) {
-            await().atMost(WAIT).until(() -> calls.get() >= 4);
+        // the sampling process stalls once, for 3 x the bound: an overlap could hide meanwhile
+        try (OverlapObserver observer = new OverlapObserver(
+                standIn::mainProcesses,
+                List.of(standIn.marker()),
+                standIn.lifetimes(),
+                List.of("--stall-after", "3", "--stall-ms", Long.toString(OverlapObserver.MAX_GAP.toMillis() * 3)))) {
+            await().atMost(WAIT).until(() -> observer.samples() >= 5);
 
             AssertionError e = assertThrows(AssertionError.class, observer::overlapping);
             assertTrue(e.getMessage().contains("without a sample"), e.getMessage());
         }
     }
 
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    @Test
+    void aHealthySamplerStaysWithinTheBound() {
+        try (OverlapObserver observer = new OverlapObserver(standIn)) {
+            await().atMost(WAIT).until(() -> observer.samples() >= 50);
+
+            assertEquals(0, observer.overlapping(), observer.describe()); // verify: no gap over MAX_GAP
+            System.out.println("OverlapObserverTest: " + observer.describe());
         }
     }
 

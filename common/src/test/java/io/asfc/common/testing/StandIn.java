@@ -85,6 +85,11 @@ public final class StandIn {
         return command;
     }
 
+    /** A string in the command line of every process of this test's stand-ins (its directory). */
+    public String marker() {
+        return dir.toString();
+    }
+
     /** The lock file every stand-in of this test holds while it lives: the exact witness of S1 ({@link Lifetimes}). */
     public Path lifetimeLock() {
         return dir.resolve("lifetime.lock");

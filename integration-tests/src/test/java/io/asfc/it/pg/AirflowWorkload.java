@@ -206,6 +206,12 @@ final class AirflowWorkload implements Workload {
         };
     }
 
+    /** The venv's {@code airflow}: in the main's command line before and after setproctitle, and in lifetime_exec's. */
+    @Override
+    public String mainMarker() {
+        return airflow();
+    }
+
     @Override
     public Duration settleTimeout() {
         return Duration.ofMinutes(3); // Airflow imports for seconds before its main even runs

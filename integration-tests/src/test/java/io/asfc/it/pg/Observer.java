@@ -2,13 +2,10 @@ package io.asfc.it.pg;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asfc.common.testing.Lifetimes;
+import io.asfc.common.testing.ProcessSampler;
 import io.asfc.it.ClusterObserver;
 import io.asfc.it.ClusterObserver.ClusterView;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,31 +15,30 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * The proving ground's witness. One thread samples every host's process table every {@link #PROCESS_INTERVAL} (a
- * scan of the root's {@code /proc}, each scheduler process attributed to the host whose PID namespace it is in);
+ * The proving ground's witness. A sampler outside this JVM ({@link ProcessSampler}) scans the root's {@code /proc}
+ * every {@link #PROCESS_INTERVAL}, each scheduler process attributed to the host whose PID namespace it is in;
  * another reads the agents' roles and the assignment from ZooKeeper every {@link #ROLE_INTERVAL}. Every sample is
  * kept; {@link #window} turns a stretch of them into figures.
  */
 final class Observer implements AutoCloseable {
 
-    /** The pause between two process samples; a scan takes a few ms, so samples are well under 50 ms apart. */
+    /** The time between the starts of two process samples; a scan takes about a millisecond. */
     static final Duration PROCESS_INTERVAL = Duration.ofMillis(10);
 
     static final Duration ROLE_INTERVAL = Duration.ofMillis(100);
     /** The sampling period promised by the issue; longer gaps between samples are counted and reported. */
     static final Duration PROMISED_PERIOD = Duration.ofMillis(50);
     /**
-     * A gap between two process samples longer than this voids the observer's result ({@link #problems}): it stalled
-     * or died. Not the 100 ms of issue 20: on the loaded two-core machine a healthy sampler at nice -10 still misses
-     * up to ~150 ms now and then (143 ms in the 15-minute soak of 2026-12-07; SupervisionIT's, without nice, up to
-     * 526 ms), and the exact witness of S1 is the lifetime lock; the sampler is the second opinion.
+     * A gap between two process samples (by the sampler's clock) longer than this voids the observer's result ({@link
+     * #problems}): it stalled or died, and an overlap could have hidden in between.
      */
-    static final Duration MAX_GAP = Duration.ofSeconds(1);
+    static final Duration MAX_GAP = Duration.ofMillis(100);
+    /** How long {@link #problems} waits for the samples taken before it to be read. */
+    private static final Duration PATIENCE = Duration.ofSeconds(5);
 
     /** A process and its start time (clock ticks since boot): together they never name another process. */
     record Identity(long pid, long startTicks) {}
@@ -56,7 +52,6 @@ final class Observer implements AutoCloseable {
     /** One look at ZooKeeper: the sole ACTIVE agent (if exactly one), every agent's role, the assigned node. */
     record Roles(long atNanos, Optional<String> active, Map<String, String> roles, Optional<String> assigned) {}
 
-    private static final Path PROC = Path.of("/proc");
     /** The title {@code airflow_standin.py} gives its main process; helpers have other titles and {@code --role}. */
     private static final String MAIN_TITLE = "airflow scheduler";
 
@@ -74,10 +69,9 @@ final class Observer implements AutoCloseable {
     private final List<Sample> samples = new ArrayList<>();
     private final List<Roles> roles = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicLong scanErrors = new AtomicLong();
     private final AtomicLong roleErrors = new AtomicLong();
-    private final AtomicReference<Throwable> lastScanError = new AtomicReference<>();
-    private final Thread processSampler;
+    private final AtomicLong twoMainsShown = new AtomicLong();
+    private ProcessSampler processSampler;
     private final Thread roleSampler;
 
     private Observer(
@@ -91,7 +85,6 @@ final class Observer implements AutoCloseable {
         this.agentless = agentless;
         this.cluster = cluster;
         this.lifetimes = lifetimes;
-        this.processSampler = daemon("pg-observer-processes", this::sampleProcesses);
         this.roleSampler = daemon("pg-observer-roles", this::sampleRoles);
     }
 
@@ -99,39 +92,34 @@ final class Observer implements AutoCloseable {
      * Starts sampling the scheduler main processes, those whose command line ({@code /proc/<pid>/cmdline}, arguments
      * separated by NUL) {@code isMain} accepts, each attributed to the host that {@code hostsByNamespace} maps its PID
      * namespace to (hosts with an agent and the {@code agentless} ones alike), and the roles that {@code cluster}
-     * reads. A fork of a main that has not exec'd (same command line as its parent) is not a main of its own. With
-     * {@code lifetimes}, it also reads the schedulers' lifetime journal on every process sample.
+     * reads. A fork of a main that has not exec'd (same command line as its parent) is not a main of its own. Only
+     * processes whose command line contains {@code marker} are sampled: every main's must. With {@code lifetimes}, it
+     * also reads the schedulers' lifetime journal on every process sample.
      */
     static Observer start(
             Predicate<String> isMain,
+            String marker,
             Supplier<Map<String, String>> hostsByNamespace,
             java.util.Set<String> agentless,
             ClusterObserver cluster,
             Optional<Lifetimes> lifetimes) {
         Observer observer = new Observer(isMain, hostsByNamespace, agentless, cluster, lifetimes);
-        observer.processSampler.start();
+        observer.processSampler = ProcessSampler.start(List.of(marker), PROCESS_INTERVAL, observer::sampleProcesses);
         observer.roleSampler.start();
         return observer;
     }
 
-    private void sampleProcesses() {
-        raisePriority();
-        while (!closed.get()) {
+    private void sampleProcesses(ProcessSampler.Sample taken) {
+        if (lifetimes.isPresent()) {
             try {
-                if (lifetimes.isPresent()) {
-                    lifetimes.get().poll();
-                }
-                List<Main> mains = scan(hostsByNamespace.get());
-                synchronized (samples) {
-                    samples.add(new Sample(System.nanoTime(), List.copyOf(mains)));
-                }
-                Thread.sleep(PROCESS_INTERVAL.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            } catch (Exception e) {
-                scanErrors.incrementAndGet(); // counted, reported, and a problem of the run (problems())
-                lastScanError.set(e);
+                lifetimes.get().poll(); // each new scheduler's death is awaited from now on
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e); // kept by the sampler, a problem of the run (problems())
             }
+        }
+        List<Main> mains = scan(taken, hostsByNamespace.get());
+        synchronized (samples) {
+            samples.add(new Sample(taken.atNanos(), List.copyOf(mains)));
         }
     }
 
@@ -145,70 +133,52 @@ final class Observer implements AutoCloseable {
     }
 
     /**
-     * The scheduler main processes of every host: processes in a host's PID namespace whose command line {@link
-     * #isMain} accepts. Only a namespace link is read for the other processes of this machine, which keeps a scan to
-     * a few ms.
+     * The scheduler main processes of every host in one sample: live processes in a host's PID namespace whose command
+     * line {@link #isMain} accepts, without the forks of a main.
      */
-    private List<Main> scan(Map<String, String> hosts) throws IOException {
-        Map<Long, String[]> candidates = new HashMap<>();
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, Observer::isPidDirectory)) {
-            for (Path dir : dirs) {
-                String host = Host.namespaceOf(dir).map(hosts::get).orElse(null);
-                if (host == null) {
-                    continue;
-                }
-                try {
-                    String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
-                    if (isMain.test(cmdline)) {
-                        candidates.put(Long.parseLong(dir.getFileName().toString()), new String[] {host, cmdline});
-                    }
-                } catch (IOException e) {
-                    // the process ended while it was being read
-                }
+    private List<Main> scan(ProcessSampler.Sample taken, Map<String, String> hosts) {
+        Map<Long, ProcessSampler.Proc> candidates = new HashMap<>();
+        Map<Long, String> hostOf = new HashMap<>();
+        for (ProcessSampler.Proc p : taken.processes().values()) {
+            String host = hosts.get(p.pidNamespace());
+            if (host != null && !p.info().isZombie() && isMain.test(p.argv())) {
+                candidates.put(p.info().pid(), p);
+                hostOf.put(p.info().pid(), host);
             }
         }
+        // One main per session: a later process of a main's session that looks like a main is one of its forks that
+        // has not taken its own title yet (the health-check server, an executor's worker forked before the executor
+        // retitled itself), and the sampler may see an older title of a process than the process has (a read of the
+        // command line of a process busy mapping memory waits, and the sample does not). asfc starts every scheduler
+        // in a session of its own; two schedulers in one session would still be two for the lifetime lock.
+        Map<String, ProcessSampler.Proc> firstOfSession = new HashMap<>();
+        for (ProcessSampler.Proc p : candidates.values()) {
+            firstOfSession.merge(hostOf.get(p.info().pid()) + "/" + p.info().sid(), p, Observer::earlier);
+        }
         List<Main> mains = new ArrayList<>();
-        for (Map.Entry<Long, String[]> c : candidates.entrySet()) {
-            long pid = c.getKey();
-            try {
-                String stat = Files.readString(PROC.resolve(pid + "/stat"), StandardCharsets.US_ASCII);
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                String[] parent = candidates.get(Long.parseLong(f[1]));
-                // a fork that has not exec'd a helper: same title as its parent, compared as titles (a fork
-                // taken before its parent's setproctitle keeps the NUL-separated argv the parent then lost)
-                boolean forkOfMain = parent != null && title(parent[1]).equals(title(c.getValue()[1]));
-                if (!f[0].startsWith("Z") && !forkOfMain) {
-                    mains.add(new Main(c.getValue()[0], new Identity(pid, Long.parseLong(f[19]))));
-                }
-            } catch (IOException | RuntimeException e) {
-                // the process ended while it was being read
-            }
+        for (ProcessSampler.Proc p : firstOfSession.values()) {
+            mains.add(new Main(
+                    hostOf.get(p.info().pid()),
+                    new Identity(p.info().pid(), p.info().startTicks())));
+        }
+        if (mains.size() >= 2 && twoMainsShown.getAndIncrement() < 10) {
+            // what the sampler said of each process seen as a main, for a reader of the log (the lifetime lock decides)
+            System.out.println("Observer: " + mains.size() + " main processes in one sample: "
+                    + candidates.values().stream()
+                            .map(p -> "pid " + p.info().pid() + " ppid "
+                                    + p.info().ppid() + " state " + p.info().state() + " on "
+                                    + hostOf.get(p.info().pid()) + " '"
+                                    + p.argv().replace('\0', ' ').strip() + "'")
+                            .toList());
         }
         return mains;
     }
 
-    private static String title(String cmdline) {
-        return cmdline.replace('\0', ' ').strip();
-    }
-
-    /**
-     * Gives the sampling thread a higher CPU priority (nice -10): on a loaded machine the scan must still come every
-     * few tens of ms, or an overlap could hide between two samples.
-     */
-    private static void raisePriority() {
-        try {
-            String tid = Files.readSymbolicLink(Path.of("/proc/thread-self"))
-                    .getFileName()
-                    .toString();
-            Sh.attempt("renice", "-n", "-10", "-p", tid);
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or renice missing: sample at normal priority
-        }
-    }
-
-    private static boolean isPidDirectory(Path path) {
-        String n = path.getFileName().toString();
-        return !n.isEmpty() && n.chars().allMatch(Character::isDigit);
+    /** The one of two processes that started first (the lower pid when they started in the same tick). */
+    private static ProcessSampler.Proc earlier(ProcessSampler.Proc a, ProcessSampler.Proc b) {
+        long ta = a.info().startTicks();
+        long tb = b.info().startTicks();
+        return ta < tb || (ta == tb && a.info().pid() < b.info().pid()) ? a : b;
     }
 
     private void sampleRoles() {
@@ -260,6 +230,22 @@ final class Observer implements AutoCloseable {
         }
     }
 
+    /** The last {@code count} process samples in which the main processes changed, for failure messages. */
+    String recentChanges(int count) {
+        List<Sample> all = samples();
+        List<Sample> changes = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            if (i == 0 || !all.get(i).mains().equals(all.get(i - 1).mains())) {
+                changes.add(all.get(i));
+            }
+        }
+        long now = System.nanoTime();
+        return changes.subList(Math.max(0, changes.size() - count), changes.size()).stream()
+                        .map(s -> (s.atNanos() - now) / 1_000_000 + " ms: " + s.mains())
+                        .collect(java.util.stream.Collectors.joining("; "))
+                + "; " + processSampler.describe();
+    }
+
     /** The host that runs the only scheduler now, if exactly one does. */
     Optional<String> schedulerHost() {
         return latest().map(Sample::mains).filter(m -> m.size() == 1).map(m -> m.get(0)
@@ -306,10 +292,6 @@ final class Observer implements AutoCloseable {
         return new Window(fromNanos, toNanos, before, in, rolesIn);
     }
 
-    long scanErrors() {
-        return scanErrors.get();
-    }
-
     long roleErrors() {
         return roleErrors.get();
     }
@@ -331,23 +313,10 @@ final class Observer implements AutoCloseable {
      */
     List<String> problems() {
         List<String> problems = new ArrayList<>();
-        if (scanErrors.get() > 0) {
-            problems.add("the observer: " + scanErrors.get() + " process scans failed, the last with "
-                    + lastScanError.get());
-        }
-        List<Sample> all = samples();
-        if (all.isEmpty()) {
-            problems.add("the observer took no process sample");
-        } else {
-            long longest = System.nanoTime() - all.get(all.size() - 1).atNanos();
-            for (int i = 1; i < all.size(); i++) {
-                longest =
-                        Math.max(longest, all.get(i).atNanos() - all.get(i - 1).atNanos());
-            }
-            if (longest > MAX_GAP.toNanos()) {
-                problems.add("the observer went " + longest / 1_000_000 + " ms without a process sample (over "
-                        + MAX_GAP.toMillis() + " ms)");
-            }
+        try {
+            processSampler.verify(MAX_GAP, PATIENCE);
+        } catch (AssertionError e) {
+            problems.add("the observer: " + e.getMessage());
         }
         lifetimes.ifPresent(l -> {
             if (l.starts() == 0) {
@@ -376,7 +345,7 @@ final class Observer implements AutoCloseable {
         }
         return all.size() + " process samples, " + over + " intervals over " + PROMISED_PERIOD.toMillis()
                 + " ms, longest " + longest / 1_000_000 + " ms; " + roles().size() + " role samples; "
-                + scanErrors.get() + " failed scans, " + roleErrors.get() + " failed role reads";
+                + roleErrors.get() + " failed role reads; " + processSampler.describe();
     }
 
     private static Thread daemon(String name, Runnable body) {
@@ -388,7 +357,7 @@ final class Observer implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            processSampler.interrupt();
+            processSampler.close();
             roleSampler.interrupt();
             lifetimes.ifPresent(l -> {
                 try {

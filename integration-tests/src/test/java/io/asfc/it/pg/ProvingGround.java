@@ -130,6 +130,7 @@ final class ProvingGround implements AutoCloseable {
         cluster = ClusterObserver.connect(zk.portalConnectString());
         observer = Observer.start(
                 workload.isMain(),
+                workload.mainMarker(),
                 this::hostsByNamespace,
                 Set.copyOf(agentless()),
                 cluster,
@@ -210,7 +211,8 @@ final class ProvingGround implements AutoCloseable {
     /** The node whose host runs the only scheduler now; fails if not exactly one runs. */
     String schedulerNode() {
         return observer.schedulerHost()
-                .orElseThrow(() -> new IllegalStateException("not exactly one scheduler runs: " + observer.latest()));
+                .orElseThrow(() -> new IllegalStateException("not exactly one scheduler runs: " + observer.latest()
+                        + "; the last changes: " + observer.recentChanges(6)));
     }
 
     /** The sole ACTIVE agent now; fails if ZooKeeper does not name exactly one. */

@@ -36,6 +36,9 @@ interface Workload extends AutoCloseable {
     /** Which command lines ({@code /proc/<pid>/cmdline}, NUL-separated) are scheduler main processes. */
     Predicate<String> isMain();
 
+    /** A string in the command line of every scheduler main process: the observer's sampler reports only those. */
+    String mainMarker();
+
     /**
      * The lock file every scheduler main process holds while it lives ({@code --lifetime-lock} of the stand-in), the
      * exact witness of S1 ({@link io.asfc.common.testing.Lifetimes}); empty when this workload's schedulers keep none.
@@ -122,6 +125,11 @@ interface Workload extends AutoCloseable {
         @Override
         public Predicate<String> isMain() {
             return Observer.standInMain(script.toString());
+        }
+
+        @Override
+        public String mainMarker() {
+            return script.toString();
         }
 
         /** The file every stand-in appends its ticks to. */
