@@ -370,7 +370,8 @@ public final class Agent implements Closeable {
             return Optional.empty();
         }
         sshClient = new SshClient(settings.ssh());
-        return Optional.of(new RemoteScheduler(sshClient, settings.scheduler(), metrics::sshOperation));
+        return Optional.of(
+                new RemoteScheduler(sshClient, settings.scheduler(), settings.cluster(), metrics::sshOperation));
     }
 
     /** Blocks until {@link #close()} has finished. */

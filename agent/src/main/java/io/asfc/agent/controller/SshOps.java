@@ -8,6 +8,7 @@ import io.asfc.common.concurrent.Threads;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshException;
 import io.asfc.common.ssh.SshTarget;
+import io.asfc.common.ssh.StaleEpochException;
 import io.asfc.common.zk.Assignment;
 import io.asfc.common.zk.ZkException;
 import io.asfc.common.zk.ZkPaths;
@@ -96,6 +97,7 @@ final class SshOps {
             if (why != null) {
                 return new Skipped(node, why);
             }
+            fence(lease, target);
             return new StrayStopped(
                     node,
                     look.describe(),
@@ -117,17 +119,35 @@ final class SshOps {
         // queued before this stop has recorded its pid by now.)
         Long started = launched.get(node);
         try {
+            SshTarget target = targets.apply(node);
+            fence(lease, target);
             // proved after every look, before every kill: what a deposed leader saw is never signalled
             HostStopped stopped = new HostStopped(
                     node,
-                    remote.stopAll(
-                            targets.apply(node), started == null ? Set.of() : Set.of(started), () -> prove(lease)),
+                    remote.stopAll(target, started == null ? Set.of() : Set.of(started), () -> prove(lease)),
                     null);
             launched.remove(node, started);
             return stopped;
         } catch (SshException e) {
             metrics.sshFailed(e.reason());
             return new HostStopped(node, null, e);
+        }
+    }
+
+    /**
+     * Records this leadership's epoch on the node before stopping there, so a start an older leader
+     * sent is refused by the host from now on (a start that got in first is what the stop sees). A
+     * failure to record never holds the stop back: it is logged, and the stop goes on.
+     */
+    private void fence(Lease lease, SshTarget target) {
+        try {
+            remote.fence(target, lease.epoch());
+        } catch (SshException e) {
+            metrics.sshFailed(e.reason());
+            LOG.warn(
+                    "{}: could not record the fencing token before stopping; stopping all the same: {}",
+                    target.node(),
+                    e.getMessage());
         }
     }
 
@@ -165,17 +185,46 @@ final class SshOps {
         try {
             SshTarget target = targets.apply(node);
             // No scheduler runs there (the caller looked), but what a dead one left may: its helpers.
+            // Fenced first, so an older leader's start cannot land between this stop and this start.
+            fence(lease, target);
             RemoteScheduler.Stop leftovers = remote.stopAll(target);
             if (leftovers.signalled() > 0) {
                 LOG.info("{}: stopped what a dead scheduler left before starting one: {}", node, leftovers.describe());
             }
-            long pid = remote.start(target);
+            long pid = remote.start(target, lease.epoch());
             launched.put(node, pid);
             return pid;
+        } catch (StaleEpochException e) {
+            return refused(lease, node, e);
         } catch (SshException e) {
             metrics.sshFailed(e.reason());
             throw e;
         }
+    }
+
+    /**
+     * A start the host refused by its token. Deposed (the usual case: a newer leader fenced the
+     * node after this start's proof), the start is dropped, not counted as a failure. Still leading,
+     * no newer leadership can exist, so the token outlived ZooKeeper's data (a wiped ensemble starts
+     * epochs again): an operator must remove the file, and the refusal counts as a failed start.
+     */
+    private long refused(Lease lease, String node, StaleEpochException e) throws SshException {
+        try {
+            prove(lease);
+        } catch (SshException deposed) {
+            LOG.info("{}: a deposed leadership's start was dropped: {}", node, e.getMessage());
+            return -1;
+        }
+        LOG.error(
+                "{}: {}; yet epoch {} is the current leadership, so no newer one exists: the token is older than"
+                        + " ZooKeeper's data (wiped or restored?). Make sure no scheduler runs on {}, then remove"
+                        + " the token file there (docs/RUNBOOK.md)",
+                node,
+                e.getMessage(),
+                e.epoch(),
+                node);
+        metrics.sshFailed(e.reason());
+        throw e;
     }
 
     /** Null when the node may be swept: this leadership holds and the node is not assigned. */

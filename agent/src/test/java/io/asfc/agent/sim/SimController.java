@@ -310,7 +310,7 @@ final class SimController {
     private void hostStop(SimAgent.Lease l, String node, long generation) {
         placement.hostStopQueued(node, generation, sim.now());
         sim.trace(agent.name() + " queues a host stop of " + node + " (generation " + generation + ")");
-        submit(node, "host stop", done -> stopRound(l, node, 0, done), result -> {
+        submit(node, "host stop", done -> fence(l, node, () -> stopRound(l, node, 0, done)), result -> {
             if (lease != l) {
                 return; // a deposed leader's stop proves nothing to its successor
             }
@@ -319,6 +319,26 @@ final class SimController {
             placement.hostStopDone(node, result.ok(), result.detail(), sim.now());
             wake();
         });
+    }
+
+    /**
+     * RemoteScheduler.fence, before a host stop or a stray stop: one SSH command that records this
+     * lease's epoch as the host's token (never lowering it); the stop goes on whatever it answered.
+     * Off with -Dsim.noToken=true (the behaviour before the token, to see its regression row fail).
+     */
+    private void fence(SimAgent.Lease l, String node, Runnable then) {
+        if (Boolean.getBoolean("sim.noToken")) {
+            then.run();
+            return;
+        }
+        SshCall call = ssh(node);
+        SimHost host = sim.hosts.get(node);
+        if (call.ok()) {
+            sim.after(call.delay() / 2, "remote fence on " + node, () -> {
+                host.token = Math.max(host.token, l.epoch());
+            });
+        }
+        agent.after(call.delay(), "fence of " + node + " returned", then);
     }
 
     /** RemoteScheduler.stopAll: look, prove, stop exactly what was seen; up to three rounds, then look. */
@@ -435,11 +455,14 @@ final class SimController {
                 return;
             }
             sim.trace(agent.name() + " stops a stray scheduler on " + node + ": " + seen);
-            stopExactly(
+            fence(
+                    l,
                     node,
-                    seen,
-                    "stray sweep by " + agent.name(),
-                    r -> done.accept(new Result(r.ok(), "stray stopped", seen)));
+                    () -> stopExactly(
+                            node,
+                            seen,
+                            "stray sweep by " + agent.name(),
+                            r -> done.accept(new Result(r.ok(), "stray stopped", seen))));
         });
     }
 
@@ -562,7 +585,7 @@ final class SimController {
                 sim.after(
                         sim.jitter(call.delay()),
                         "remote start on " + node + " (answer lost)",
-                        () -> sim.launch(host, null));
+                        () -> remoteStart(l, host));
             }
             agent.after(
                     call.delay(),
@@ -571,10 +594,28 @@ final class SimController {
             return;
         }
         List<SimHost.Proc> started = new ArrayList<>();
-        sim.after(call.delay() / 2, "remote start on " + node, () -> started.add(sim.launch(host, null)));
+        sim.after(call.delay() / 2, "remote start on " + node, () -> {
+            SimHost.Proc p = remoteStart(l, host);
+            if (p != null) {
+                started.add(p);
+            }
+        });
         agent.after(
                 call.delay(),
                 "agentless start on " + node + " returned",
                 () -> done.accept(new Result(true, "started", started)));
+    }
+
+    /** The remote start under the host's lock: refused (null) when a newer epoch fenced the host. */
+    private SimHost.Proc remoteStart(SimAgent.Lease l, SimHost host) {
+        if (!Boolean.getBoolean("sim.noToken")) {
+            if (host.token > l.epoch()) {
+                sim.trace(
+                        "remote start on " + host.name + " REFUSED: epoch " + l.epoch() + " < recorded " + host.token);
+                return null;
+            }
+            host.token = l.epoch();
+        }
+        return sim.launch(host, null);
     }
 }

@@ -71,6 +71,8 @@ final class SimHost {
     long sshExtra;
     Long exitDelayOverride;
     Long startDelayOverride;
+    /** The fencing token in ~/.asfc/<cluster>/epoch: the newest epoch a stop or start recorded here. */
+    long token;
 
     SimHost(String name, boolean agentless) {
         this.name = name;

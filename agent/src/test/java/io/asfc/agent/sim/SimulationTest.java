@@ -83,6 +83,11 @@ class SimulationTest {
                             "FAILOVER - @21000 +0 x; SSH_SLOW x @39000 +15000 1500; KILL_SCHEDULER x @40000 +0;"
                                     + " FAILOVER - @41500 +0 a"),
                     row(
+                            "a deposed leader's agentless start landing after its successor's host stop",
+                            cfg.withAgentless(),
+                            "FAILOVER - @21000 +0 x; KILL_SCHEDULER x @40000 +0; SSH_SLOW x @40500 +12500 40000;"
+                                    + " CRASH_AGENT leader @44000 +0; FAILOVER - @55000 +0 a"),
+                    row(
                             "slow-exit scheduler (8 s on SIGTERM) on a cut-off host",
                             cfg,
                             "SLOW_EXIT * @0 +200000 8000; CUT_ALL holder @25000 +" + 4 * t),

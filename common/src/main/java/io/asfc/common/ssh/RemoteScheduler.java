@@ -34,6 +34,8 @@ public final class RemoteScheduler {
     private static final byte[] SCRIPT = load();
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final int STOP_ROUNDS = 3;
+    /** The helper's exit code for a start refused by the fencing token. */
+    private static final int REFUSED = 75;
 
     /** The operations on another node, as {@code asfc_ssh_operations_total{op}} counts them. */
     public enum Op {
@@ -41,7 +43,7 @@ public final class RemoteScheduler {
         PROBE,
         /** {@link #look}: the process listing. */
         LOOK,
-        /** {@link #stopAll} and {@link #stopExactly}. */
+        /** {@link #stopAll}, {@link #stopExactly} and {@link #fence}. */
         STOP,
         /** {@link #start} on an agentless node. */
         START;
@@ -114,18 +116,25 @@ public final class RemoteScheduler {
     private final Pattern pattern;
     private final Optional<Pattern> helperPattern;
     private final Outcomes outcomes;
+    private final String tokenDir;
 
     /** @throws IllegalArgumentException when an environment variable name could not be passed safely */
     public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler) {
         this(ssh, scheduler, Outcomes.NONE);
     }
 
+    public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler, Outcomes outcomes) {
+        this(ssh, scheduler, "default", outcomes);
+    }
+
     /**
+     * @param cluster names the fencing token's directory on each host, {@link #tokenDir}
      * @param outcomes told how every public operation ended (the inner steps of a stop are not counted apart)
      * @throws IllegalArgumentException when an environment variable name could not be passed safely
      */
-    public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler, Outcomes outcomes) {
+    public RemoteScheduler(SshClient ssh, SchedulerSettings scheduler, String cluster, Outcomes outcomes) {
         this.outcomes = outcomes;
+        this.tokenDir = tokenDir(cluster);
         this.ssh = ssh;
         this.scheduler = scheduler;
         this.pattern = Pattern.compile(scheduler.processPattern());
@@ -250,14 +259,47 @@ public final class RemoteScheduler {
     }
 
     /**
+     * Where the fencing token lives on every host, relative to the SSH user's home: {@code
+     * .asfc/<cluster>}, holding {@code epoch} (the token) and {@code lock} (flock(1)).
+     */
+    public static String tokenDir(String cluster) {
+        return ".asfc/" + cluster;
+    }
+
+    /**
+     * Fences the node: records {@code epoch} as its token unless a greater one is recorded, under
+     * the host's lock, so no start of an older leadership runs there afterwards. Run before a host
+     * stop and a stray stop.
+     *
+     * @return the token now recorded there
+     * @throws SshException when it could not be recorded (unreachable, disk full, no flock(1)): the
+     *     stop must go on all the same
+     */
+    public long fence(SshTarget target, long epoch) throws SshException {
+        return counted(Op.STOP, () -> {
+            ExecResult r = ssh.exec(target, "sh -s -- fence " + quote(tokenDir) + " " + epoch, SCRIPT);
+            String out = r.out().trim();
+            if (r.exitCode() != 0 || !out.startsWith("fenced ")) {
+                throw new SshException(
+                        Reason.COMMAND_FAILED,
+                        "recording epoch " + epoch + " in ~/" + tokenDir + "/epoch on " + target.host()
+                                + " failed (exit " + r.exitCode() + "): " + (out + " " + r.stderr()).trim());
+            }
+            return Long.parseLong(out.substring("fenced ".length()).trim());
+        });
+    }
+
+    /**
      * Starts the scheduler on an agentless node, detached in its own session, so the SSH call
-     * returns at once. Its output goes to {@code asfc-scheduler-<node>.out} in the remote user's
-     * home directory.
+     * returns at once, unless the node was fenced at a newer epoch than {@code epoch}. Its output
+     * goes to {@code asfc-scheduler-<node>.out} in the remote user's home directory.
      *
      * @return the pid of the started shell
+     * @throws StaleEpochException when a newer leader fenced the node: nothing was started
+     * @throws SshException otherwise, e.g. when the epoch could not be recorded (nothing was started)
      */
-    public long start(SshTarget target) throws SshException {
-        return counted(Op.START, () -> doStart(target));
+    public long start(SshTarget target, long epoch) throws SshException {
+        return counted(Op.START, () -> doStart(target, epoch));
     }
 
     /** What a remote start sends: the command line (visible to {@code ps} there) and the script on stdin. */
@@ -268,8 +310,10 @@ public final class RemoteScheduler {
      * lines before the script, never in the command line, which any user of that host can read; so
      * does the mark {@code ASFC_NODE=<node>} ({@link ProcessOrigin}).
      */
-    Invocation startInvocation(SshTarget target) {
+    Invocation startInvocation(SshTarget target, long epoch) {
         List<String> args = List.of(
+                tokenDir,
+                Long.toString(epoch),
                 "asfc-scheduler-" + target.node() + ".out",
                 scheduler.virtualenv().map(Object::toString).orElse("-"),
                 scheduler.startCommand());
@@ -293,10 +337,17 @@ public final class RemoteScheduler {
                 "sh -s -- start " + args.stream().map(RemoteScheduler::quote).collect(Collectors.joining(" ")), stdin);
     }
 
-    private long doStart(SshTarget target) throws SshException {
-        Invocation start = startInvocation(target);
+    private long doStart(SshTarget target, long epoch) throws SshException {
+        Invocation start = startInvocation(target, epoch);
         ExecResult r = ssh.exec(target, start.command(), start.stdin());
         String out = r.out().trim();
+        if (r.exitCode() == REFUSED && out.startsWith("refused ")) {
+            throw new StaleEpochException(
+                    target.host(),
+                    tokenDir + "/epoch",
+                    epoch,
+                    Long.parseLong(out.substring("refused ".length()).trim()));
+        }
         if (r.exitCode() != 0 || !out.startsWith("started ")) {
             throw new SshException(
                     Reason.COMMAND_FAILED,

@@ -1,7 +1,7 @@
 package io.asfc.common.ssh;
 
 /** An SSH call failed; {@link #reason()} says how, in words an operator can act on. */
-public final class SshException extends Exception {
+public class SshException extends Exception {
     /** How an SSH call failed. */
     public enum Reason {
         UNKNOWN_HOST,
@@ -11,7 +11,9 @@ public final class SshException extends Exception {
         HOST_KEY_UNKNOWN,
         AUTH_FAILED,
         UNREACHABLE,
-        COMMAND_FAILED
+        COMMAND_FAILED,
+        /** The host refused a start: a newer leader fenced it ({@link StaleEpochException}). */
+        REFUSED
     }
 
     private final Reason reason;
@@ -32,6 +34,6 @@ public final class SshException extends Exception {
 
     /** True when the host may run a scheduler we could not see: every failure but a clean refusal to run. */
     public boolean unreachable() {
-        return reason != Reason.COMMAND_FAILED;
+        return reason != Reason.COMMAND_FAILED && reason != Reason.REFUSED;
     }
 }

@@ -158,9 +158,9 @@ class RemoteSchedulerTest {
         RemoteScheduler remote = new RemoteScheduler(
                 ssh, new SettingsLoader(dir, () -> "a").load(conf).scheduler());
 
-        RemoteScheduler.Invocation start = remote.startInvocation(target());
+        RemoteScheduler.Invocation start = remote.startInvocation(target(), 1);
         assertFalse(start.command().contains("s3cret"), start.command());
-        remote.start(target());
+        remote.start(target(), 1);
 
         await().atMost(WAIT).until(() -> Files.exists(seen) && Files.size(seen) > 0);
         assertEquals(
@@ -171,10 +171,109 @@ class RemoteSchedulerTest {
         assertTrue(host.processes().stream().noneMatch(p -> p.cmdline().contains("s3cret")));
     }
 
+    /**
+     * The race of a deposed leader's start: leader 5 passed its fenced proof and sent a start that
+     * is delayed; leader 6 host-stops the node (nothing runs yet) and places the scheduler
+     * elsewhere; then leader 5's start arrives. It must not land.
+     */
+    @Test
+    void aDeposedLeadersDelayedStartDoesNotLandAfterTheNewLeadersHostStop() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        assertEquals(6, remote.fence(target(), 6)); // leader 6's host stop: the fence, then the stop
+        remote.stopAll(target()); // nothing to stop yet
+
+        StaleEpochException refused = assertThrows(StaleEpochException.class, () -> remote.start(target(), 5));
+
+        assertEquals(6, refused.recorded());
+        assertEquals(SshException.Reason.REFUSED, refused.reason());
+        assertFalse(refused.unreachable(), "a refusal is an answer, not an outage");
+        assertTrue(refused.getMessage().contains("epoch 5 < recorded 6"), refused.getMessage());
+        assertFalse(remote.look(target()).anyMatch(), "the stale start did not land");
+        assertTrue(standIns().isEmpty());
+    }
+
+    @Test
+    void aStartAtTheRecordedOrANewerEpochRunsAndRecordsIt() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        remote.fence(target(), 6);
+        assertTrue(remote.start(target(), 6) > 0, "equal: the same leader's own stop, then its start");
+        remote.stopAll(target());
+        assertTrue(remote.start(target(), 7) > 0, "newer");
+        assertEquals("7", token().trim());
+        // the scheduler does not inherit the lock: a fence after a start does not wait for it to end
+        long before = System.nanoTime();
+        assertEquals(7, remote.fence(target(), 3), "a fence never lowers the token");
+        assertTrue(System.nanoTime() - before < Duration.ofSeconds(5).toNanos(), "the fence waited for the lock");
+        remote.stopAll(target());
+    }
+
+    @Test
+    void aMissingOrGarbledTokenReadsAsZero() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        assertEquals(1, remote.fence(target(), 1), "missing: 0, then 1 recorded");
+        for (String garbage : List.of("", "garbage\n", "-9\n", "12x\n", "99999999999999999999999\n")) {
+            Files.writeString(tokenDir().resolve("epoch"), garbage);
+            assertEquals(2, remote.fence(target(), 2), () -> "after " + garbage);
+            Files.writeString(tokenDir().resolve("epoch"), garbage);
+            assertTrue(remote.start(target(), 1) > 0, () -> "after " + garbage);
+            remote.stopAll(target());
+        }
+    }
+
+    @Test
+    void anUnwritableTokenRefusesTheStartButNeverTheStop() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        remote.fence(target(), 4);
+        // the new token cannot be written (a directory in the way: a full disk fails the same way)
+        Files.createDirectories(tokenDir().resolve("epoch.new"));
+
+        SshException start = assertThrows(SshException.class, () -> remote.start(target(), 5));
+        assertFalse(start instanceof StaleEpochException, start.getMessage());
+        assertTrue(start.getMessage().contains("cannot write"), start.getMessage());
+        assertFalse(remote.look(target()).anyMatch(), "nothing started");
+        assertEquals(4, remote.fence(target(), 4), "nothing to write: the token stands");
+        SshException fence = assertThrows(SshException.class, () -> remote.fence(target(), 5));
+        assertTrue(fence.getMessage().contains("cannot write"), fence.getMessage());
+
+        host.startByHand(standIn.byHand("c"));
+        await().atMost(WAIT).until(() -> remote.look(target()), RemoteScheduler.Look::running);
+        assertTrue(remote.stopAll(target()).signalled() > 0, "the stop still stops");
+        await().atMost(WAIT).until(() -> standIns().isEmpty());
+    }
+
+    @Test
+    void aStartWaitsForTheLockAFenceHolds() throws Exception {
+        RemoteScheduler remote = remote("airflow scheduler");
+        remote.fence(target(), 1);
+        // another command holds the host's lock (as a concurrent fence would): the start waits, then
+        // reads the token that command recorded
+        Process holder = host.runInside(
+                "sh",
+                "-c",
+                "exec 9>>" + tokenDir().resolve("lock") + "; flock 9; echo held; sleep 2; echo 9 > "
+                        + tokenDir().resolve("epoch"));
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))) {
+            assertEquals("held", out.readLine());
+            StaleEpochException refused = assertThrows(StaleEpochException.class, () -> remote.start(target(), 8));
+            assertEquals(9, refused.recorded());
+        } finally {
+            holder.destroy();
+        }
+        assertFalse(remote.look(target()).anyMatch());
+    }
+
+    private Path tokenDir() {
+        return host.home().resolve(RemoteScheduler.tokenDir("default"));
+    }
+
+    private String token() throws Exception {
+        return Files.readString(tokenDir().resolve("epoch"));
+    }
+
     @Test
     void startsADetachedSchedulerOnAnAgentlessHost() throws Exception {
         RemoteScheduler remote = remote("airflow scheduler");
-        long pid = remote.start(target());
+        long pid = remote.start(target(), 1);
         assertTrue(pid > 0);
         RemoteScheduler.Look look =
                 await().atMost(WAIT).until(() -> remote.look(target()), RemoteScheduler.Look::running);
