@@ -46,7 +46,6 @@ def parse(argv):
     p.add_argument("--period-ms", type=int, default=10)
     p.add_argument("--young", type=float, default=5.0, help="seconds a new process is read every scan")
     p.add_argument("--sweep", type=float, default=1.0, help="seconds to read every command line again")
-    p.add_argument("--normal-priority", action="store_true", help="do not raise the priority (tests)")
     p.add_argument("--stall-after", type=int, default=-1, help="test only: stop for --stall-ms after N samples")
     p.add_argument("--stall-ms", type=int, default=0)
     return p.parse_args(argv)
@@ -187,7 +186,7 @@ class Sampler:
 
 def main():
     options = parse(sys.argv[1:])
-    policy = "normal" if options.normal_priority else raise_priority()
+    policy = raise_priority()
     out = sys.stdout
     parent = os.getppid()
     period = options.period_ms * 1_000_000
