@@ -9,7 +9,6 @@ import io.asfc.agent.election.FencedWriter;
 import io.asfc.agent.election.Lease;
 import io.asfc.agent.metrics.Metrics;
 import io.asfc.common.config.AsfcSettings;
-import io.asfc.common.config.SettingsLoader;
 import io.asfc.common.ssh.RemoteScheduler;
 import io.asfc.common.ssh.SshClient;
 import io.asfc.common.ssh.SshTarget;
@@ -58,7 +57,7 @@ class AgentlessStartTokenTest {
         client = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
         client.start();
         host = Sshd.startInOwnPidNamespace(dir.resolve("host"));
-        AsfcSettings settings = settings();
+        AsfcSettings settings = new StandIn(dir).overSsh(host, "airflow scheduler");
         ssh = new SshClient(settings.ssh());
         paths = new ZkPaths("/airflow/failover", "default");
         writer = new FencedWriter(client, paths);
@@ -157,37 +156,5 @@ class AgentlessStartTokenTest {
 
     private Path tokenFile() {
         return host.home().resolve(RemoteScheduler.tokenDir("default")).resolve("epoch");
-    }
-
-    private AsfcSettings settings() throws Exception {
-        Path conf = dir.resolve("asfc.conf");
-        Files.writeString(
-                conf,
-                """
-                asfc {
-                  node.id = a
-                  zookeeper.connect = "127.0.0.1:1"
-                  scheduler {
-                    start-command = \"""exec %s %s --host c --tick-file %s\"""
-                    process-pattern = "airflow scheduler"
-                    stop-timeout = 1s
-                  }
-                  ssh {
-                    user = "%s"
-                    identity-files = ["%s"]
-                    known-hosts = "%s"
-                    connect-timeout = 2s
-                    command-timeout = 10s
-                  }
-                }
-                """
-                        .formatted(
-                                StandIn.PYTHON,
-                                StandIn.SCRIPT,
-                                dir.resolve("ticks"),
-                                host.user(),
-                                host.clientKey(),
-                                host.knownHosts()));
-        return new SettingsLoader(dir, () -> "a").load(conf);
     }
 }

@@ -54,36 +54,7 @@ class RemoteSchedulerTest {
     }
 
     private AsfcSettings settings(String pattern) throws Exception {
-        Path conf = dir.resolve("asfc-" + System.nanoTime() + ".conf");
-        Files.writeString(
-                conf,
-                """
-                asfc {
-                  node.id = a
-                  zookeeper.connect = "127.0.0.1:1"
-                  scheduler {
-                    start-command = \"""exec %s %s --host c --tick-file %s\"""
-                    process-pattern = "%s"
-                    stop-timeout = 1s
-                  }
-                  ssh {
-                    user = "%s"
-                    identity-files = ["%s"]
-                    known-hosts = "%s"
-                    connect-timeout = 2s
-                    command-timeout = 10s
-                  }
-                }
-                """
-                        .formatted(
-                                StandIn.PYTHON,
-                                StandIn.SCRIPT,
-                                dir.resolve("ticks"),
-                                pattern,
-                                host.user(),
-                                host.clientKey(),
-                                host.knownHosts()));
-        return new SettingsLoader(dir, () -> "a").load(conf);
+        return new StandIn(dir).overSsh(host, pattern);
     }
 
     private RemoteScheduler remote(String pattern) throws Exception {

@@ -85,6 +85,44 @@ public final class StandIn {
         return command;
     }
 
+    /**
+     * The settings of node {@code a} that runs the stand-in for node {@code c} over SSH on {@code host}, finding it
+     * by {@code pattern} (no ZooKeeper: the controller's SSH side alone). The config file is written under this
+     * test's directory.
+     */
+    public io.asfc.common.config.AsfcSettings overSsh(Sshd host, String pattern) throws java.io.IOException {
+        Path conf = dir.resolve("asfc-" + System.nanoTime() + ".conf");
+        Files.writeString(
+                conf,
+                """
+                asfc {
+                  node.id = a
+                  zookeeper.connect = "127.0.0.1:1"
+                  scheduler {
+                    start-command = \"""exec %s %s --host c --tick-file %s\"""
+                    process-pattern = "%s"
+                    stop-timeout = 1s
+                  }
+                  ssh {
+                    user = "%s"
+                    identity-files = ["%s"]
+                    known-hosts = "%s"
+                    connect-timeout = 2s
+                    command-timeout = 10s
+                  }
+                }
+                """
+                        .formatted(
+                                PYTHON,
+                                SCRIPT,
+                                dir.resolve("ticks"),
+                                pattern,
+                                host.user(),
+                                host.clientKey(),
+                                host.knownHosts()));
+        return new io.asfc.common.config.SettingsLoader(dir, () -> "a").load(conf);
+    }
+
     /** A string in the command line of every process of this test's stand-ins (its directory). */
     public String marker() {
         return dir.toString();
