@@ -44,8 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FootprintBenchmark {
     private static final List<String> NODES = List.of("a", "b", "c");
-    private static final Duration WARMUP = duration("bench.warmup", "120s");
-    private static final Duration WINDOW = duration("bench.window", "180s");
+    private static final Duration WARMUP = BenchmarkProperties.duration("bench.warmup", "120s");
+    private static final Duration WINDOW = BenchmarkProperties.duration("bench.window", "180s");
     private static final int CLI_RUNS = Integer.getInteger("bench.cli-runs", 10);
     private static final Duration SAMPLE = Duration.ofSeconds(5);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(2);
@@ -305,16 +305,5 @@ class FootprintBenchmark {
     private static double median(List<Double> sorted) {
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static Duration duration(String property, String fallback) {
-        String text = System.getProperty(property, fallback).trim().toLowerCase(Locale.ROOT);
-        if (text.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
-        }
-        if (text.endsWith("m")) {
-            return Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
-        }
-        return Duration.ofSeconds(Long.parseLong(text.endsWith("s") ? text.substring(0, text.length() - 1) : text));
     }
 }

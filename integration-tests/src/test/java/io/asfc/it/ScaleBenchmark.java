@@ -79,10 +79,10 @@ class ScaleBenchmark {
     private static final boolean QUICK = Boolean.getBoolean("bench.quick");
     private static final List<Integer> CLUSTERS = ints("bench.clusters", QUICK ? "1,2" : "1,10,50");
     private static final List<Integer> AGENTS = ints("bench.agents", "3,5");
-    private static final Duration WARMUP = duration("bench.warmup", QUICK ? "10s" : "30s");
-    private static final Duration WINDOW = duration("bench.window", QUICK ? "20s" : "60s");
-    private static final Duration READY_TIMEOUT = duration("bench.ready-timeout", "240s");
-    private static final Duration FAILOVER_TIMEOUT = duration("bench.failover-timeout", "120s");
+    private static final Duration WARMUP = BenchmarkProperties.duration("bench.warmup", QUICK ? "10s" : "30s");
+    private static final Duration WINDOW = BenchmarkProperties.duration("bench.window", QUICK ? "20s" : "60s");
+    private static final Duration READY_TIMEOUT = BenchmarkProperties.duration("bench.ready-timeout", "240s");
+    private static final Duration FAILOVER_TIMEOUT = BenchmarkProperties.duration("bench.failover-timeout", "120s");
     private static final int START_PARALLELISM = Integer.getInteger("bench.start-parallelism", 8);
     private static final List<String> ZK_JVM = List.of("-Xmx512m");
     private static final int CALIBRATION_READS = 200;
@@ -711,16 +711,5 @@ class ScaleBenchmark {
                 .filter(s -> !s.isEmpty())
                 .map(Integer::parseInt)
                 .toList();
-    }
-
-    private static Duration duration(String property, String fallback) {
-        String text = System.getProperty(property, fallback).trim().toLowerCase(Locale.ROOT);
-        if (text.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
-        }
-        if (text.endsWith("m")) {
-            return Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
-        }
-        return Duration.ofSeconds(Long.parseLong(text.endsWith("s") ? text.substring(0, text.length() - 1) : text));
     }
 }
