@@ -155,12 +155,8 @@ class CommandRunnerTest {
                 Duration.ofSeconds(1),
                 tmp.resolve("scheduler.out"),
                 stopper);
-        // the agent's DeadmanFeeder: renewals every 200 ms
-        java.util.concurrent.ScheduledExecutorService feeder =
-                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         List<ProcessInfo> tree;
-        try {
-            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try (AutoCloseable renewals = renewing(runner)) {
             assertTimeoutPreemptively(PATIENCE, runner::start);
             LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
             tree = awaitStandInTree(status.pid());
@@ -168,8 +164,6 @@ class CommandRunnerTest {
             await().during(Duration.ofSeconds(3)) // three deadman timeouts, renewed: it lives
                     .atMost(Duration.ofSeconds(5))
                     .until(() -> started.stream().allMatch(TreeStopper::isAlive));
-        } finally {
-            feeder.shutdownNow();
         }
 
         // renewals stop, the pipe stays open: the agent is frozen
@@ -195,17 +189,12 @@ class CommandRunnerTest {
         config.pattern = Pattern.quote("/bin/sh " + scheduler);
         CommandRunner runner =
                 new CommandRunner("a", config.build(), Duration.ofSeconds(5), tmp.resolve("scheduler.out"), stopper);
-        java.util.concurrent.ScheduledExecutorService feeder =
-                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         List<ProcessInfo> tree;
-        try {
-            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try (AutoCloseable renewals = renewing(runner)) {
             assertTimeoutPreemptively(PATIENCE, runner::start);
             LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
             tree = await().atMost(PATIENCE)
                     .until(() -> List.copyOf(ProcessTable.snapshot().tree(status.pid())), t -> t.size() == 2);
-        } finally {
-            feeder.shutdownNow();
         }
         Path output = tmp.resolve("scheduler.out.deadman").toRealPath();
         ProcessInfo deadman = ProcessTable.snapshot()
@@ -280,17 +269,12 @@ class CommandRunnerTest {
                 Duration.ofSeconds(2),
                 tmp.resolve("scheduler.out"),
                 stopper);
-        java.util.concurrent.ScheduledExecutorService feeder =
-                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         List<ProcessInfo> tree;
-        try {
-            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try (AutoCloseable renewals = renewing(runner)) {
             assertTimeoutPreemptively(PATIENCE, runner::start);
             LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
             tree = awaitStandInTree(status.pid());
             await().atMost(Duration.ofSeconds(5)).until(() -> Files.size(device) >= 2);
-        } finally {
-            feeder.shutdownNow();
         }
 
         // renewals stop, the pipe stays open: the agent is frozen; the deadman did its job, no reset
@@ -310,11 +294,8 @@ class CommandRunnerTest {
                 Duration.ofSeconds(2),
                 tmp.resolve("scheduler.out"),
                 stopper);
-        java.util.concurrent.ScheduledExecutorService feeder =
-                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         List<ProcessInfo> tree;
-        try {
-            feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try (AutoCloseable renewals = renewing(runner)) {
             assertTimeoutPreemptively(PATIENCE, runner::start);
             LocalStatus status = await().atMost(PATIENCE).until(runner::status, LocalStatus::running);
             tree = awaitStandInTree(status.pid());
@@ -324,8 +305,6 @@ class CommandRunnerTest {
             assertFalse(report.fed(), report::toString);
             assertEquals(1, report.failures());
             assertEquals("cannot write to watchdog.device /dev/full: No space left on device", report.text());
-        } finally {
-            feeder.shutdownNow();
         }
 
         // renewals stop: the deadman, without its device, still stops the scheduler (S1)
@@ -647,5 +626,13 @@ class CommandRunnerTest {
                             Duration.ofSeconds(60),
                             Optional.empty()));
         }
+    }
+
+    /** Renews {@code runner}'s deadman every 200 ms, as the agent's DeadmanFeeder does, until closed. */
+    private static AutoCloseable renewing(CommandRunner runner) {
+        java.util.concurrent.ScheduledExecutorService feeder =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        feeder.scheduleAtFixedRate(runner::renew, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return feeder::shutdownNow;
     }
 }
