@@ -29,4 +29,22 @@ public record AgentDirs(Path logDir, Path runDir) {
     public Path schedulerOutput(String node) {
         return logDir.resolve("scheduler-" + node + ".out");
     }
+
+    /**
+     * A request to hand over at the next stop, written by {@code bin/asfc-agent stop --hand-over}:
+     * the pid of the agent it is for, so that it never applies to a later one.
+     */
+    public Path handOverRequest() {
+        return runDir.resolve("hand-over.request");
+    }
+
+    /** What an agent of {@code node} that left for a hand-over tells the next one ({@link HandOverFile}). Secret. */
+    public Path handOverFile(String node) {
+        return runDir.resolve("hand-over-" + node + ".json");
+    }
+
+    /** The fifo on which the on-host deadman of {@code node} waits for the next agent after a hand-over. */
+    public Path handOverFifo(String node) {
+        return runDir.resolve("hand-over-" + node + ".fifo");
+    }
 }

@@ -351,6 +351,16 @@ public final class Membership implements Closeable {
         return record.withHeartbeat(new Heartbeat(record.heartbeat().seq() + 1, clock.instant()), scheduler);
     }
 
+    /**
+     * A hand-over: stops the heartbeat but leaves this agent's node, which stays for as long as the
+     * session does: the next agent resumes that session and writes the node again ({@link #start}).
+     */
+    public void leave() {
+        if (state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
+            executor.shutdown();
+        }
+    }
+
     /** Stops the heartbeat and removes this agent's node (it would go with the session anyway). */
     @Override
     public void close() {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -304,6 +305,33 @@ public final class ChildRunner implements SchedulerRunner {
     @Override
     public void renew() {
         lifeline.renew();
+    }
+
+    @Override
+    public OptionalLong prepareHandOver(Path fifo) throws InterruptedException {
+        ChildSession t = current;
+        if (!settings.stopWithAgent() || t == null || !t.leaderAlive() || lifeline == Lifeline.NONE) {
+            return OptionalLong.empty();
+        }
+        return DeadmanHandOver.request(lifeline, fifo);
+    }
+
+    /**
+     * Adopts the watchdog of the session this runner adopted from the state file: {@code deadmanPid}
+     * must be a process of that session (its watcher).
+     */
+    @Override
+    public boolean adoptDeadman(Path fifo, long deadmanPid) {
+        ChildSession t = current;
+        if (!settings.stopWithAgent()
+                || t == null
+                || !t.leaderAlive()
+                || t.members().stream().noneMatch(p -> p.pid() == deadmanPid && Watchdog.isShell(p))) {
+            return false;
+        }
+        Optional<Lifeline> line = DeadmanHandOver.attach(fifo, deadmanPid, "");
+        line.ifPresent(l -> lifeline = l);
+        return line.isPresent();
     }
 
     /** The watchdog stops the session now too, so an agent killed during its self-fence does not restart the clock. */

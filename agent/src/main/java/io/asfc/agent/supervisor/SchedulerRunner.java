@@ -2,7 +2,9 @@ package io.asfc.agent.supervisor;
 
 import io.asfc.common.process.ProcessTable;
 import io.asfc.common.process.TreeStopper;
+import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Starts, checks and stops the scheduler on this host. Every method is time-bounded by the
@@ -67,5 +69,28 @@ public interface SchedulerRunner {
      */
     default Optional<ForeignSchedulers.Supervised> supervised(ProcessTable table) {
         return Optional.empty();
+    }
+
+    /**
+     * Hand-over (the agent leaves, and a new agent on this host adopts its scheduler): asks the
+     * on-host deadman to wait for a new agent on {@code fifo} instead of stopping the scheduler when
+     * this agent's end of its pipe closes ({@link DeadmanHandOver}).
+     *
+     * @return the deadman's pid once it accepted; empty when no scheduler runs, there is no deadman,
+     *     or it did not answer: the agent then stops as on any stop
+     */
+    default OptionalLong prepareHandOver(Path fifo) throws InterruptedException {
+        return OptionalLong.empty();
+    }
+
+    /**
+     * The new agent: adopts the deadman {@code deadmanPid} that a leaving agent handed over on {@code
+     * fifo}, with the scheduler it guards; renewals then go to it.
+     *
+     * @return whether it was adopted: false when it is gone (its deadline passed and it stopped the
+     *     scheduler) or when this runner has no scheduler of a previous agent to adopt
+     */
+    default boolean adoptDeadman(Path fifo, long deadmanPid) {
+        return false;
     }
 }

@@ -12,9 +12,11 @@ import io.asfc.common.process.TreeStopper;
 import io.asfc.common.zk.AgentRecord.SchedulerState;
 import io.asfc.common.zk.ZkPaths;
 import java.io.Closeable;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -172,8 +174,38 @@ public final class Supervisor implements Closeable {
     /** Stops the loop, then the local scheduler: an agent that stops must not leave one behind. */
     @Override
     public void close() {
-        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
+        if (!stopLoop()) {
             return;
+        }
+        stopScheduler();
+    }
+
+    /**
+     * A hand-over: stops the loop and hands the scheduler, if one runs, to the on-host deadman, which
+     * waits on {@code fifo} for the next agent ({@link SchedulerRunner#prepareHandOver}). When there is
+     * nothing to hand over, or the deadman does not accept, it stops the scheduler as {@link #close}.
+     *
+     * @return the deadman's pid when it accepted
+     */
+    public OptionalLong handOver(Path fifo) {
+        if (!stopLoop()) {
+            return OptionalLong.empty();
+        }
+        try {
+            OptionalLong deadman = runner.prepareHandOver(fifo);
+            if (deadman.isPresent()) {
+                return deadman;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stopScheduler();
+        return OptionalLong.empty();
+    }
+
+    private boolean stopLoop() {
+        if (!state.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED)) {
+            return false;
         }
         selfFence.close();
         caches.forEach(CloseableUtils::closeQuietly);
@@ -181,6 +213,14 @@ public final class Supervisor implements Closeable {
         executor.shutdown();
         try {
             executor.awaitTermination(2 * settings.stopTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return true;
+    }
+
+    private void stopScheduler() {
+        try {
             TreeStopper.Result result;
             shared.stopBegan();
             try {

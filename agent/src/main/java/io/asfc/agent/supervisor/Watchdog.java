@@ -38,6 +38,9 @@ import java.util.Optional;
  * deadman works without it, stopping the scheduler when renewals stop as it does without a device.
  * Each change between feeding and failing is written to a status file that the agent reads
  * ({@link DeviceReport}, {@link DeviceAlarm}).
+ *
+ * <p>A hand-over ({@link DeadmanHandOver}) lets the next agent of the node adopt it, and the
+ * scheduler with it, when the agent leaves for a rolling upgrade.
  */
 final class Watchdog {
     /**
@@ -119,9 +122,14 @@ final class Watchdog {
               { printf V >&4; } 2>/dev/null; exec 4>&-; fed=
               echo "asfc watchdog: the scheduler session $sid is gone; watchdog.device $device disarmed (magic close)" >&2
             }
+            me="asfc watchdog"
+            """
+                    + DeadmanHandOver.SHELL
+                    + """
             watch() {
               trap '' TERM INT HUP
               read -r self _ < /proc/self/stat
+              fifo=; waiting=
               why="the agent is gone"
               # The deadline is counted on /proc/uptime, in reads of at most a second: read -t's own timer does
               # not count a freeze of the host (the kernel restarts the interrupted wait with the time left), so
@@ -147,16 +155,21 @@ final class Watchdog {
                 read -r -t "$t" line <&3
                 rc=$?
                 if [ "$rc" -eq 0 ]; then
-                  if [ "$line" = stop ]; then
-                    why="the agent is self-fencing"
-                    break
-                  fi
+                  case $line in
+                    stop) why="the agent is self-fencing"; break ;;
+                    "handover "*) handover "${line#handover }"; continue ;;
+                    unhand) unhand; continue ;;
+                    adopt*) adopt; continue ;;
+                  esac
                   now; deadline=$((now + centis))
                   continue
                 fi
                 [ "$rc" -gt 128 ] && continue
+                awaiting && continue
                 break
               done
+              [ -n "$waiting" ] && why="no new agent adopted the scheduler after a hand-over (deadman)"
+              unhand
               echo "asfc watchdog: $why; stopping the scheduler session $sid" >&2
               sig=TERM; signal_session
               n=0

@@ -3,6 +3,7 @@ package io.asfc.agent.zk;
 import io.asfc.common.concurrent.Threads;
 import io.asfc.common.config.Modes.AclMode;
 import io.asfc.common.config.ZkSettings;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,13 +13,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.curator.utils.ZookeeperFactory;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
 import org.apache.zookeeper.Environment;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.apache.zookeeper.client.StaticHostProvider;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.X509Util;
@@ -38,8 +45,28 @@ public final class ZkClients {
 
     private ZkClients() {}
 
+    /**
+     * A ZooKeeper session to resume, as a previous agent on this host left it for a hand-over: its id
+     * and password. Secret: whoever has them holds the session.
+     */
+    public record Resume(long sessionId, byte[] password) {
+        @Override
+        public String toString() {
+            return "Resume[session 0x" + Long.toHexString(sessionId) + "]"; // never the password
+        }
+    }
+
     /** A started client; it connects in the background. */
     public static CuratorFramework start(ZkSettings zk, String nodeId) {
+        return start(zk, nodeId, Optional.empty());
+    }
+
+    /**
+     * A started client that first tries to resume {@code resume}'s session. The server refuses a
+     * session that has expired: the client then opens a new one, as after any expiry, and {@link
+     * ZkSession#id} tells which it got.
+     */
+    public static CuratorFramework start(ZkSettings zk, String nodeId, Optional<Resume> resume) {
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(zk.effectiveConnect())
                 .sessionTimeoutMs(Math.toIntExact(zk.sessionTimeout().toMillis()))
@@ -55,6 +82,9 @@ public final class ZkClients {
         }
         if (zk.acl() == AclMode.CREATOR) {
             builder.aclProvider(new CreatorWritesAclProvider());
+        }
+        if (resume.isPresent()) {
+            builder.zookeeperFactory(new ResumingFactory(resume.get()));
         }
         CuratorFramework client = builder.build();
         client.start();
@@ -166,6 +196,40 @@ public final class ZkClients {
         @Override
         public List<ACL> getAclForPath(String path) {
             return ACLS;
+        }
+    }
+
+    /** The first handle resumes the session; any later one (after an expiry) is a new session. */
+    private static final class ResumingFactory implements ZookeeperFactory {
+        private final AtomicReference<Resume> once;
+
+        ResumingFactory(Resume resume) {
+            this.once = new AtomicReference<>(resume);
+        }
+
+        @Override
+        public ZooKeeper newZooKeeper(String connect, int timeout, Watcher watcher, boolean readOnly)
+                throws IOException {
+            return newZooKeeper(connect, timeout, watcher, readOnly, new ZKClientConfig());
+        }
+
+        @Override
+        public ZooKeeper newZooKeeper(
+                String connect, int timeout, Watcher watcher, boolean readOnly, ZKClientConfig config)
+                throws IOException {
+            Resume resume = once.getAndSet(null);
+            if (resume == null) {
+                return new ZooKeeper(connect, timeout, watcher, readOnly, config);
+            }
+            return new ZooKeeper(
+                    connect,
+                    timeout,
+                    watcher,
+                    resume.sessionId(),
+                    resume.password(),
+                    readOnly,
+                    new StaticHostProvider(new ConnectStringParser(connect).getServerAddresses()),
+                    config);
         }
     }
 }

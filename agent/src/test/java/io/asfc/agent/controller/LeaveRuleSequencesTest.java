@@ -256,18 +256,8 @@ class LeaveRuleSequencesTest {
      */
     private String commandConfig(String node, String nodes, String args) {
         Path pidFile = dir.resolve(node + ".pid");
-        String stand = "exec python3 " + StandIn.SCRIPT + " --host " + node + " --control " + standIn.control(node)
-                + " --tick-file " + dir.resolve("ticks") + " " + args + " --daemon --pid-file " + pidFile;
-        return TIMINGS + "\n" + nodes + "\n"
-                + """
-                asfc.scheduler {
-                  mode = command
-                  pid-file = "%s"
-                  process-pattern = \"\"\"--host %s --control %s\"\"\"
-                  start-command = \"\"\"touch %s; sleep %d; %s\"\"\"
-                }
-                """
-                        .formatted(pidFile, node, standIn.control(node), starting(node), SLOW_START, stand);
+        String start = "touch " + starting(node) + "; sleep " + SLOW_START + "; " + standIn.daemon(node, pidFile, args);
+        return TIMINGS + "\n" + nodes + "\n" + standIn.commandMode(node, pidFile, start);
     }
 
     /** Created by {@code node}'s start-command when it begins. */

@@ -112,13 +112,13 @@ class SelfFenceAndRejoinTest {
     void selfFenceNotDelayedByStartOrEventWrites() throws Exception {
         ZkProxy a = proxy();
         Path pidFile = dir.resolve("a.pid");
-        String start = "touch " + starting("a") + "; sleep " + SLOW_START + "; " + daemon("a", pidFile, "");
+        String start = "touch " + starting("a") + "; sleep " + SLOW_START + "; " + standIn.daemon("a", pidFile, "");
         agents.start(
                 "a",
                 a.connectString(),
                 StandIn.FAST_TIMINGS + CONNECTION_TIMEOUT + "asfc.nodes = [a]\n"
                         + "asfc.scheduler.self-fence-stop-timeout = " + STOP.toMillis() + "ms\n"
-                        + commandMode("a", pidFile, start));
+                        + standIn.commandMode("a", pidFile, start));
         await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> Files.exists(starting("a")));
         long began = System.nanoTime();
 
@@ -185,11 +185,11 @@ class SelfFenceAndRejoinTest {
         Path pidFile = dir.resolve("a.pid");
         // like a start wrapper that waits a moment to see the scheduler up: it runs from before the scheduler starts
         // until REPORT_AFTER s later, and today a publishes the start only when it returns
-        String start = daemon("a", pidFile, "").replaceFirst("^exec ", "") + "; sleep " + REPORT_AFTER;
+        String start = standIn.daemon("a", pidFile, "").replaceFirst("^exec ", "") + "; sleep " + REPORT_AFTER;
         agents.start(
                 "a",
                 a.connectString(),
-                StandIn.FAST_TIMINGS + grace + nodes + A_REJOIN + commandMode("a", pidFile, start));
+                StandIn.FAST_TIMINGS + grace + nodes + A_REJOIN + standIn.commandMode("a", pidFile, start));
         await().atMost(WAIT).until(() -> agents.candidates() == 2);
         agents.pause(false);
         await().atMost(WAIT).until(() -> agents.runsOnlyOn(standIn, "a"));
@@ -356,29 +356,6 @@ class SelfFenceAndRejoinTest {
     /** Created by {@code node}'s start-command when it begins. */
     private Path starting(String node) {
         return dir.resolve(node + ".starting");
-    }
-
-    /** The stand-in as a daemon with a pid file, as {@code airflow scheduler -D} starts. */
-    private String daemon(String node, Path pidFile, String args) {
-        return "exec python3 " + StandIn.SCRIPT + " --host " + node + " --control " + standIn.control(node)
-                + " --tick-file " + dir.resolve("ticks") + " " + args + " --daemon --pid-file " + pidFile;
-    }
-
-    /**
-     * Command mode with {@code start}; the process pattern names only this node's stand-in, since all "hosts"
-     * share this machine.
-     */
-    private String commandMode(String node, Path pidFile, String start) {
-        return """
-
-                asfc.scheduler {
-                  mode = command
-                  pid-file = "%s"
-                  process-pattern = \"\"\"--host %s --control %s\"\"\"
-                  start-command = \"\"\"%s\"\"\"
-                }
-                """
-                .formatted(pidFile, node, standIn.control(node), start);
     }
 
     private ZkProxy proxy() throws Exception {

@@ -25,10 +25,13 @@ public final class AgentProcess implements Closeable {
     private final Process process;
     private final Path output;
 
-    private AgentProcess(String node, Process process, Path output) {
+    private final Path runDir;
+
+    private AgentProcess(String node, Process process, Path output, Path runDir) {
         this.node = node;
         this.process = process;
         this.output = output;
+        this.runDir = runDir;
     }
 
     /** Starts node {@code node} with config file {@code conf}, and returns once it has joined the cluster. */
@@ -59,7 +62,7 @@ public final class AgentProcess implements Closeable {
                 .redirectOutput(output.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .start();
-        AgentProcess agent = new AgentProcess(node, process, output);
+        AgentProcess agent = new AgentProcess(node, process, output, dir.resolve("run"));
         try {
             await("agent " + node + " (pid " + process.pid() + ") ready")
                     .atMost(READY)
@@ -99,6 +102,24 @@ public final class AgentProcess implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while killing agent " + node, e);
+        }
+    }
+
+    /**
+     * {@code bin/asfc-agent stop --hand-over}: the hand-over request for this pid, then SIGTERM; returns once the
+     * agent has exited.
+     */
+    public void handOver() throws IOException {
+        Files.createDirectories(runDir);
+        Files.writeString(runDir.resolve("hand-over.request"), pid() + "\n");
+        signal("TERM");
+        try {
+            if (!process.waitFor(1, TimeUnit.MINUTES)) {
+                throw new AssertionError("agent " + node + " (pid " + pid() + ") did not exit on SIGTERM");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while stopping agent " + node, e);
         }
     }
 

@@ -62,6 +62,29 @@ public final class StandIn {
                 + args + "\"\"\"\n";
     }
 
+    /** The command that starts {@code node}'s stand-in as a daemon writing {@code pidFile}, as {@code airflow scheduler -D} does. */
+    public String daemon(String node, Path pidFile, String args) {
+        return "exec python3 " + SCRIPT + " --host " + node + " --control " + control(node) + " --tick-file "
+                + dir.resolve("ticks") + " " + args + " --daemon --pid-file " + pidFile;
+    }
+
+    /**
+     * HOCON for command mode with {@code start} and {@code pidFile}; the process pattern names only {@code node}'s
+     * stand-in, since all "hosts" share this machine.
+     */
+    public String commandMode(String node, Path pidFile, String start) {
+        return """
+
+                asfc.scheduler {
+                  mode = command
+                  pid-file = "%s"
+                  process-pattern = \"\"\"--host %s --control %s\"\"\"
+                  start-command = \"\"\"%s\"\"\"
+                }
+                """
+                .formatted(pidFile, node, control(node), start);
+    }
+
     /** The command line that starts a stand-in for {@code node} by hand (no control file), plus {@code args}. */
     public String byHand(String node, String... args) {
         return "python3 " + SCRIPT + " --host " + node + " --tick-file " + dir.resolve("ticks") + " --lifetime-lock "

@@ -1,5 +1,6 @@
 package io.asfc.agent.supervisor.command;
 
+import io.asfc.agent.supervisor.DeadmanHandOver;
 import io.asfc.agent.supervisor.DeviceReport;
 import io.asfc.agent.supervisor.Lifeline;
 import io.asfc.common.process.PosixEre;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * cannot be opened or written to is retried every second; meanwhile the deadman works without it.
  * Each change between feeding and failing goes to a status file ({@link DeviceReport}) that the
  * agent reads.
+ *
+ * <p>A hand-over ({@link io.asfc.agent.supervisor.DeadmanHandOver}) lets the next agent of the node adopt it, and the
+ * scheduler with it, when the agent leaves for a rolling upgrade.
  */
 final class CommandDeadman {
     private static final Logger LOG = LoggerFactory.getLogger(CommandDeadman.class);
@@ -151,8 +156,14 @@ final class CommandDeadman {
               fi
               disarm
             }
+            self=$$; me="asfc deadman"
+            """
+                    + DeadmanHandOver.SHELL
+                    + """
             trap '' TERM INT HUP
             armed=1
+            fifo=; waiting=
+            exec 3<&0
             # With or without a device: the deadline is counted on /proc/uptime, in reads of at most a second, as
             # read -t's own timer does not count a freeze of the host (the kernel restarts the interrupted wait with
             # the time left). Without a device, want and fed stay empty: arm, feed, disarm and settle do nothing.
@@ -163,6 +174,12 @@ final class CommandDeadman {
               feed
               now; left=$((deadline - now))
               if [ "$left" -le 0 ]; then
+                if [ -n "$waiting" ]; then
+                  unhand
+                  stop_all "no new agent adopted the scheduler after a hand-over (deadman)"
+                  settle
+                  exit 0
+                fi
                 if [ -n "$armed" ]; then
                   stop_all "no renewal from the agent for ${deadman}s (deadman)"
                   settle
@@ -173,7 +190,7 @@ final class CommandDeadman {
               [ "$left" -gt 100 ] && left=100
               printf -v t '%d.%02d' $((left / 100)) $((left % 100))
               line=
-              read -r -t "$t" line
+              read -r -t "$t" line <&3
               rc=$?
               if [ "$rc" -eq 0 ]; then
                 case "$line" in
@@ -181,10 +198,15 @@ final class CommandDeadman {
                   stop) stop_all "the agent is self-fencing"; settle ;;
                   arm) want=1 ;;
                   disarm) disarm ;;
+                  "handover "*) handover "${line#handover }" ;;
+                  unhand) unhand ;;
+                  adopt*) adopt "${line#adopt}" ;;
                 esac
                 continue
               fi
               [ "$rc" -gt 128 ] && continue
+              awaiting && continue
+              unhand
               stop_all "the agent is gone"
               settle
               exit 0
@@ -198,6 +220,10 @@ final class CommandDeadman {
     private Process process;
     private final Path device;
     private volatile Lifeline pipe = Lifeline.NONE;
+    /** The pids it never signals, this agent's and its ancestors', as a new agent tells an adopted deadman. */
+    private final String protect;
+    /** A deadman a previous agent handed over ({@link #adopt}); 0 when none. */
+    private long adopted;
 
     /**
      * @param node this node's id, the deadman's mark ({@link io.asfc.common.process.ProcessOrigin})
@@ -231,6 +257,7 @@ final class CommandDeadman {
                 device == null ? "" : device.toString(),
                 Long.toString(Math.max(1, deadman.toMillis() / 10)),
                 device == null ? "" : DeviceReport.statusFile(output).toString());
+        this.protect = protect.stream().map(String::valueOf).collect(Collectors.joining(" "));
         this.device = device;
         this.node = node;
         this.ere = ere;
@@ -239,7 +266,7 @@ final class CommandDeadman {
 
     /** Starts the deadman unless it runs. */
     synchronized void ensureRunning() {
-        if (process != null && process.isAlive()) {
+        if ((process != null && process.isAlive()) || adoptedAlive()) {
             return;
         }
         try {
@@ -298,9 +325,31 @@ final class CommandDeadman {
     }
 
     /** The deadman's pid, while it runs. */
-    synchronized java.util.OptionalLong pid() {
-        return process != null && process.isAlive()
-                ? java.util.OptionalLong.of(process.pid())
-                : java.util.OptionalLong.empty();
+    synchronized OptionalLong pid() {
+        if (process != null && process.isAlive()) {
+            return OptionalLong.of(process.pid());
+        }
+        return adoptedAlive() ? OptionalLong.of(adopted) : OptionalLong.empty();
+    }
+
+    private boolean adoptedAlive() {
+        return adopted != 0
+                && ProcessHandle.of(adopted).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** Asks the running deadman to wait on {@code fifo} for a new agent ({@link DeadmanHandOver#request}). */
+    synchronized OptionalLong handOver(Path fifo) throws InterruptedException {
+        return pid().isPresent() ? DeadmanHandOver.request(pipe, fifo) : OptionalLong.empty();
+    }
+
+    /** Adopts the deadman {@code pid} that a previous agent handed over on {@code fifo}. */
+    synchronized boolean adopt(Path fifo, long pid) {
+        Optional<Lifeline> line = DeadmanHandOver.attach(fifo, pid, protect);
+        line.ifPresent(l -> {
+            pipe = l;
+            adopted = pid;
+            LOG.info("adopted the on-host deadman (pid {}) that the previous agent handed over", pid);
+        });
+        return line.isPresent();
     }
 }

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -220,6 +221,16 @@ public final class CommandRunner implements SchedulerRunner {
             deadman.arm();
         }
         return status;
+    }
+
+    @Override
+    public OptionalLong prepareHandOver(Path fifo) throws InterruptedException {
+        return deadman != null && status().running() ? deadman.handOver(fifo) : OptionalLong.empty();
+    }
+
+    @Override
+    public boolean adoptDeadman(Path fifo, long deadmanPid) {
+        return deadman != null && deadman.adopt(fifo, deadmanPid);
     }
 
     @Override
