@@ -37,9 +37,19 @@ final class PreviousRelease {
 
     private PreviousRelease() {}
 
-    /** The tarball of the pinned commit's distribution, built now unless cached. */
+    /**
+     * The first commit of main whose agents hand over ({@code bin/asfc-agent restart --hand-over}): the oldest
+     * release a rolling upgrade with no scheduler restart can start from.
+     */
+    static final String HAND_OVER_COMMIT = "742e8c4";
+
+    /** The tarball of the pinned commit's distribution ({@value #COMMIT_PROPERTY}), built now unless cached. */
     static Path tarball() throws IOException, InterruptedException {
-        String commit = System.getProperty(COMMIT_PROPERTY, DEFAULT_COMMIT);
+        return tarball(System.getProperty(COMMIT_PROPERTY, DEFAULT_COMMIT));
+    }
+
+    /** The tarball of {@code commit}'s distribution, built now unless cached. */
+    static Path tarball(String commit) throws IOException, InterruptedException {
         Path repo = Path.of(System.getProperty(REPO_PROPERTY, ".."))
                 .toAbsolutePath()
                 .normalize();

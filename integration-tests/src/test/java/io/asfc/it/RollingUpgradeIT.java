@@ -30,13 +30,21 @@ import org.junit.jupiter.api.io.TempDir;
  * PreviousRelease#DEFAULT_COMMIT}) is upgraded to this build one agent at a time, in the documented order, while a
  * stand-in scheduler runs. The STANDBY agents first: the scheduler keeps its pid. Then the holder (here also the
  * ACTIVE agent) is drained: the one planned move of the upgrade, made by an old controller to a new agent; then it is
- * upgraded (leadership goes to a new agent, the scheduler stays) and uncordoned. A sampler of the host's processes
- * witnesses that two schedulers never run and counts every scheduler process.
+ * upgraded (leadership goes to a new agent, the scheduler stays) and uncordoned. From a release that hands over, the
+ * same cluster is upgraded with {@code restart --hand-over} and the scheduler never restarts. A sampler of the host's
+ * processes witnesses that two schedulers never run and counts every scheduler process.
  */
 class RollingUpgradeIT {
 
     private static final List<String> NODES = List.of("a", "b", "c");
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
+    /**
+     * A hand-over must be over within the deadman's timeout (2/3 x session-timeout + self-fence-after): 10.7 s here,
+     * about the shipped 9.7 s, for the new agent's JVM to start and connect on a loaded host.
+     */
+    private static final Duration HAND_OVER_SESSION = Duration.ofSeconds(10);
+
+    private static final String HAND_OVER_TIMINGS = "asfc.zookeeper.self-fence-after = 4s\n";
     /** For conditions that are not timed: generous, as JVMs start slowly on a loaded host. */
     private static final Duration SETTLE = Duration.ofSeconds(60);
 
@@ -153,16 +161,83 @@ class RollingUpgradeIT {
                 System.getProperty(PreviousRelease.COMMIT_PROPERTY, PreviousRelease.DEFAULT_COMMIT), schedulers);
     }
 
+    /**
+     * From a release that hands over ({@value PreviousRelease#HAND_OVER_COMMIT}): every agent, the holder's (also
+     * ACTIVE) last, is replaced with the new installation's {@code bin/asfc-agent restart --hand-over}, and the
+     * scheduler never restarts: one pid from start to end, never two schedulers.
+     */
+    @Test
+    void fromAReleaseThatHandsOverNoAgentsUpgradeRestartsTheScheduler() throws Exception {
+        Distribution old = Distribution.unpack(
+                Files.createDirectories(tempDir.resolve("old")),
+                PreviousRelease.tarball(PreviousRelease.HAND_OVER_COMMIT));
+        Distribution current = Distribution.unpack(Files.createDirectories(tempDir.resolve("new")));
+        marker = tempDir.resolve("scheduler").toString();
+        zooKeeper = StandaloneZooKeeper.start(current, Files.createDirectories(tempDir.resolve("zookeeper")));
+        observer = ClusterObserver.connect(zooKeeper.connectString());
+        startSampler();
+
+        for (String node : NODES) {
+            start(old, node, HAND_OVER_SESSION, HAND_OVER_TIMINGS);
+            if (node.equals("a")) {
+                awaitView(
+                        "a leads and runs the scheduler",
+                        v -> v.soleActive().equals(Optional.of("a"))
+                                && running(v).equals(List.of("a")));
+            }
+        }
+        ClusterView before = awaitView("three agents, a ACTIVE", v -> v.agents().size() == 3);
+        long first = schedulerPid(before, "a");
+
+        for (String node : List.of("b", "c", "a")) {
+            long oldPid = agents.get(node).pid();
+            LocalAgent next = LocalAgent.create(
+                    current,
+                    node,
+                    NODES,
+                    zooKeeper.connectString(),
+                    HAND_OVER_SESSION,
+                    tempDir.resolve("agents").resolve(node),
+                    schedulerConfig() + HAND_OVER_TIMINGS);
+            everyAgent.add(next);
+            agents.put(node, next);
+            CommandResult restart = next.run(LocalAgent.DAEMON_COMMAND_TIMEOUT, "restart", "--hand-over");
+            assertEquals(0, restart.exitCode(), () -> restart.describe() + next.logTails());
+            long pid = next.pid();
+            assertTrue(pid != oldPid, "a new agent runs");
+            ClusterView after = awaitView(
+                    node + " replaced, the scheduler still on a",
+                    v -> v.pidOf(node).equals(Optional.of(pid))
+                            && v.soleActive().isPresent()
+                            && running(v).equals(List.of("a")));
+            assertEquals(first, schedulerPid(after, "a"), () -> "the scheduler restarted while " + node + " upgraded");
+        }
+        assertTrue(
+                agents.get("a").logContains("took over the ZooKeeper session and the running scheduler"),
+                () -> "a's new agent adopted the scheduler" + logTails());
+
+        synchronized (schedulers) {
+            assertTrue(overlaps.isEmpty(), () -> "two schedulers ran at once: " + overlaps);
+            assertEquals(Set.of(first), schedulers, () -> "scheduler pids seen: " + schedulers + logTails());
+        }
+        System.out.printf(
+                "[upgrade] upgraded a, b, c from %s with restart --hand-over: scheduler pids %s (no restart)%n",
+                PreviousRelease.HAND_OVER_COMMIT, schedulers);
+    }
+
     private void start(Distribution dist, String node) throws Exception {
+        start(dist, node, SESSION_TIMEOUT, "");
+    }
+
+    private void start(Distribution dist, String node, Duration session, String extra) throws Exception {
         LocalAgent agent = LocalAgent.create(
                 dist,
                 node,
                 NODES,
                 zooKeeper.connectString(),
-                SESSION_TIMEOUT,
+                session,
                 tempDir.resolve("agents").resolve(node),
-                "asfc.scheduler.start-command = \"\"\"exec python3 -c 'import time; time.sleep(600)' " + marker
-                        + "\"\"\"\n");
+                schedulerConfig() + extra);
         everyAgent.add(agent);
         agents.put(node, agent);
         CommandResult start = agent.start();
@@ -177,6 +252,11 @@ class RollingUpgradeIT {
         start(dist, node);
         long pid = agents.get(node).pid();
         awaitView(node + " registered again", v -> v.pidOf(node).equals(Optional.of(pid)));
+    }
+
+    private String schedulerConfig() {
+        return "asfc.scheduler.start-command = \"\"\"exec python3 -c 'import time; time.sleep(600)' " + marker
+                + "\"\"\"\n";
     }
 
     private static boolean upgraded(ClusterView v, String node) {
