@@ -60,6 +60,16 @@ final class Faults {
         return at;
     }
 
+    /** {@code bin/asfc-agent restart --hand-over} of {@code node}'s agent, which must succeed; returns when it began. */
+    long handOverAgent(String node) throws IOException, InterruptedException {
+        long at = System.nanoTime();
+        CommandResult restart = pg.agent(node).run(HostAgent.DAEMON_TIMEOUT, "restart", "--hand-over");
+        if (restart.exitCode() != 0) {
+            throw new IllegalStateException("restart --hand-over of " + node + " failed: " + restart.describe());
+        }
+        return at;
+    }
+
     /** SIGSTOP of {@code node}'s agent, until {@link #thawAgent}; returns its pid. */
     long freezeAgent(String node) throws IOException {
         long pid = agentPid(node);

@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  */
 final class HostAgent {
 
-    private static final Duration DAEMON_TIMEOUT = Duration.ofMinutes(2);
+    static final Duration DAEMON_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration CLI_TIMEOUT = Duration.ofMinutes(1);
 
     private final Distribution dist;

@@ -60,6 +60,7 @@ final class Scenarios {
                 scenario("active-agent-kill", this::activeAgentKill),
                 scenario("scheduler-agent-kill", this::schedulerAgentKill),
                 scenario("graceful-handover", this::gracefulHandover),
+                scenario("agent-hand-over", this::agentHandOver),
                 scenario("agent-freeze", this::agentFreeze),
                 scenario("host-crash", this::hostCrash),
                 scenario("partition-zookeeper", () -> partition(Partition.ZOOKEEPER, "partition-zookeeper")),
@@ -155,6 +156,25 @@ final class Scenarios {
                 at,
                 end,
                 1);
+    }
+
+    /**
+     * A rolling upgrade's step on the holder: {@code bin/asfc-agent restart --hand-over}. The new agent resumes the
+     * old one's session and adopts the scheduler: no restart is expected (a hand-over that comes too late costs one,
+     * reported as a note; two schedulers at once is a failure either way).
+     */
+    Outcome agentHandOver() throws Exception {
+        String node = pg.schedulerNode();
+        long at = faults.handOverAgent(node);
+        long end = settleAndWatch(all());
+        expectOn(node, "restart --hand-over of " + node + "'s agent");
+        return outcome(
+                "agent-hand-over",
+                "bin/asfc-agent restart --hand-over of " + node + "'s agent, which runs the scheduler",
+                at,
+                at,
+                end,
+                0);
     }
 
     Outcome agentFreeze() throws Exception {
