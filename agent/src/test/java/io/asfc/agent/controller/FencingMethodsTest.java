@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.asfc.agent.cluster.ControlWriter;
+import io.asfc.agent.testing.AgentProcess;
 import io.asfc.agent.testing.OverlapObserver;
 import io.asfc.agent.testing.TestAgents;
 import io.asfc.agent.testing.ZkProxy;
@@ -108,6 +109,50 @@ class FencingMethodsTest {
         assertTrue(env.contains("ASFC_HOST=127.0.0.1\n"), env);
         assertTrue(env.contains("ASFC_CLUSTER=default\n"), env);
         assertTrue(env.matches("(?s).*ASFC_GENERATION=[1-9][0-9]*\n.*"), env);
+        assertTrue(
+                events("host-stopped").stream().anyMatch(e -> e.detail().contains("shell")),
+                "the host stop names the method that confirmed it: " + events("host-stopped"));
+    }
+
+    /**
+     * An agent node, with SSH off: a's agent freezes, and its session expires. Only a {@code shell:} method can
+     * confirm a's scheduler stopped ({@code on-unfenceable = wait}: no (c)); here a script that kills a's
+     * scheduler session by its id, as a power-off would. The leader runs it for a (leave-rule (b)) and b takes
+     * over, never two at once.
+     */
+    @Test
+    void shellMethodFencesAnAgentNodeWhenSshIsOff() throws Exception {
+        Path fence = script(
+                "fence-session",
+                """
+                env | grep '^ASFC_' | sort > "%1$s/fence-$ASFC_NODE.env"
+                read -r sid _ < "%1$s/run/scheduler-$ASFC_NODE.session" || exit 0
+                alive() { ps -o pid=,stat= -s "$sid" | awk '$2 !~ /^Z/ { print $1 }'; }
+                pids=$(alive)
+                [ -n "$pids" ] && kill -KILL $pids
+                while [ -n "$(alive)" ]; do sleep 0.1; done
+                exit 0
+                """
+                        .formatted(dir));
+        String conf = TIMINGS + "\nasfc.nodes = [a, b]\nasfc.controller { fencing = [\"shell:" + fence
+                + "\"], fencing-timeout = 5s, on-unfenceable = wait }\n";
+
+        try (OverlapObserver observer = new OverlapObserver(standIn)) {
+            AgentProcess a = agents.startProcess("a", server.getConnectString(), conf + standIn.config("a", ""));
+            await().atMost(WAIT).until(() -> agents.runsOnlyOn(standIn, "a"));
+            agents.start("b", server.getConnectString(), conf + standIn.config("b", ""));
+            await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
+
+            a.freeze();
+            try {
+                await().atMost(WAIT).during(STABLE).until(() -> agents.runsOnlyOn(standIn, "b"));
+            } finally {
+                a.thaw();
+            }
+            assertEquals(0, observer.overlapping(), observer.describe());
+        }
+        String env = Files.readString(dir.resolve("fence-a.env"));
+        assertTrue(env.contains("ASFC_NODE=a\n"), env);
         assertTrue(
                 events("host-stopped").stream().anyMatch(e -> e.detail().contains("shell")),
                 "the host stop names the method that confirmed it: " + events("host-stopped"));
