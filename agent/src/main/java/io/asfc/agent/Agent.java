@@ -116,6 +116,9 @@ public final class Agent implements Closeable {
     private final Clock clock;
     private final Metrics metrics;
     private HttpEndpoint http;
+    /** An adopted scheduler's runner while no supervisor runs it yet: {@link #close} stops it. */
+    private volatile SchedulerRunner unsupervised;
+
     /** What a previous agent of this node left for a hand-over, if anything. */
     private Optional<HandOverFile> handedOver = Optional.empty();
 
@@ -243,6 +246,9 @@ public final class Agent implements Closeable {
         election = new Election(client, paths, settings.nodeId(), writer, events, metrics, clock);
         SchedulerRunner runner = runner(settings.scheduler());
         boolean adopted = handedOver.isPresent() && adoptHandedOver(handedOver.get(), runner);
+        if (adopted) {
+            unsupervised = runner; // until the supervisor runs: a start that fails now must not leave it behind
+        }
         deadman = new DeadmanFeeder(
                 settings.nodeId(),
                 runner,
@@ -300,6 +306,7 @@ public final class Agent implements Closeable {
             clusterWatch.start();
             deadman.start();
             supervisor.start();
+            unsupervised = null;
             controller.start();
             election.start();
         } catch (RuntimeException e) {
@@ -360,7 +367,7 @@ public final class Agent implements Closeable {
                 "hand-over from the previous agent (pid {}) failed: {}; stopping its scheduler",
                 handed.agentPid(),
                 why);
-        DeadmanHandOver.attach(fifo, handed.deadmanPid(), "").ifPresent(Lifeline::stop);
+        DeadmanHandOver.attach(fifo, handed.deadmanPid()).ifPresent(Lifeline::stop);
         try {
             runner.stop(settings.scheduler().selfFenceStopTimeout());
         } catch (InterruptedException e) {
@@ -529,6 +536,7 @@ public final class Agent implements Closeable {
         boolean handedOver = handOver && handOver();
         if (!handedOver) {
             CloseableUtils.closeQuietly(supervisor);
+            stopUnsupervised();
         }
         CloseableUtils.closeQuietly(deadman);
         if (events != null && client.getZookeeperClient().isConnected()) {
@@ -555,6 +563,23 @@ public final class Agent implements Closeable {
         CloseableUtils.closeQuietly(http);
         LOG.info("asfc agent stopped{}: node {}", handedOver ? " (handed over)" : "", settings.nodeId());
         closed.countDown();
+    }
+
+    /**
+     * A scheduler adopted from a hand-over while this agent failed to start (its supervisor never ran): stopped
+     * before the session closes, as the supervisor would have.
+     */
+    private void stopUnsupervised() {
+        SchedulerRunner runner = unsupervised;
+        if (runner == null) {
+            return;
+        }
+        unsupervised = null;
+        try {
+            runner.stop(settings.scheduler().selfFenceStopTimeout());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Whether {@code bin/asfc-agent stop --hand-over} asked this agent (by pid) to hand over; the request is used once. */

@@ -61,12 +61,20 @@ record HandOverFile(
      * file for another node, unreadable, or older than {@code maxAge} is deleted and ignored.
      */
     static Optional<HandOverFile> take(Path file, String node, long nowMillis, Duration maxAge) {
-        if (!Files.exists(file)) {
+        // Renamed first, atomically: of two agents of this node started at once, only one takes it.
+        Path taken = file.resolveSibling(
+                file.getFileName() + ".taken-" + ProcessHandle.current().pid());
+        try {
+            Files.move(file, taken, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            LOG.warn("cannot take the hand-over file {}: {}", file, e.toString());
             return Optional.empty();
         }
         Optional<HandOverFile> read;
         try {
-            read = Optional.of(Json.mapper().readValue(Files.readAllBytes(file), HandOverFile.class));
+            read = Optional.of(Json.mapper().readValue(Files.readAllBytes(taken), HandOverFile.class));
         } catch (IOException | RuntimeException e) {
             LOG.warn(
                     "ignoring the unreadable hand-over file {}: {}",
@@ -75,9 +83,9 @@ record HandOverFile(
             read = Optional.empty();
         } finally {
             try {
-                Files.deleteIfExists(file);
+                Files.deleteIfExists(taken);
             } catch (IOException e) {
-                LOG.warn("cannot delete the hand-over file {}: {}", file, e.toString());
+                LOG.warn("cannot delete the hand-over file {}: {}", taken, e.toString());
             }
         }
         Optional<HandOverFile> valid = read.filter(h -> node.equals(h.node()));

@@ -318,7 +318,8 @@ public final class ChildRunner implements SchedulerRunner {
 
     /**
      * Adopts the watchdog of the session this runner adopted from the state file: {@code deadmanPid}
-     * must be a process of that session (its watcher).
+     * must be a process of that session (its watcher), started with timeouts no longer than this
+     * agent's and the same {@code watchdog.device} ({@link Watchdog#misfit}).
      */
     @Override
     public boolean adoptDeadman(Path fifo, long deadmanPid) {
@@ -329,7 +330,16 @@ public final class ChildRunner implements SchedulerRunner {
                 || t.members().stream().noneMatch(p -> p.pid() == deadmanPid && Watchdog.isShell(p))) {
             return false;
         }
-        Optional<Lifeline> line = DeadmanHandOver.attach(fifo, deadmanPid, "");
+        Optional<String> misfit = Watchdog.misfit(
+                DeadmanHandOver.argv(deadmanPid).orElse(List.of()),
+                settings.selfFenceStopTimeout(),
+                deadman,
+                settings.watchdogDevice());
+        if (misfit.isPresent()) {
+            LOG.warn("not adopting the scheduler's watchdog (pid {}): {}", deadmanPid, misfit.get());
+            return false;
+        }
+        Optional<Lifeline> line = DeadmanHandOver.attach(fifo, deadmanPid);
         line.ifPresent(l -> lifeline = l);
         return line.isPresent();
     }

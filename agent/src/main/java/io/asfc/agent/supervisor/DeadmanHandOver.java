@@ -1,5 +1,7 @@
 package io.asfc.agent.supervisor;
 
+import io.asfc.common.process.ProcessInfo;
+import io.asfc.common.process.ProcessTable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -9,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -33,8 +38,8 @@ public final class DeadmanHandOver {
      * without blocking and never reads an end-of-file there) and acknowledges with the pid; the
      * pipe's end then switches fd 3 to the fifo ({@code awaiting}) instead of meaning "the agent is
      * gone". {@code adopt [PIDS]} makes it hold the fifo read-only, so that the new agent's end
-     * closing is, again, the agent gone; PIDS (the new agent and its ancestors) join {@code
-     * $protect}, the pids it never signals. {@code unhand} cancels. The deadline never moves here:
+     * closing is, again, the agent gone; PIDS (the new agent and its ancestors) replace {@code
+     * $protect}, the pids it never signals (the previous agent's are gone, and may be reused). {@code unhand} cancels. The deadline never moves here:
      * only renewals do.
      */
     public static final String SHELL =
@@ -58,7 +63,7 @@ public final class DeadmanHandOver {
               [ -n "$waiting" ] || return 0
               exec 6<"$fifo" && exec 3<&6 6<&-
               rm -f -- "$fifo" "$fifo.ack"; fifo=; waiting=
-              set -- $1; protect="$protect$* "
+              set -- $1; protect=" $* "
               echo "$me: adopted by a new agent${1:+ (pid $1)}" >&2
             }
             """;
@@ -108,20 +113,26 @@ public final class DeadmanHandOver {
 
     /**
      * The new agent: adopts the deadman {@code deadmanPid} waiting on {@code fifo}, sending {@code
-     * adopt} (with {@code protect}: pids the deadman must never signal).
+     * adopt} with this process and its ancestors, the pids the deadman must never signal.
      *
      * @return the new agent's end of the deadman's input; empty when the deadman is gone or the fifo
      *     cannot be opened (its deadline passed: it stopped the scheduler)
      */
-    public static Optional<Lifeline> attach(Path fifo, long deadmanPid, String protect) {
-        if (!alive(deadmanPid) || !Files.exists(fifo) || Files.isRegularFile(fifo)) {
+    public static Optional<Lifeline> attach(Path fifo, long deadmanPid) {
+        Optional<ProcessHandle> deadman = ProcessHandle.of(deadmanPid).filter(ProcessHandle::isAlive);
+        if (deadman.isEmpty() || !Files.exists(fifo) || Files.isRegularFile(fifo)) {
             return Optional.empty();
         }
+        String protect =
+                protectedPids().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" "));
         try {
             // Read-write: a fifo opened write-only would block while no reader has it open.
             FileChannel channel = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            OutputStream out = new Guarded(Channels.newOutputStream(channel), deadmanPid);
-            out.write(("adopt" + (protect.isEmpty() ? "" : " " + protect) + "\n").getBytes(StandardCharsets.US_ASCII));
+            OutputStream out = new Guarded(
+                    Channels.newOutputStream(channel),
+                    deadman.get(),
+                    deadman.get().info().startInstant());
+            out.write(("adopt " + protect + "\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             return Optional.of(new Lifeline(out));
         } catch (IOException e) {
@@ -130,8 +141,65 @@ public final class DeadmanHandOver {
         }
     }
 
-    private static boolean alive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    /** This process and its ancestors: the pids a deadman must never signal. */
+    public static List<Long> protectedPids() {
+        List<Long> protect = new ArrayList<>();
+        ProcessTable table = ProcessTable.snapshot();
+        long pid = ProcessHandle.current().pid();
+        while (pid > 1 && protect.size() < 64) {
+            protect.add(pid);
+            long p = pid;
+            pid = table.get(p).map(ProcessInfo::ppid).orElse(1L);
+        }
+        return protect;
+    }
+
+    /**
+     * The command line of the running deadman {@code pid} (NUL-separated arguments), to check what it was started
+     * with: its timeouts and what it stops never change after its start, whichever agent renews it.
+     */
+    public static Optional<List<String>> argv(long pid) {
+        try {
+            String raw = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
+            return Optional.of(List.of(raw.split("\0", -1)));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** One variable of the running process {@code pid}'s environment (readable for the same user only). */
+    public static Optional<String> environment(long pid, String name) {
+        try {
+            String raw = Files.readString(Path.of("/proc", Long.toString(pid), "environ"), StandardCharsets.UTF_8);
+            for (String entry : raw.split("\0")) {
+                if (entry.startsWith(name + "=")) {
+                    return Optional.of(entry.substring(name.length() + 1));
+                }
+            }
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Why this agent must not keep the scheduler under a deadman started with {@code theirs} (the stop's kill clock
+     * in tenths of a second, the deadman timeout in hundredths), when its own config gives {@code ours}: a deadman
+     * keeps the timeouts it was started with, while the resumed session times out with this agent's
+     * session-timeout from now on, so a longer one would break this agent's S4 budget. Empty when they fit.
+     */
+    public static Optional<String> misfit(long theirTenths, long theirCentis, long ourTenths, long ourCentis) {
+        if (theirTenths > ourTenths || theirCentis > ourCentis) {
+            return Optional.of("its deadman runs with deadman-timeout " + theirCentis * 10 + "ms and a kill clock of "
+                    + theirTenths * 100 + "ms, longer than this agent's " + ourCentis * 10 + "ms and "
+                    + ourTenths * 100 + "ms (its S4 budget)");
+        }
+        return Optional.empty();
+    }
+
+    /** The same process as when it was first seen: alive, and started at the same instant (never a reused pid). */
+    private static boolean same(ProcessHandle handle, Optional<Instant> started) {
+        return handle.isAlive() && handle.info().startInstant().equals(started);
     }
 
     /**
@@ -140,11 +208,13 @@ public final class DeadmanHandOver {
      */
     private static final class Guarded extends OutputStream {
         private final OutputStream out;
-        private final long deadman;
+        private final ProcessHandle deadman;
+        private final Optional<Instant> started;
 
-        Guarded(OutputStream out, long deadman) {
+        Guarded(OutputStream out, ProcessHandle deadman, Optional<Instant> started) {
             this.out = out;
             this.deadman = deadman;
+            this.started = started;
         }
 
         @Override
@@ -154,8 +224,8 @@ public final class DeadmanHandOver {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            if (!alive(deadman)) {
-                throw new IOException("the deadman (pid " + deadman + ") is gone");
+            if (!same(deadman, started)) {
+                throw new IOException("the deadman (pid " + deadman.pid() + ") is gone");
             }
             out.write(b, off, len);
         }

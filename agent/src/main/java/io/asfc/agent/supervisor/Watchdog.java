@@ -211,6 +211,38 @@ final class Watchdog {
         return p.cmdline().startsWith("/bin/bash -c sid=$$") && p.cmdline().contains(" " + NAME + " ");
     }
 
+    /**
+     * Why a running watchdog, started with {@code argv} (its command line, {@link #command}), must not be adopted by
+     * an agent whose own config gives {@code stopTimeout}, {@code deadman} and {@code device}: another kind of
+     * process, timeouts longer than this agent's ({@link DeadmanHandOver#misfit}), or another device. Empty when it
+     * fits.
+     */
+    static Optional<String> misfit(List<String> argv, Duration stopTimeout, Duration deadman, Optional<Path> device) {
+        // /bin/bash -c SCRIPT NAME start-command tenths child-pid-file seconds device centis status
+        if (argv.size() < 10 || !NAME.equals(argv.get(3))) {
+            return Optional.of(
+                    "it is not a scheduler watchdog: " + argv.stream().limit(4).toList());
+        }
+        if (!argv.get(8).equals(device.map(Path::toString).orElse(""))) {
+            return Optional.of("it feeds watchdog.device '" + argv.get(8) + "', this agent's config says '"
+                    + device.map(Path::toString).orElse("") + "'");
+        }
+        try {
+            return DeadmanHandOver.misfit(
+                    Long.parseLong(argv.get(5)), Long.parseLong(argv.get(9)), tenths(stopTimeout), centis(deadman));
+        } catch (NumberFormatException e) {
+            return Optional.of("its timeouts cannot be read: " + argv.get(5) + ", " + argv.get(9));
+        }
+    }
+
+    private static long tenths(Duration stopTimeout) {
+        return Math.max(1, stopTimeout.toMillis() / 100);
+    }
+
+    private static long centis(Duration deadman) {
+        return Math.max(1, deadman.toMillis() / 10);
+    }
+
     static List<String> command(String startCommand, Duration stopTimeout, Path childPidFile, Duration deadman) {
         return command(startCommand, stopTimeout, childPidFile, deadman, Optional.empty());
     }
@@ -236,11 +268,11 @@ final class Watchdog {
                 SCRIPT,
                 NAME,
                 startCommand,
-                Long.toString(Math.max(1, stopTimeout.toMillis() / 100)),
+                Long.toString(tenths(stopTimeout)),
                 childPidFile.toString(),
                 String.format(Locale.ROOT, "%.3f", deadman.toMillis() / 1000.0),
                 device.map(Path::toString).orElse(""),
-                Long.toString(Math.max(1, deadman.toMillis() / 10)),
+                Long.toString(centis(deadman)),
                 status.map(Path::toString).orElse(""));
     }
 }

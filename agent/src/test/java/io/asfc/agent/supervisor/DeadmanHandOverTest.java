@@ -55,7 +55,7 @@ class DeadmanHandOverTest {
         watchdog.getOutputStream().close(); // the leaving agent's JVM exits
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> allAlive(session));
 
-        Lifeline next = DeadmanHandOver.attach(fifo, deadman.getAsLong(), "").orElseThrow();
+        Lifeline next = DeadmanHandOver.attach(fifo, deadman.getAsLong()).orElseThrow();
         for (int i = 0; i < 20; i++) { // 4 s of renewals: twice the deadline
             next.renew();
             Thread.sleep(200); // the renewal period, not a wait for a condition
@@ -79,7 +79,7 @@ class DeadmanHandOverTest {
 
         await().atMost(DEADMAN.plusSeconds(4)).until(() -> noneAlive(session));
         assertFalse(Files.exists(fifo), "the fifo is removed");
-        assertTrue(DeadmanHandOver.attach(fifo, deadman.getAsLong(), "").isEmpty(), "a later agent adopts nothing");
+        assertTrue(DeadmanHandOver.attach(fifo, deadman.getAsLong()).isEmpty(), "a later agent adopts nothing");
     }
 
     @Test

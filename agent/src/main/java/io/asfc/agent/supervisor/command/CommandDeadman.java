@@ -4,11 +4,9 @@ import io.asfc.agent.supervisor.DeadmanHandOver;
 import io.asfc.agent.supervisor.DeviceReport;
 import io.asfc.agent.supervisor.Lifeline;
 import io.asfc.common.process.PosixEre;
-import io.asfc.common.process.ProcessTable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -213,6 +211,9 @@ final class CommandDeadman {
             done
             """;
 
+    /** The environment variable that carries {@code process-pattern}: its own command line must never match it. */
+    private static final String PATTERN = "ASFC_DEADMAN_PATTERN";
+
     private final List<String> command;
     private final String node;
     private final String ere;
@@ -220,10 +221,10 @@ final class CommandDeadman {
     private Process process;
     private final Path device;
     private volatile Lifeline pipe = Lifeline.NONE;
-    /** The pids it never signals, this agent's and its ancestors', as a new agent tells an adopted deadman. */
-    private final String protect;
-    /** A deadman a previous agent handed over ({@link #adopt}); 0 when none. */
-    private long adopted;
+    /** A deadman a previous agent handed over ({@link #adopt}), as first seen; null when none. */
+    private ProcessHandle adopted;
+
+    private Optional<java.time.Instant> adoptedStart = Optional.empty();
 
     /**
      * @param node this node's id, the deadman's mark ({@link io.asfc.common.process.ProcessOrigin})
@@ -236,14 +237,7 @@ final class CommandDeadman {
     /** @param device {@code watchdog.device}, fed while {@link #arm armed}; null without */
     CommandDeadman(
             String node, String ere, Duration stopTimeout, Duration deadman, Path pidFile, Path output, Path device) {
-        List<Long> protect = new ArrayList<>();
-        ProcessTable table = ProcessTable.snapshot();
-        long pid = ProcessHandle.current().pid();
-        while (pid > 1 && protect.size() < 64) {
-            protect.add(pid);
-            long p = pid;
-            pid = table.get(p).map(info -> info.ppid()).orElse(1L);
-        }
+        List<Long> protect = DeadmanHandOver.protectedPids();
         this.command = List.of(
                 "setsid",
                 "/bin/bash",
@@ -257,7 +251,6 @@ final class CommandDeadman {
                 device == null ? "" : device.toString(),
                 Long.toString(Math.max(1, deadman.toMillis() / 10)),
                 device == null ? "" : DeviceReport.statusFile(output).toString());
-        this.protect = protect.stream().map(String::valueOf).collect(Collectors.joining(" "));
         this.device = device;
         this.node = node;
         this.ere = ere;
@@ -275,7 +268,7 @@ final class CommandDeadman {
                 DeviceReport.delete(DeviceReport.statusFile(output)); // a previous deadman's
             }
             ProcessBuilder builder = new ProcessBuilder(command);
-            builder.environment().put("ASFC_DEADMAN_PATTERN", ere);
+            builder.environment().put(PATTERN, ere);
             // asfc's mark: a pattern that its script happens to match never makes it a foreign scheduler
             builder.environment().put(io.asfc.common.process.ProcessOrigin.VARIABLE, node);
             process = builder.redirectInput(ProcessBuilder.Redirect.PIPE)
@@ -329,12 +322,13 @@ final class CommandDeadman {
         if (process != null && process.isAlive()) {
             return OptionalLong.of(process.pid());
         }
-        return adoptedAlive() ? OptionalLong.of(adopted) : OptionalLong.empty();
+        return adoptedAlive() ? OptionalLong.of(adopted.pid()) : OptionalLong.empty();
     }
 
     private boolean adoptedAlive() {
-        return adopted != 0
-                && ProcessHandle.of(adopted).map(ProcessHandle::isAlive).orElse(false);
+        return adopted != null
+                && adopted.isAlive()
+                && adopted.info().startInstant().equals(adoptedStart);
     }
 
     /** Asks the running deadman to wait on {@code fifo} for a new agent ({@link DeadmanHandOver#request}). */
@@ -342,14 +336,56 @@ final class CommandDeadman {
         return pid().isPresent() ? DeadmanHandOver.request(pipe, fifo) : OptionalLong.empty();
     }
 
-    /** Adopts the deadman {@code pid} that a previous agent handed over on {@code fifo}. */
+    /**
+     * Adopts the deadman {@code pid} that a previous agent handed over on {@code fifo}, if it was started as this
+     * agent would start one ({@link #misfit}).
+     */
     synchronized boolean adopt(Path fifo, long pid) {
-        Optional<Lifeline> line = DeadmanHandOver.attach(fifo, pid, protect);
+        Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+        Optional<String> misfit = misfit(
+                DeadmanHandOver.argv(pid).orElse(List.of()),
+                DeadmanHandOver.environment(pid, PATTERN).orElse(null));
+        if (misfit.isPresent()) {
+            LOG.warn("not adopting the on-host deadman (pid {}): {}", pid, misfit.get());
+            return false;
+        }
+        Optional<Lifeline> line = handle.flatMap(h -> DeadmanHandOver.attach(fifo, pid));
         line.ifPresent(l -> {
             pipe = l;
-            adopted = pid;
+            adopted = handle.get();
+            adoptedStart = adopted.info().startInstant();
             LOG.info("adopted the on-host deadman (pid {}) that the previous agent handed over", pid);
         });
         return line.isPresent();
+    }
+
+    /**
+     * Why a running deadman, started with {@code argv} and {@code pattern} (its {@code process-pattern}), must not be
+     * adopted: it stops other processes than this agent's would ({@code process-pattern}, {@code pid-file}), feeds
+     * another device, or has longer timeouts ({@link DeadmanHandOver#misfit}). Empty when it fits.
+     */
+    private Optional<String> misfit(List<String> argv, String pattern) {
+        // /bin/bash -c SCRIPT asfc-deadman tenths seconds protect pid-file device centis status
+        List<String> ours = command.subList(1, command.size()); // without setsid
+        if (argv.size() < 10 || !ours.get(3).equals(argv.get(3))) {
+            return Optional.of(
+                    "it is not an asfc deadman: " + argv.stream().limit(4).toList());
+        }
+        if (!ere.equals(pattern)) {
+            return Optional.of("it stops what matches another process-pattern");
+        }
+        if (!ours.get(7).equals(argv.get(7)) || !ours.get(8).equals(argv.get(8))) {
+            return Optional.of("it stops the pid-file '" + argv.get(7) + "' and feeds watchdog.device '" + argv.get(8)
+                    + "'; this agent's config says '" + ours.get(7) + "' and '" + ours.get(8) + "'");
+        }
+        try {
+            return DeadmanHandOver.misfit(
+                    Long.parseLong(argv.get(4)),
+                    Long.parseLong(argv.get(9)),
+                    Long.parseLong(ours.get(4)),
+                    Long.parseLong(ours.get(9)));
+        } catch (NumberFormatException e) {
+            return Optional.of("its timeouts cannot be read: " + argv.get(4) + ", " + argv.get(9));
+        }
     }
 }
