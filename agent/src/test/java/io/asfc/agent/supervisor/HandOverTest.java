@@ -37,6 +37,19 @@ class HandOverTest {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
 
+    /**
+     * {@link #aHandOverThatShortensTheSessionLeavesTheAdoptedDeadmanTooSlowForS1}: the old agent's session, 20 s:
+     * deadman 2/3 x 20 s + 10 s = 23.3 s; budget 23.3 + 1 < 20 + 5.
+     */
+    private static final String OLD = "\nasfc.zookeeper { session-timeout = 20s, self-fence-after = 10s }\n"
+            + "asfc.controller.takeover-grace = 5s\n";
+    /**
+     * The new agents' session: deadman 2/3 x 6 s + 1 s = 5 s; budget 5 + 1 < 6 + 5. The same takeover-grace: with
+     * the old session timeout the old deadman would still fit (23.3 + 1 < 20 + 5).
+     */
+    private static final String NEW = "\nasfc.zookeeper { session-timeout = 6s, self-fence-after = 1s }\n"
+            + "asfc.controller.takeover-grace = 5s\n";
+
     @org.junit.jupiter.api.io.TempDir
     Path dir;
 
@@ -62,7 +75,7 @@ class HandOverTest {
      * The holder's agent (also ACTIVE) hands over and the next agent adopts the scheduler. Then that agent hands over
      * in turn, and no agent comes in time: the adopted deadman stops the scheduler at its deadline, before b takes
      * over, and the agent that finally comes adopts nothing. In command mode; child mode's hand-over runs in
-     * {@code HandOverConfigChangeTest} (adoption, then the adopted watchdog stops a frozen agent's scheduler in time;
+     * the two tests below (adoption, then the adopted watchdog stops a frozen agent's scheduler in time;
      * a watchdog with longer timeouts is not adopted), {@code DeadmanHandOverTest} (the watchdog's side), and with
      * {@code bin/asfc-agent restart --hand-over} in {@code RollingUpgradeIT} and the proving ground.
      */
@@ -132,6 +145,80 @@ class HandOverTest {
         return common
                 + standIn.commandMode(
                         node, pidFile, standIn.daemon(node, pidFile, "--lifetime-lock " + standIn.lifetimeLock()));
+    }
+
+    /**
+     * Review of the hand-over (742e8c4): the adopted deadman keeps the timeouts of the agent that started it. An upgrade
+     * with {@code restart --hand-over} whose new config (or new defaults) shortens the session timeout, each config
+     * passing its own S4 budget, leaves a scheduler guarded by a deadman whose timeout no longer fits the resumed
+     * session, which the server now times out with the new agent's (shorter) timeout. When the new agent freezes and
+     * cannot be fenced (no SSH), the session expires, the leave-rule's (c) lets b start, and the adopted deadman stops
+     * a's scheduler only at the old deadline: two schedulers (S1).
+     */
+    @Test
+    void aHandOverThatShortensTheSessionLeavesTheAdoptedDeadmanTooSlowForS1() throws Exception {
+        handOverThenFreeze(NEW, false);
+    }
+
+    /** The control: the same sequence with the old config for the next agent keeps S1 (no overlap). */
+    @Test
+    void withAnUnchangedConfigTheAdoptedDeadmanStopsTheSchedulerInTime() throws Exception {
+        handOverThenFreeze(OLD, true);
+    }
+
+    /**
+     * @param mustAdopt whether the next agent must keep the scheduler (same pid); otherwise S1 is all that is checked:
+     *     it may adopt it, or stop it and start its own
+     */
+    private void handOverThenFreeze(String nextTimings, boolean mustAdopt) throws Exception {
+        try (OverlapObserver overlap = new OverlapObserver(standIn)) {
+            AgentProcess a = agents.startProcess("a", server.getConnectString(), childConfig("a", OLD));
+            await().atMost(WAIT).until(() -> running("a"));
+            agents.startProcess("b", server.getConnectString(), childConfig("b", NEW));
+            await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
+            long scheduler = await().atMost(WAIT)
+                    .until(
+                            () -> agents.agentRecord("a")
+                                    .map(r -> r.scheduler().pid())
+                                    .orElse(null),
+                            Objects::nonNull);
+
+            a.handOver();
+            AgentProcess next = agents.startProcess("a", server.getConnectString(), childConfig("a", nextTimings));
+            long running = await("the next agent runs a's scheduler")
+                    .atMost(WAIT)
+                    .until(
+                            () -> agents.agentRecord("a")
+                                    .filter(r -> r.pid() == next.pid())
+                                    .map(AgentRecord::scheduler)
+                                    .filter(s -> s.running() && s.pid() != null)
+                                    .map(AgentRecord.SchedulerState::pid)
+                                    .orElse(null),
+                            Objects::nonNull);
+            if (mustAdopt) {
+                assertEquals(scheduler, running, "adopted, not restarted");
+                assertTrue(next.output().contains("hand-over: resumed ZooKeeper session"), next.output());
+            }
+
+            // The new agent freezes (a GC pause, SIGSTOP) on a host that cannot be fenced (ssh.enabled = false).
+            next.freeze();
+            // b takes over once a's session (now timed out at 6 s) expired and takeover-grace passed ...
+            await().atMost(WAIT).until(() -> running("b"));
+            boolean aliveWhenBRan = alive(running);
+            // ... and a's scheduler must be gone by then: its deadman is the only thing left to stop it.
+            await().atMost(WAIT).until(() -> !alive(running));
+            assertEquals(
+                    0,
+                    overlap.overlapping(),
+                    "two schedulers ran at once for " + overlap.lifetimeOverlapMillis() + "ms: a's adopted deadman"
+                            + " still counts its old timeout (a's scheduler alive when b reported running: "
+                            + aliveWhenBRan + ")");
+        }
+    }
+
+    /** Child mode, with {@code timings}. */
+    private String childConfig(String node, String timings) {
+        return StandIn.FAST_TIMINGS + "\nasfc.nodes = [a, b]\n" + timings + standIn.config(node, "");
     }
 
     private boolean running(String node) throws Exception {
