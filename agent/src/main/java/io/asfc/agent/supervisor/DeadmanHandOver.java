@@ -1,6 +1,5 @@
 package io.asfc.agent.supervisor;
 
-import io.asfc.common.process.ProcessInfo;
 import io.asfc.common.process.ProcessTable;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -141,17 +139,11 @@ public final class DeadmanHandOver {
         }
     }
 
-    /** This process and its ancestors: the pids a deadman must never signal. */
+    /** This process and its ancestors, but pid 1: the pids a deadman must never signal. */
     public static List<Long> protectedPids() {
-        List<Long> protect = new ArrayList<>();
-        ProcessTable table = ProcessTable.snapshot();
-        long pid = ProcessHandle.current().pid();
-        while (pid > 1 && protect.size() < 64) {
-            protect.add(pid);
-            long p = pid;
-            pid = table.get(p).map(ProcessInfo::ppid).orElse(1L);
-        }
-        return protect;
+        return ProcessTable.snapshot().ancestry(ProcessHandle.current().pid()).stream()
+                .filter(pid -> pid > 1)
+                .toList();
     }
 
     /**
