@@ -82,16 +82,8 @@ class HandOverTest {
     @Test
     void theHoldersAgentIsReplacedWithNoSchedulerRestartAndALateOneAdoptsNothing() throws Exception {
         try (OverlapObserver overlap = new OverlapObserver(standIn)) {
-            AgentProcess a = agents.startProcess("a", server.getConnectString(), config("a"));
-            await().atMost(WAIT).until(() -> running("a"));
-            agents.startProcess("b", server.getConnectString(), config("b"));
-            await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
-            long scheduler = await().atMost(WAIT)
-                    .until(
-                            () -> agents.agentRecord("a")
-                                    .map(r -> r.scheduler().pid())
-                                    .orElse(null),
-                            Objects::nonNull);
+            AgentProcess a = startAWithBStandingBy(config("a"), config("b"));
+            long scheduler = schedulerPid("a");
             long session = stat(agents.paths().agent("a")).getEphemeralOwner();
 
             a.handOver();
@@ -172,16 +164,8 @@ class HandOverTest {
      */
     private void handOverThenFreeze(String nextTimings, boolean mustAdopt) throws Exception {
         try (OverlapObserver overlap = new OverlapObserver(standIn)) {
-            AgentProcess a = agents.startProcess("a", server.getConnectString(), childConfig("a", OLD));
-            await().atMost(WAIT).until(() -> running("a"));
-            agents.startProcess("b", server.getConnectString(), childConfig("b", NEW));
-            await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
-            long scheduler = await().atMost(WAIT)
-                    .until(
-                            () -> agents.agentRecord("a")
-                                    .map(r -> r.scheduler().pid())
-                                    .orElse(null),
-                            Objects::nonNull);
+            AgentProcess a = startAWithBStandingBy(childConfig("a", OLD), childConfig("b", NEW));
+            long scheduler = schedulerPid("a");
 
             a.handOver();
             AgentProcess next = agents.startProcess("a", server.getConnectString(), childConfig("a", nextTimings));
@@ -219,6 +203,25 @@ class HandOverTest {
     /** Child mode, with {@code timings}. */
     private String childConfig(String node, String timings) {
         return StandIn.FAST_TIMINGS + "\nasfc.nodes = [a, b]\n" + timings + standIn.config(node, "");
+    }
+
+    /** Starts a, which leads and runs the scheduler, then b, which stands by. */
+    private AgentProcess startAWithBStandingBy(String aConfig, String bConfig) {
+        AgentProcess a = agents.startProcess("a", server.getConnectString(), aConfig);
+        await().atMost(WAIT).until(() -> running("a"));
+        agents.startProcess("b", server.getConnectString(), bConfig);
+        await().atMost(WAIT).until(() -> agents.agentRecord("b").isPresent());
+        return a;
+    }
+
+    /** The pid of {@code node}'s scheduler, once its agent reports one. */
+    private long schedulerPid(String node) {
+        return await().atMost(WAIT)
+                .until(
+                        () -> agents.agentRecord(node)
+                                .map(r -> r.scheduler().pid())
+                                .orElse(null),
+                        Objects::nonNull);
     }
 
     private boolean running(String node) throws Exception {
