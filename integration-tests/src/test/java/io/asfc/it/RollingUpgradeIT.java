@@ -94,24 +94,8 @@ class RollingUpgradeIT {
 
     @Test
     void aClusterOfThePreviousFormatIsUpgradedOneAgentAtATimeWithOnePlannedMove() throws Exception {
-        Distribution old =
-                Distribution.unpack(Files.createDirectories(tempDir.resolve("old")), PreviousRelease.tarball());
-        Distribution current = Distribution.unpack(Files.createDirectories(tempDir.resolve("new")));
-        marker = tempDir.resolve("scheduler").toString();
-        zooKeeper = StandaloneZooKeeper.start(current, Files.createDirectories(tempDir.resolve("zookeeper")));
-        observer = ClusterObserver.connect(zooKeeper.connectString());
-        startSampler();
-
         // the cluster of the previous release: a leads and runs the scheduler, b and c stand by
-        for (String node : NODES) {
-            start(old, node);
-            if (node.equals("a")) {
-                awaitView(
-                        "a leads and runs the scheduler",
-                        v -> v.soleActive().equals(Optional.of("a"))
-                                && running(v).equals(List.of("a")));
-            }
-        }
+        Distribution current = clusterOf(PreviousRelease.tarball(), SESSION_TIMEOUT, "");
         ClusterView before = awaitView(
                 "three old agents, a ACTIVE and running the scheduler",
                 v -> v.agents().size() == 3 && v.soleActive().equals(Optional.of("a")));
@@ -168,24 +152,8 @@ class RollingUpgradeIT {
      */
     @Test
     void fromAReleaseThatHandsOverNoAgentsUpgradeRestartsTheScheduler() throws Exception {
-        Distribution old = Distribution.unpack(
-                Files.createDirectories(tempDir.resolve("old")),
-                PreviousRelease.tarball(PreviousRelease.HAND_OVER_COMMIT));
-        Distribution current = Distribution.unpack(Files.createDirectories(tempDir.resolve("new")));
-        marker = tempDir.resolve("scheduler").toString();
-        zooKeeper = StandaloneZooKeeper.start(current, Files.createDirectories(tempDir.resolve("zookeeper")));
-        observer = ClusterObserver.connect(zooKeeper.connectString());
-        startSampler();
-
-        for (String node : NODES) {
-            start(old, node, HAND_OVER_SESSION, HAND_OVER_TIMINGS);
-            if (node.equals("a")) {
-                awaitView(
-                        "a leads and runs the scheduler",
-                        v -> v.soleActive().equals(Optional.of("a"))
-                                && running(v).equals(List.of("a")));
-            }
-        }
+        Distribution current = clusterOf(
+                PreviousRelease.tarball(PreviousRelease.HAND_OVER_COMMIT), HAND_OVER_SESSION, HAND_OVER_TIMINGS);
         ClusterView before = awaitView("three agents, a ACTIVE", v -> v.agents().size() == 3);
         long first = schedulerPid(before, "a");
 
@@ -223,6 +191,29 @@ class RollingUpgradeIT {
         System.out.printf(
                 "[upgrade] upgraded a, b, c from %s with restart --hand-over: scheduler pids %s (no restart)%n",
                 PreviousRelease.HAND_OVER_COMMIT, schedulers);
+    }
+
+    /**
+     * A cluster of the release in {@code tarball}, with ZooKeeper (of this build), the observer and the sampler: a
+     * leads and runs the scheduler, b and c stand by. Returns this build's distribution, to upgrade to.
+     */
+    private Distribution clusterOf(Path tarball, Duration session, String extra) throws Exception {
+        Distribution old = Distribution.unpack(Files.createDirectories(tempDir.resolve("old")), tarball);
+        Distribution current = Distribution.unpack(Files.createDirectories(tempDir.resolve("new")));
+        marker = tempDir.resolve("scheduler").toString();
+        zooKeeper = StandaloneZooKeeper.start(current, Files.createDirectories(tempDir.resolve("zookeeper")));
+        observer = ClusterObserver.connect(zooKeeper.connectString());
+        startSampler();
+        for (String node : NODES) {
+            start(old, node, session, extra);
+            if (node.equals("a")) {
+                awaitView(
+                        "a leads and runs the scheduler",
+                        v -> v.soleActive().equals(Optional.of("a"))
+                                && running(v).equals(List.of("a")));
+            }
+        }
+        return current;
     }
 
     private void start(Distribution dist, String node) throws Exception {
